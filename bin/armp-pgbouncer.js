@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Runs the compiled CLI; `npm ci` builds dist/ through the `prepare` script.
+require("../dist/pgbouncer/cli.js")
+  .main(process.argv.slice(2))
+  .then((code) => { process.exitCode = code; });
