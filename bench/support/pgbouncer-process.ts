@@ -62,14 +62,16 @@ function waitForPort(port: number, child: ChildProcess, log: () => string, timeo
  * texts, so callers put them into the settings (listenPort, authFile, unixSocketDir) rather than
  * editing rendered text.
  */
-export async function startPgBouncer(render: (ctx: { port: number; dir: string; userlistPath: string }) => { ini: string; userlist: string }): Promise<PgBouncerProcess> {
+export async function startPgBouncer(
+  render: (ctx: { port: number; dir: string; userlistPath: string }) => { ini: string; userlist: string } | Promise<{ ini: string; userlist: string }>,
+): Promise<PgBouncerProcess> {
   const bin = findPgBouncerBin();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armp-pgb-"));
   fs.chmodSync(dir, 0o755);
   const port = await freePort();
   const iniPath = path.join(dir, "pgbouncer.ini");
   const userlistPath = path.join(dir, "userlist.txt");
-  const files = render({ port, dir, userlistPath });
+  const files = await render({ port, dir, userlistPath });
   fs.writeFileSync(iniPath, files.ini, { mode: 0o644 });
   fs.writeFileSync(userlistPath, files.userlist, { mode: 0o600 });
   chownToOwner(dir);
