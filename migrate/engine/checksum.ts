@@ -1,0 +1,125 @@
+/**
+ * Content checksums computed independently on both sides (issue 2, "Verify"). Each row becomes a
+ * canonical text (per column: N for NULL, else V<bytes>:<value>), hashed with md5; the table sum
+ * adds the two 64-bit halves of every row hash modulo 2^64, so it is order-independent and can be
+ * computed over any key range for bisection. PostgreSQL renders the stored values itself
+ * (float8send bits, encode(bytea,'hex'), ISO timestamps in UTC); the source side applies the
+ * documented normalisation of values.ts. Equal data => equal sums; any changed cell changes the row hash.
+ */
+import { createHash } from "crypto";
+import type { Client } from "pg";
+import { qualified, quoteIdent } from "./ddl";
+import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
+import type { TargetColumn } from "./copy";
+import type { SqliteDb } from "./sqlite";
+import { canonicalFromPgText, toPgText, type SqliteValue } from "./values";
+
+const MOD = 1n << 64n;
+
+export interface RangeSum {
+  rows: number;
+  checksum: string;
+}
+
+export function pgCanonicalExpr(c: TargetColumn): string {
+  const q = quoteIdent(c.column);
+  switch (c.kind) {
+    case "float":
+      return `encode(float8send(${q}), 'hex')`;
+    case "bool":
+      return `CASE WHEN ${q} THEN 't' ELSE 'f' END`;
+    case "bytea":
+      return `encode(${q}, 'hex')`;
+    default:
+      return `${q}::text`;
+  }
+}
+
+export function pgRowHashExpr(cols: TargetColumn[]): string {
+  const parts = cols.map((c) => {
+    const e = pgCanonicalExpr(c);
+    return `CASE WHEN ${quoteIdent(c.column)} IS NULL THEN 'N' ELSE 'V' || octet_length(${e}) || ':' || ${e} END`;
+  });
+  return `md5(concat(${parts.join(", ")}))`;
+}
+
+export function sourceCanonical(v: SqliteValue, c: TargetColumn): string | null {
+  if (v === null) return null;
+  try {
+    return canonicalFromPgText(toPgText(v, c), c);
+  } catch {
+    // Unconvertible values never made it to PostgreSQL; mark them so the rows cannot match.
+    return "\u0000unconvertible:" + (Buffer.isBuffer(v) ? v.toString("hex") : String(v));
+  }
+}
+
+export function sourceRowHash(row: unknown[], cols: TargetColumn[]): string {
+  let s = "";
+  for (let i = 0; i < cols.length; i++) {
+    const v = sourceCanonical(row[i] as SqliteValue, cols[i]);
+    s += v === null ? "N" : `V${Buffer.byteLength(v)}:${v}`;
+  }
+  return createHash("md5").update(s).digest("hex");
+}
+
+export function finishSum(rows: number, a: bigint, b: bigint): RangeSum {
+  const norm = (x: bigint): string => (((x % MOD) + MOD) % MOD).toString(16).padStart(16, "0");
+  return { rows, checksum: norm(a) + norm(b) };
+}
+
+/** Source-side sum over rows matching `where` (SQLite SQL on the key column) . */
+export function sourceSum(db: SqliteDb, t: SourceTable, cols: TargetColumn[], where = "", params: unknown[] = []): RangeSum {
+  const sql = `SELECT ${cols.map((c) => qi(c.column)).join(", ")} FROM ${qi(t.name)}${where ? ` WHERE ${where}` : ""}`;
+  let a = 0n;
+  let b = 0n;
+  let rows = 0;
+  for (const row of db.prepare(sql).raw(true).safeIntegers(true).iterate(...params) as Iterable<unknown[]>) {
+    const h = sourceRowHash(row, cols);
+    a += BigInt("0x" + h.slice(0, 16));
+    b += BigInt("0x" + h.slice(16));
+    rows++;
+  }
+  return finishSum(rows, a, b);
+}
+
+export async function targetSum(c: Client, schema: string, table: string, cols: TargetColumn[], where = "", params: unknown[] = []): Promise<RangeSum> {
+  const r = await c.query<{ n: string; a: string; b: string }>(
+    `SELECT count(*) AS n, COALESCE(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)::text AS a, COALESCE(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text AS b
+       FROM (SELECT ${pgRowHashExpr(cols)} AS h FROM ${qualified(schema, table)}${where ? ` WHERE ${where}` : ""}) s`,
+    params,
+  );
+  return finishSum(Number(r.rows[0].n), BigInt(r.rows[0].a), BigInt(r.rows[0].b));
+}
+
+/** Per-row (key -> hash) on the source, keys rendered canonically so they compare with PostgreSQL's. */
+export function sourceRowMap(db: SqliteDb, t: SourceTable, cols: TargetColumn[], keyCols: TargetColumn[], where = "", params: unknown[] = []): Map<string, string> {
+  const names = cols.map((c) => c.column);
+  const sql = `SELECT ${[...names, ...keyCols.map((k) => k.column)].map(qi).join(", ")} FROM ${qi(t.name)}${where ? ` WHERE ${where}` : ""}`;
+  const out = new Map<string, string>();
+  for (const row of db.prepare(sql).raw(true).safeIntegers(true).iterate(...params) as Iterable<unknown[]>) {
+    const keyVals = row.slice(names.length);
+    const key = keyJson(keyCols, keyVals.map((v, i) => sourceCanonical(v as SqliteValue, keyCols[i])));
+    out.set(key, sourceRowHash(row, cols));
+  }
+  return out;
+}
+
+export async function targetRowMap(c: Client, schema: string, table: string, cols: TargetColumn[], keyCols: TargetColumn[], where = "", params: unknown[] = []): Promise<Map<string, string>> {
+  const r = await c.query({
+    text: `SELECT ${keyCols.map((k) => pgCanonicalExpr(k)).join(", ")}, ${pgRowHashExpr(cols)} AS h FROM ${qualified(schema, table)}${where ? ` WHERE ${where}` : ""}`,
+    values: params,
+    rowMode: "array",
+  });
+  const out = new Map<string, string>();
+  for (const row of r.rows as (string | null)[][]) out.set(keyJson(keyCols, row.slice(0, keyCols.length)), row[keyCols.length] as string);
+  return out;
+}
+
+function keyJson(keyCols: TargetColumn[], vals: (string | null)[]): string {
+  const o: Record<string, unknown> = {};
+  keyCols.forEach((k, i) => {
+    const v = vals[i];
+    o[k.column] = k.kind === "int" && v !== null && Number.isSafeInteger(Number(v)) ? Number(v) : v;
+  });
+  return JSON.stringify(o);
+}

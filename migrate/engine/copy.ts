@@ -1,0 +1,397 @@
+/**
+ * Streaming copy (issue 2, "Copy data"): better-sqlite3 iterate() over one read transaction (a
+ * consistent snapshot) -> COPY ... FROM STDIN in text format, awaiting 'drain' so memory stays
+ * bounded whatever the table size. Each table loads in its own PostgreSQL transaction: a failure
+ * rolls that table back, never leaving a half-copied table. Constraints, indexes and sequences
+ * come after the load (faster, and FK order does not matter).
+ */
+import { once } from "events";
+import type { Client } from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { fkName, pkName, qualified, quoteIdent, renderForeignKey, renderPrimaryKey, renderUnique, uniqueName } from "./ddl";
+import { asMigrationError, jsonSafe, MigrationError } from "./errors";
+import { quoteSqliteIdent as qi, introspect, type SourceSchema, type SourceTable } from "./introspect";
+import { connect, constraintExists, inTransaction, pgErr, schemaOf, withTarget, type TargetRef } from "./pg";
+import { resolveTable } from "./plan";
+import { keyColumns } from "./profile";
+import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
+import { pickTables } from "./target-ddl";
+import { kindOfPgType, type ValueKind } from "./typemap";
+import { copyEscape, toPgText, ValueError, type SqliteValue, type ValueTarget } from "./values";
+
+export interface CopyProgress {
+  table: string;
+  rows: number;
+  totalRows: number;
+  bytes: number;
+}
+
+export interface TableCopyReport {
+  table: string;
+  rowsRead: number;
+  rowsWritten: number;
+  bytes: number;
+  seconds: number;
+}
+
+export interface CopyReport {
+  tables: TableCopyReport[];
+  totals: { rowsRead: number; rowsWritten: number; bytes: number; seconds: number };
+  /** Constraints that could not be validated (e.g. orphaned foreign keys added NOT VALID). */
+  warnings: string[];
+}
+
+export interface TargetColumn extends ValueTarget {
+  column: string;
+  pgType: string;
+  kind: ValueKind;
+}
+
+/** Column types as they are in the target (cast overrides included), in source column order. */
+export async function targetColumns(c: Client, schema: string, t: SourceTable): Promise<TargetColumn[]> {
+  const r = await c.query<{ attname: string; t: string }>(
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+    [schema, t.name],
+  );
+  if (r.rows.length === 0) {
+    throw new MigrationError("CONFIG_INVALID", `Table ${schema}.${t.name} does not exist in the target. Create the schema first (createTables / \`armp-migrate run\`).`, { table: t.name });
+  }
+  const byName = new Map(r.rows.map((x) => [x.attname, x.t]));
+  return t.columns
+    .filter((col) => !col.generated)
+    .map((col) => {
+      const pgType = byName.get(col.name);
+      if (!pgType) throw new MigrationError("CONFIG_INVALID", `Column ${t.name}.${col.name} is missing in the target table. Add it (alterTables) or re-create the table.`, { table: t.name, column: col.name });
+      return { column: col.name, pgType, ...kindOfPgType(pgType) };
+    });
+}
+
+/** SELECT used for both the copy and the checksum: same columns, same order, stable row order. */
+export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql: string; keyIdx: number[]; keyNames: string[] } {
+  const names = cols.map((c) => c.column);
+  const keyNames = keyColumns(t);
+  const extra = keyNames.filter((k) => !names.includes(k));
+  const all = [...names, ...extra];
+  // rowid order is the table's storage order (free); WITHOUT ROWID tables are stored by PK.
+  const order = t.withoutRowid ? t.primaryKey : ["rowid"];
+  return {
+    sql: `SELECT ${all.map((n) => (n === "rowid" && !t.columns.some((c) => c.name === "rowid") ? "rowid" : qi(n))).join(", ")} FROM ${qi(t.name)} ORDER BY ${order.map((n) => (n === "rowid" ? "rowid" : qi(n))).join(", ")}`,
+    keyIdx: keyNames.map((k) => all.indexOf(k)),
+    keyNames,
+  };
+}
+
+function keyFromRow(row: unknown[], keyIdx: number[], keyNames: string[]): Record<string, unknown> {
+  const k: Record<string, unknown> = {};
+  keyNames.forEach((n, i) => (k[n] = row[keyIdx[i]]));
+  return jsonSafe(k) as Record<string, unknown>;
+}
+
+class RowProblem extends Error {
+  constructor(readonly error: MigrationError) {
+    super(error.message);
+  }
+}
+
+/** One COPY row; throws RowProblem for values we must not send (NUL, invalid UTF-8, unconvertible). */
+function encodeRow(db: SqliteDb, t: SourceTable, cols: TargetColumn[], row: unknown[], keyIdx: number[], keyNames: string[]): string {
+  let line = "";
+  for (let i = 0; i < cols.length; i++) {
+    const v = row[i] as SqliteValue;
+    if (i > 0) line += "\t";
+    if (v === null) {
+      line += "\\N";
+      continue;
+    }
+    const col = cols[i];
+    let s: string | null;
+    try {
+      s = toPgText(v, col);
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      const key = keyFromRow(row, keyIdx, keyNames);
+      throw new RowProblem(
+        new MigrationError("TYPE_MISMATCH", `${t.name}.${col.column} (${col.pgType}) at key ${JSON.stringify(key)}: ${e.message}. Fix the value in the source or cast the column, e.g. --cast ${t.name}.${col.column}=text.`, { table: t.name, column: col.column, key, step: "copy" }, e),
+      );
+    }
+    if (typeof v === "string" && (col.kind === "text" || col.kind === "json" || col.kind === "jsonb" || col.kind === "other")) {
+      if (v.includes("\u0000")) {
+        const key = keyFromRow(row, keyIdx, keyNames);
+        throw new RowProblem(new MigrationError("ROW_REJECTED", `${t.name}.${col.column} at key ${JSON.stringify(key)} contains a NUL (\\0) byte, which PostgreSQL text cannot store. Remove it in the source or cast the column to bytea (--cast ${t.name}.${col.column}=bytea).`, { table: t.name, column: col.column, key, step: "copy", reason: "nul-byte" }));
+      }
+      // better-sqlite3 replaces invalid UTF-8 with U+FFFD; only then compare with the stored bytes.
+      if (v.includes("\uFFFD") && !rawTextMatches(db, t, col.column, row, keyIdx, keyNames, v)) {
+        const key = keyFromRow(row, keyIdx, keyNames);
+        throw new RowProblem(new MigrationError("ROW_REJECTED", `${t.name}.${col.column} at key ${JSON.stringify(key)} is not valid UTF-8. Repair the text in the source or cast the column to bytea (--cast ${t.name}.${col.column}=bytea).`, { table: t.name, column: col.column, key, step: "copy", reason: "invalid-utf8" }));
+      }
+    }
+    line += copyEscape(s as string);
+  }
+  return line + "\n";
+}
+
+function rawTextMatches(db: SqliteDb, t: SourceTable, column: string, row: unknown[], keyIdx: number[], keyNames: string[], decoded: string): boolean {
+  const where = keyNames.map((k) => `${k === "rowid" ? "rowid" : qi(k)} = ?`).join(" AND ");
+  const r = db.prepare(`SELECT CAST(${qi(column)} AS BLOB) AS b FROM ${qi(t.name)} WHERE ${where}`).safeIntegers(true).get(...keyIdx.map((i) => row[i])) as { b: Buffer } | undefined;
+  return !!r && Buffer.from(decoded, "utf8").equals(r.b);
+}
+
+const CHUNK = 256 * 1024;
+
+async function copyTable(
+  db: SqliteDb,
+  t: SourceTable,
+  client: Client,
+  schema: string,
+  replace: boolean,
+  totalRows: number,
+  onProgress?: (p: CopyProgress) => void,
+): Promise<TableCopyReport> {
+  const started = process.hrtime.bigint();
+  const cols = await targetColumns(client, schema, t);
+  const { sql, keyIdx, keyNames } = sourceSelect(t, cols);
+  const stmt = db.prepare(sql).raw(true).safeIntegers(true);
+  let rows = 0;
+  let bytes = 0;
+  await client.query("BEGIN");
+  try {
+    if (replace) await client.query(`TRUNCATE ${qualified(schema, t.name)}`);
+    else {
+      const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, t.name)}) AS x`);
+      if (r.rows[0].x) throw new MigrationError("TARGET_NOT_EMPTY", `Target table ${schema}.${t.name} already holds rows; copying would duplicate them. Re-run with --replace to reload it, or use an empty target.`, { table: t.name, step: "copy" });
+    }
+    const stream = client.query(copyFrom(`COPY ${qualified(schema, t.name)} (${cols.map((c) => quoteIdent(c.column)).join(", ")}) FROM STDIN`));
+    const done = new Promise<void>((res, rej) => {
+      stream.on("finish", res);
+      stream.on("error", rej);
+    });
+    done.catch(() => undefined);
+    let problem: MigrationError | null = null;
+    let buf = "";
+    const it = stmt.iterate() as IterableIterator<unknown[]>;
+    try {
+      for (const row of it) {
+        rows++;
+        try {
+          buf += encodeRow(db, t, cols, row, keyIdx, keyNames);
+        } catch (e) {
+          if (!(e instanceof RowProblem)) throw e;
+          problem = e.error;
+          break;
+        }
+        if (buf.length >= CHUNK) {
+          bytes += Buffer.byteLength(buf);
+          const ok = stream.write(buf);
+          buf = "";
+          if (!ok) await Promise.race([once(stream, "drain"), done]);
+          if (onProgress && rows % 50_000 < 2000) onProgress({ table: t.name, rows, totalRows, bytes });
+        }
+      }
+    } finally {
+      it.return?.();
+    }
+    if (problem) {
+      stream.destroy(new Error(problem.message));
+      await done.catch(() => undefined);
+      throw problem;
+    }
+    bytes += Buffer.byteLength(buf);
+    stream.end(buf);
+    try {
+      await done;
+    } catch (e) {
+      throw rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
+    }
+    await client.query("COMMIT");
+    onProgress?.({ table: t.name, rows, totalRows, bytes });
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e instanceof MigrationError ? e : rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
+  }
+  return { table: t.name, rowsRead: rows, rowsWritten: rows, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** Maps a COPY error to the row we sent: PostgreSQL names the line; we re-read that row from the same snapshot. */
+function rejectedRow(db: SqliteDb, t: SourceTable, cols: TargetColumn[], sql: string, keyIdx: number[], keyNames: string[], e: unknown): MigrationError {
+  const err = pgErr(e);
+  if (!err.code) return asMigrationError(e, `copy ${t.name}`);
+  const m = /line (\d+)(?:, column ([^:]+))?/.exec(err.where ?? "");
+  const column = err.column ?? m?.[2]?.trim();
+  let key: Record<string, unknown> | undefined;
+  let value: unknown;
+  if (m) {
+    const line = Number(m[1]);
+    let n = 0;
+    const it = db.prepare(sql).raw(true).safeIntegers(true).iterate() as IterableIterator<unknown[]>;
+    try {
+      for (const row of it) {
+        if (++n === line) {
+          key = keyFromRow(row, keyIdx, keyNames);
+          const ci = cols.findIndex((c) => c.column === column);
+          if (ci >= 0) value = jsonSafe(row[ci]);
+          break;
+        }
+      }
+    } finally {
+      it.return?.();
+    }
+  }
+  const col = cols.find((c) => c.column === column);
+  const hint = col ? ` Fix the value in the source or change the column's type, e.g. --cast ${t.name}.${col.column}=text.` : " Fix the row in the source.";
+  return new MigrationError(
+    "ROW_REJECTED",
+    `PostgreSQL rejected a row of ${t.name}${column ? ` in column ${column}${col ? ` (${col.pgType})` : ""}` : ""}${key ? ` at key ${JSON.stringify(key)}` : ""}: ${err.message}.${hint} Nothing of ${t.name} was kept.`,
+    { table: t.name, ...(column ? { column } : {}), ...(key ? { key } : {}), ...(value !== undefined && typeof value !== "object" ? { value: String(value).slice(0, 200) } : {}), pgCode: err.code, step: "copy" },
+    e,
+  );
+}
+
+async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed: unknown = null;
+  const worker = async (): Promise<void> => {
+    while (failed === null && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  if (failed !== null) throw failed;
+  return out;
+}
+
+export interface CopyOptions {
+  tables?: string[];
+  jobs?: number;
+  replace?: boolean;
+  onProgress?: (p: CopyProgress) => void;
+}
+
+export async function copyData(sourcePath: string, target: TargetRef, opts: CopyOptions = {}): Promise<CopyReport> {
+  const started = process.hrtime.bigint();
+  const schemaName = schemaOf(target);
+  const db = openSource(sourcePath);
+  let report: TableCopyReport[];
+  let schema: SourceSchema;
+  let tables: SourceTable[];
+  try {
+    schema = introspect(db);
+    tables = pickTables(schema, opts.tables);
+    // One read transaction for every table: all iterators see the same snapshot (issue 2).
+    db.exec("BEGIN");
+    try {
+      const counts = new Map(tables.map((t) => [t.name, Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n)]));
+      if (opts.replace) await dropForeignKeysTouching(target, tables);
+      const order = [...tables].sort((a, b) => counts.get(b.name)! - counts.get(a.name)!);
+      report = await pool(order, opts.jobs ?? 1, async (t) => {
+        const client = await connect(target, `copy ${t.name}`);
+        try {
+          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress);
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      });
+    } finally {
+      db.exec("COMMIT");
+    }
+  } catch (e) {
+    throw e instanceof MigrationError ? e : (e as { code?: string }).code?.startsWith("SQLITE") ? mapSqliteError(e, { step: "copy" }) : asMigrationError(e, "copy");
+  } finally {
+    db.close();
+  }
+  const warnings = await finishTables(target, schema, tables);
+  const byName = new Map(report.map((r) => [r.table, r]));
+  const ordered = tables.map((t) => byName.get(t.name)!);
+  return {
+    tables: ordered,
+    totals: {
+      rowsRead: ordered.reduce((a, r) => a + r.rowsRead, 0),
+      rowsWritten: ordered.reduce((a, r) => a + r.rowsWritten, 0),
+      bytes: ordered.reduce((a, r) => a + r.bytes, 0),
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    },
+    warnings,
+  };
+}
+
+/** --replace truncates tables; FKs pointing at them would block that, so they are dropped and re-added after the load. */
+async function dropForeignKeysTouching(target: TargetRef, tables: SourceTable[]): Promise<void> {
+  const s = schemaOf(target);
+  await withTarget(target, "replace", async (c) => {
+    const r = await c.query<{ rel: string; conname: string }>(
+      `SELECT x.conrelid::regclass::text AS rel, x.conname FROM pg_constraint x
+        WHERE x.contype = 'f' AND (x.confrelid = ANY($1::regclass[]) OR x.conrelid = ANY($1::regclass[]))`,
+      [tables.map((t) => qualified(s, t.name))],
+    ).catch(() => ({ rows: [] as { rel: string; conname: string }[] }));
+    for (const x of r.rows) await c.query(`ALTER TABLE ${x.rel} DROP CONSTRAINT IF EXISTS ${quoteIdent(x.conname)}`);
+  });
+}
+
+/** PK/UNIQUE, then FKs, then sequences; each skipped when already present so re-runs are safe. */
+export async function finishTables(target: TargetRef, schema: SourceSchema, tables: SourceTable[]): Promise<string[]> {
+  const s = schemaOf(target);
+  const warnings: string[] = [];
+  // One transaction: constraints are all added or none (the load itself is already committed per table).
+  await withTarget(target, "constraints", (c) => inTransaction(c, async () => {
+    for (const t of tables) {
+      const hasPk = await c.query(`SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indisprimary`, [qualified(s, t.name)]);
+      const pk = renderPrimaryKey(s, t);
+      if (pk && (hasPk.rowCount ?? 0) === 0) await addConstraint(c, pk, t, pkName(t));
+      for (const u of t.uniques) if (!(await constraintExists(c, s, t.name, uniqueName(t, u)))) await addConstraint(c, renderUnique(s, t, u), t, uniqueName(t, u));
+    }
+    for (const t of tables) {
+      for (const fk of t.foreignKeys) {
+        const parent = resolveTable(schema.tables, fk.refTable);
+        if (!parent) {
+          warnings.push(`${t.name}: foreign key (${fk.columns.join(", ")}) references missing table ${fk.refTable}; not created`);
+          continue;
+        }
+        const name = fkName(t, fk);
+        if (await constraintExists(c, s, t.name, name)) continue;
+        const sql = renderForeignKey(s, t, fk, parent.name);
+        await c.query("SAVEPOINT fk");
+        try {
+          await c.query(sql);
+          await c.query("RELEASE SAVEPOINT fk");
+        } catch (e) {
+          await c.query("ROLLBACK TO SAVEPOINT fk");
+          if (pgErr(e).code === "23503") {
+            // SQLite never enforced the key: keep the rows, enforce it for new rows, tell the user.
+            await c.query(sql + " NOT VALID");
+            warnings.push(`${t.name}: foreign key ${name} added NOT VALID because some rows reference missing ${parent.name} rows; fix them, then ALTER TABLE ... VALIDATE CONSTRAINT ${name}`);
+          } else {
+            warnings.push(`${t.name}: foreign key ${name} not created: ${pgErr(e).message}`);
+          }
+        }
+      }
+    }
+    for (const t of tables) await resetSequences(c, s, t.name);
+  }));
+  return warnings;
+}
+
+async function addConstraint(c: Client, sql: string, t: SourceTable, name: string): Promise<void> {
+  try {
+    await c.query(sql);
+  } catch (e) {
+    const err = pgErr(e);
+    throw new MigrationError("ROW_REJECTED", `Constraint ${name} on ${t.name} cannot be added: ${err.message}${err.detail ? ` (${err.detail})` : ""}. SQLite allowed duplicates here; remove them in the source and re-run with --replace.`, { table: t.name, constraint: name, pgCode: err.code, detail: err.detail, step: "constraints" }, e);
+  }
+}
+
+/** Identity/serial sequences continue after max(column), so an INSERT without id works. */
+export async function resetSequences(c: Client, schema: string, table: string): Promise<void> {
+  const rel = qualified(schema, table);
+  const r = await c.query<{ attname: string; seq: string }>(
+    "SELECT attname, pg_get_serial_sequence($1, attname) AS seq FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND pg_get_serial_sequence($1, attname) IS NOT NULL",
+    [rel],
+  );
+  for (const x of r.rows) {
+    await c.query(`SELECT setval($1, COALESCE((SELECT max(${quoteIdent(x.attname)}) FROM ${rel}), 0) + 1, false)`, [x.seq]);
+  }
+}

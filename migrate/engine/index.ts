@@ -1,0 +1,17 @@
+/**
+ * Engine public API (docs/CONTRACTS.md). Pure: no Pulumi imports. Every function opens and closes
+ * its own connections; the SQLite source is only ever opened read-only.
+ */
+export { MigrationError, isMigrationError, type ErrorCode, type ErrorMeta } from "./errors";
+export { redactUrl } from "./url";
+export type { TargetRef } from "./pg";
+export type { MappingOptions, ColumnMapping, ValueKind } from "./typemap";
+export type { IndexSpec } from "./ddl";
+export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
+export type { Finding, FindingKind, TableProfile, ColumnProfile } from "./profile";
+export { fingerprintData, type DataFingerprint } from "./fingerprint";
+export { createTables, alterTables, dropTables, truncateTables, createIndexes, dropIndexes } from "./target-ddl";
+export { copyData, type CopyReport, type CopyProgress, type CopyOptions, type TableCopyReport } from "./copy";
+export { verify, type VerifyReport, type VerifyTableReport } from "./verify";
+export { runMigration, type RunReport, type RunOptions, type RunTableReport } from "./run";
+export { LOCK_KEY } from "./lock";

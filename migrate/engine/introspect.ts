@@ -1,0 +1,192 @@
+/**
+ * Reads the SQLite schema through PRAGMAs (not by parsing CREATE statements, which SQLite accepts
+ * in many dialects) so odd names, composite keys and foreign-key actions come out exactly.
+ */
+import type { SqliteDb } from "./sqlite";
+
+export interface SourceColumn {
+  name: string;
+  /** Declared type as written, e.g. "NVARCHAR(160)"; "" when none. */
+  declType: string;
+  notNull: boolean;
+  /** Default as SQL text from PRAGMA table_xinfo (e.g. "CURRENT_TIMESTAMP", "'x'"), or null. */
+  defaultSql: string | null;
+  /** Generated columns are computed by SQLite; they are reported and not copied. */
+  generated: boolean;
+}
+
+export interface SourceIndex {
+  name: string;
+  columns: string[];
+  desc: boolean[];
+  unique: boolean;
+  /** "c" = CREATE INDEX, "u" = UNIQUE constraint, "pk" = PRIMARY KEY. */
+  origin: "c" | "u" | "pk";
+  where?: string;
+  /** Expression indexes cannot be expressed as column lists; they are reported, not recreated. */
+  expression: boolean;
+}
+
+export interface SourceForeignKey {
+  columns: string[];
+  refTable: string;
+  refColumns: string[];
+  onDelete: string;
+  onUpdate: string;
+}
+
+export interface SourceTable {
+  name: string;
+  columns: SourceColumn[];
+  primaryKey: string[];
+  /** The INTEGER PRIMARY KEY column that aliases the rowid (becomes an identity column). */
+  rowidAlias: string | null;
+  autoincrement: boolean;
+  withoutRowid: boolean;
+  uniques: string[][];
+  indexes: SourceIndex[];
+  foreignKeys: SourceForeignKey[];
+}
+
+export interface SourceView {
+  name: string;
+  sql: string;
+}
+
+export interface SourceSchema {
+  /** Parents before children (FK order), then by name; cycles keep name order. */
+  tables: SourceTable[];
+  views: SourceView[];
+  /** Objects we cannot migrate (virtual tables), with the reason: never silently dropped. */
+  skipped: { name: string; type: string; reason: string }[];
+}
+
+interface MasterRow {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+export function quoteSqliteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+export function introspect(db: SqliteDb): SourceSchema {
+  const master = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").all() as MasterRow[];
+  const tables: SourceTable[] = [];
+  const skipped: SourceSchema["skipped"] = [];
+  const views: SourceView[] = [];
+  for (const m of master) {
+    if (m.type === "view") {
+      views.push({ name: m.name, sql: m.sql ?? "" });
+      continue;
+    }
+    if (m.type !== "table" || m.name.startsWith("sqlite_")) continue;
+    if (/^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(m.sql ?? "")) {
+      skipped.push({ name: m.name, type: "virtual table", reason: "virtual tables (FTS, R*Tree, ...) have no PostgreSQL equivalent; recreate them by hand (e.g. tsvector + GIN index)" });
+      continue;
+    }
+    tables.push(readTable(db, m, master));
+  }
+  return { tables: dependencyOrder(tables), views, skipped };
+}
+
+function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable {
+  const q = quoteSqliteIdent(m.name);
+  const info = db.prepare(`PRAGMA table_xinfo(${q})`).all() as { cid: number; name: string; type: string; notnull: number; dflt_value: string | null; pk: number; hidden: number }[];
+  const columns: SourceColumn[] = info
+    .filter((c) => c.hidden !== 1) // hidden=1 are virtual-table hidden columns
+    .map((c) => ({ name: c.name, declType: c.type ?? "", notNull: c.notnull === 1, defaultSql: c.dflt_value, generated: c.hidden === 2 || c.hidden === 3 }));
+  const primaryKey = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  const sql = m.sql ?? "";
+  const withoutRowid = /\)\s*WITHOUT\s+ROWID\s*;?\s*$/i.test(sql);
+  const rowidAlias = !withoutRowid && primaryKey.length === 1 && (info.find((c) => c.name === primaryKey[0])?.type ?? "").toUpperCase() === "INTEGER" ? primaryKey[0] : null;
+  const autoincrement = rowidAlias !== null && /\bAUTOINCREMENT\b/i.test(sql);
+
+  const indexes: SourceIndex[] = [];
+  const uniques: string[][] = [];
+  const list = db.prepare(`PRAGMA index_list(${q})`).all() as { name: string; unique: number; origin: "c" | "u" | "pk"; partial: number }[];
+  for (const ix of list) {
+    const cols = (db.prepare(`PRAGMA index_xinfo(${quoteSqliteIdent(ix.name)})`).all() as { cid: number; name: string | null; desc: number; key: number }[]).filter((c) => c.key === 1);
+    const expression = cols.some((c) => c.cid === -2);
+    const spec: SourceIndex = {
+      name: ix.name,
+      columns: cols.map((c) => c.name ?? (c.cid === -1 ? "rowid" : "<expr>")),
+      desc: cols.map((c) => c.desc === 1),
+      unique: ix.unique === 1,
+      origin: ix.origin,
+      expression,
+    };
+    if (ix.partial === 1) {
+      const isql = master.find((x) => x.type === "index" && x.name === ix.name)?.sql ?? "";
+      const w = /\bWHERE\b([\s\S]*)$/i.exec(isql);
+      if (w) spec.where = sqliteExprToPg(w[1].trim().replace(/;$/, ""));
+    }
+    if (ix.origin === "u" && !expression) uniques.push(spec.columns);
+    indexes.push(spec);
+  }
+  // PRAGMA index_list is newest-first; keep declaration order for stable DDL.
+  indexes.reverse();
+  uniques.reverse();
+
+  const fkRows = db.prepare(`PRAGMA foreign_key_list(${q})`).all() as { id: number; seq: number; table: string; from: string; to: string | null; on_update: string; on_delete: string }[];
+  const byId = new Map<number, typeof fkRows>();
+  for (const r of fkRows) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
+  const foreignKeys: SourceForeignKey[] = [...byId.keys()]
+    .sort((a, b) => b - a) // ids count down from the last declared FK
+    .map((id) => {
+      const rows = byId.get(id)!.sort((a, b) => a.seq - b.seq);
+      let refColumns = rows.map((r) => r.to);
+      if (refColumns.some((c) => c === null)) {
+        // "REFERENCES parent" without columns means the parent's primary key.
+        const parentInfo = db.prepare(`PRAGMA table_info(${quoteSqliteIdent(rows[0].table)})`).all() as { name: string; pk: number }[];
+        refColumns = parentInfo.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+      }
+      return { columns: rows.map((r) => r.from), refTable: rows[0].table, refColumns: refColumns as string[], onDelete: rows[0].on_delete, onUpdate: rows[0].on_update };
+    });
+  return { name: m.name, columns, primaryKey, rowidAlias, autoincrement, withoutRowid, uniques, indexes, foreignKeys };
+}
+
+/** SQLite accepts [x] and `x` identifiers; PostgreSQL only "x". Strings are left alone. */
+export function sqliteExprToPg(expr: string): string {
+  let out = "";
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === "'") {
+      const end = expr.indexOf("'", i + 1);
+      const stop = end < 0 ? expr.length : end;
+      out += expr.slice(i, stop + 1);
+      i = stop;
+    } else if (ch === "[" || ch === "`") {
+      const close = ch === "[" ? "]" : "`";
+      const end = expr.indexOf(close, i + 1);
+      const stop = end < 0 ? expr.length : end;
+      out += '"' + expr.slice(i + 1, stop).replace(/"/g, '""') + '"';
+      i = stop;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+function dependencyOrder(tables: SourceTable[]): SourceTable[] {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const out: SourceTable[] = [];
+  const visit = (t: SourceTable): void => {
+    if (done.has(t.name) || visiting.has(t.name)) return;
+    visiting.add(t.name);
+    for (const fk of t.foreignKeys) {
+      const p = byName.get(fk.refTable) ?? [...byName.values()].find((x) => x.name.toLowerCase() === fk.refTable.toLowerCase());
+      if (p && p !== t) visit(p);
+    }
+    visiting.delete(t.name);
+    done.add(t.name);
+    out.push(t);
+  };
+  for (const t of tables) visit(t);
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * PostgreSQL connections for the engine: every connection gets the same session settings so
+ * values render identically for checksums, and connection failures become TARGET_* errors
+ * that never contain the password.
+ */
+import { Client } from "pg";
+import { MigrationError } from "./errors";
+import { redactUrl, scrubPassword } from "./url";
+
+export interface TargetRef {
+  url: string;
+  /** Defaults to "public". */
+  schema?: string;
+}
+
+export function schemaOf(target: TargetRef): string {
+  return target.schema ?? "public";
+}
+
+interface PgErrorLike {
+  code?: string;
+  message?: string;
+  where?: string;
+  detail?: string;
+  column?: string;
+}
+
+export function pgErr(e: unknown): PgErrorLike {
+  return (e ?? {}) as PgErrorLike;
+}
+
+export async function connect(target: TargetRef, step = "connect"): Promise<Client> {
+  let client: Client;
+  try {
+    new URL(target.url);
+    client = new Client({ connectionString: target.url, connectionTimeoutMillis: 10_000, application_name: "armp-migrate" });
+  } catch (e) {
+    throw new MigrationError("CONFIG_INVALID", `The target ${redactUrl(target.url)} is not a valid PostgreSQL URL; use postgres://user:password@host:port/database.`, { step }, e);
+  }
+  // A dead connection reports asynchronously; without a listener it would crash the process.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET client_encoding = 'UTF8'");
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw mapConnectError(e, target, step);
+  }
+  return client;
+}
+
+export function mapConnectError(e: unknown, target: TargetRef, step: string): MigrationError {
+  const err = pgErr(e);
+  const msg = scrubPassword(err.message ?? String(e), target.url);
+  const where = redactUrl(target.url);
+  if (err.code === "28P01" || err.code === "28000") {
+    return new MigrationError("TARGET_AUTH_FAILED", `PostgreSQL at ${where} refused the credentials (${msg}). Check the user name and password in the target URL.`, { step, pgCode: err.code }, e);
+  }
+  if (err.code === "3D000") {
+    return new MigrationError("TARGET_UNREACHABLE", `The target database does not exist at ${where} (${msg}). Create it first (the infra stack's AppDatabase does).`, { step, pgCode: err.code }, e);
+  }
+  return new MigrationError("TARGET_UNREACHABLE", `Cannot reach PostgreSQL at ${where} (${msg}). Check host, port and that the server is running and accepts TCP connections.`, { step, pgCode: err.code }, e);
+}
+
+/** Opens a connection, runs fn, always closes it. */
+export async function withTarget<T>(target: TargetRef, step: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = await connect(target, step);
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Runs fn inside BEGIN/COMMIT; any failure rolls back so the target is as before the step. */
+export async function inTransaction<T>(c: Client, fn: () => Promise<T>): Promise<T> {
+  await c.query("BEGIN");
+  try {
+    const r = await fn();
+    await c.query("COMMIT");
+    return r;
+  } catch (e) {
+    await c.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function tableExists(c: Client, schema: string, table: string): Promise<boolean> {
+  const r = await c.query("SELECT 1 FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND k.relkind IN ('r','p')", [schema, table]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export async function constraintExists(c: Client, schema: string, table: string, name: string): Promise<boolean> {
+  const r = await c.query(
+    "SELECT 1 FROM pg_constraint x JOIN pg_class k ON k.oid = x.conrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND x.conname = $3",
+    [schema, table, name],
+  );
+  return (r.rowCount ?? 0) > 0;
+}

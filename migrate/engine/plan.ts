@@ -1,0 +1,158 @@
+/**
+ * The migration plan: introspection + type mapping + DDL text (+ value profile for `plan`).
+ * Deterministic from the declared schema so the same source always yields the same DDL;
+ * data problems are reported as findings, not silently papered over by changing types.
+ */
+import { createHash } from "crypto";
+import { constraintName, fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
+import { introspect, type SourceSchema, type SourceTable } from "./introspect";
+import { profileTable, type Finding, type TableProfile } from "./profile";
+import { withSource } from "./sqlite";
+import { mapTable, type ColumnMapping, type MappingOptions } from "./typemap";
+
+export interface TablePlan {
+  table: string;
+  columns: ColumnMapping[];
+  primaryKey: string[];
+  createTable: string;
+  /** PK, UNIQUE then FK statements, added after the load. */
+  constraints: string[];
+  droppedDefaults: { column: string; reason: string }[];
+  generatedColumnsSkipped: string[];
+}
+
+export interface ViewPlan {
+  name: string;
+  /** PostgreSQL statement to try after the load, or null when known not to be portable. */
+  sql: string | null;
+  status: "recreate" | "skipped";
+  reason?: string;
+}
+
+export interface MigrationPlan {
+  tables: TablePlan[];
+  views: ViewPlan[];
+  indexes: IndexSpec[];
+  skipped: { name: string; type: string; reason: string }[];
+  profiles: TableProfile[];
+  findings: Finding[];
+  /** The whole DDL script, as `plan` prints it. */
+  ddl: string;
+  schema: string;
+}
+
+export interface SchemaFingerprint {
+  hash: string;
+  tables: Record<string, { hash: string; columns: string[] }>;
+}
+
+export function resolveTable(tables: SourceTable[], name: string): SourceTable | undefined {
+  return tables.find((t) => t.name === name) ?? tables.find((t) => t.name.toLowerCase() === name.toLowerCase());
+}
+
+export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTable[], opts: MappingOptions = {}): TablePlan {
+  const columns = mapTable(t, opts);
+  const { sql, droppedDefaults } = renderCreateTable(schemaName, t, columns);
+  const constraints: string[] = [];
+  const pk = renderPrimaryKey(schemaName, t);
+  if (pk) constraints.push(pk);
+  for (const u of t.uniques) constraints.push(renderUnique(schemaName, t, u));
+  for (const fk of t.foreignKeys) {
+    const parent = resolveTable(all, fk.refTable);
+    if (parent) constraints.push(renderForeignKey(schemaName, t, fk, parent.name));
+  }
+  return { table: t.name, columns, primaryKey: t.primaryKey, createTable: sql, constraints, droppedDefaults, generatedColumnsSkipped: t.columns.filter((c) => c.generated).map((c) => c.name) };
+}
+
+/** SQLite-only functions that make a view non-portable as written. */
+const SQLITE_ONLY = /\b(datetime|strftime|julianday|ifnull|group_concat|instr|printf|total|typeof|glob|unixepoch|iif)\s*\(/i;
+
+export function planView(schemaName: string, name: string, sql: string): ViewPlan {
+  const m = /^\s*CREATE\s+(?:TEMP\w*\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"(?:[^"]|"")*"|\[[^\]]*\]|`[^`]*`|\S+)\s*(?:\([^)]*\)\s*)?AS\s+([\s\S]*)$/i.exec(sql);
+  if (!m) return { name, sql: null, status: "skipped", reason: "could not read the view's SELECT; recreate it by hand" };
+  const body = m[1].trim().replace(/;\s*$/, "");
+  const bad = SQLITE_ONLY.exec(body);
+  if (bad) return { name, sql: null, status: "skipped", reason: `uses SQLite-only ${bad[1]}(); rewrite it for PostgreSQL by hand` };
+  return { name, sql: `CREATE VIEW ${`"${schemaName.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`} AS ${sqliteExprToPgView(body)}`, status: "recreate" };
+}
+
+export function sourceIndexesOf(schema: SourceSchema): IndexSpec[] {
+  const out: IndexSpec[] = [];
+  for (const t of schema.tables) {
+    for (const ix of t.indexes) {
+      if (ix.origin !== "c" || ix.expression) continue;
+      out.push({ name: ix.name, table: t.name, columns: ix.columns, unique: ix.unique, ...(ix.where ? { where: ix.where } : {}) });
+    }
+  }
+  return out;
+}
+
+export function fkCoveringIndexesOf(schema: SourceSchema): IndexSpec[] {
+  const out: IndexSpec[] = [];
+  for (const t of schema.tables) {
+    const existing: string[][] = [t.primaryKey, ...t.uniques, ...t.indexes.filter((i) => !i.where && !i.expression).map((i) => i.columns)].filter((c) => c.length > 0);
+    for (const fk of t.foreignKeys) {
+      const covered = existing.some((cols) => fk.columns.every((c, i) => cols[i] === c));
+      if (covered) continue;
+      existing.push(fk.columns);
+      out.push({ name: constraintName(t.name, ...fk.columns, "idx"), table: t.name, columns: fk.columns, unique: false });
+    }
+  }
+  return out;
+}
+
+export function planFromSchema(schema: SourceSchema, schemaName: string, opts: MappingOptions = {}): Omit<MigrationPlan, "profiles" | "findings"> {
+  const tables = schema.tables.map((t) => buildTablePlan(schemaName, t, schema.tables, opts));
+  const views = schema.views.map((v) => planView(schemaName, v.name, v.sql));
+  const indexes = sourceIndexesOf(schema);
+  const ddl = [
+    ...tables.map((t) => t.createTable + ";"),
+    ...tables.flatMap((t) => t.constraints.filter((c) => !c.includes("FOREIGN KEY")).map((c) => c + ";")),
+    ...tables.flatMap((t) => t.constraints.filter((c) => c.includes("FOREIGN KEY")).map((c) => c + ";")),
+    ...indexes.map((i) => renderIndex(schemaName, i) + ";"),
+    ...views.map((v) => (v.sql ? v.sql + ";" : `-- view ${v.name} skipped: ${v.reason}`)),
+    ...schema.skipped.map((s) => `-- ${s.type} ${s.name} skipped: ${s.reason}`),
+  ].join("\n");
+  return { tables, views, indexes, skipped: schema.skipped, ddl, schema: schemaName };
+}
+
+export function planMigration(sourcePath: string, opts: MappingOptions & { schema?: string } = {}): MigrationPlan {
+  return withSource(sourcePath, (db) => {
+    const schema = introspect(db);
+    const base = planFromSchema(schema, opts.schema ?? "public", opts);
+    const profiles: TableProfile[] = [];
+    const findings: Finding[] = [];
+    for (const [i, t] of schema.tables.entries()) {
+      const r = profileTable(db, t, base.tables[i].columns, schema.tables);
+      profiles.push(r.profile);
+      findings.push(...r.findings);
+    }
+    return { ...base, profiles, findings };
+  });
+}
+
+export function fingerprintSchema(sourcePath: string, opts: MappingOptions = {}): SchemaFingerprint {
+  return withSource(sourcePath, (db) => {
+    const schema = introspect(db);
+    const plan = planFromSchema(schema, "public", opts);
+    const tables: SchemaFingerprint["tables"] = {};
+    const all = createHash("sha256");
+    for (const t of plan.tables) {
+      const h = createHash("sha256").update(t.createTable).update("\n").update(t.constraints.join("\n")).digest("hex");
+      tables[t.table] = { hash: h, columns: t.columns.map((c) => c.column) };
+      all.update(`${t.table}\0${h}\n`);
+    }
+    all.update(plan.ddl);
+    return { hash: all.digest("hex"), tables };
+  });
+}
+
+export function sourceIndexes(sourcePath: string): IndexSpec[] {
+  return withSource(sourcePath, (db) => sourceIndexesOf(introspect(db)));
+}
+
+export function fkCoveringIndexes(sourcePath: string): IndexSpec[] {
+  return withSource(sourcePath, (db) => fkCoveringIndexesOf(introspect(db)));
+}
+
+export { fkName };

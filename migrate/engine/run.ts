@@ -1,0 +1,132 @@
+/**
+ * runMigration(): what `armp-migrate run` does, in steps that each leave the target consistent:
+ * lock -> check target -> create tables -> copy (+constraints, sequences) -> indexes -> views -> verify.
+ * A failure after the tables were created drops the tables this run created, so the target is as
+ * before the run and a re-run needs no flag.
+ */
+import type { IndexSpec } from "./ddl";
+import { qualified } from "./ddl";
+import { asMigrationError, MigrationError } from "./errors";
+import { copyData, type CopyProgress, type CopyReport } from "./copy";
+import { acquireLock } from "./lock";
+import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
+import { pgErr, schemaOf, tableExists, withTarget, type TargetRef } from "./pg";
+import { createIndexes, createTables, dropTables, readSchema } from "./target-ddl";
+import type { MappingOptions } from "./typemap";
+import { verify, type VerifyReport } from "./verify";
+
+export interface RunTableReport {
+  table: string;
+  rowsRead: number;
+  rowsWritten: number;
+  bytes: number;
+  seconds: number;
+  checksumMatch: boolean;
+  sourceChecksum: string;
+  targetChecksum: string;
+  sequenceOk: boolean;
+  differingKeys: string[];
+}
+
+export interface RunReport {
+  ok: boolean;
+  tables: RunTableReport[];
+  totals: { rowsRead: number; rowsWritten: number; bytes: number; seconds: number };
+  indexes: { created: string[]; skipped: { name: string; reason: string }[] };
+  views: { name: string; status: "created" | "skipped"; reason?: string }[];
+  skipped: { name: string; type: string; reason: string }[];
+  warnings: string[];
+  copy: CopyReport;
+  verify: VerifyReport;
+  seconds: number;
+}
+
+export interface RunOptions extends MappingOptions {
+  jobs?: number;
+  replace?: boolean;
+  extraIndexes?: IndexSpec[];
+  onProgress?: (p: CopyProgress | { step: string }) => void;
+}
+
+export async function runMigration(sourcePath: string, target: TargetRef, opts: RunOptions = {}): Promise<RunReport> {
+  const started = process.hrtime.bigint();
+  const s = schemaOf(target);
+  const schema = readSchema(sourcePath);
+  const plan = planFromSchema(schema, s, opts);
+  const names = schema.tables.map((t) => t.name);
+  const lock = await acquireLock(target);
+  let created = false;
+  try {
+    const existing = await withTarget(target, "check target", async (c) => {
+      const out: string[] = [];
+      for (const n of names) if (await tableExists(c, s, n)) out.push(n);
+      return out;
+    });
+    if (existing.length > 0) {
+      if (!opts.replace) {
+        throw new MigrationError("TARGET_NOT_EMPTY", `The target schema ${s} already has table(s) ${existing.join(", ")}. Re-run with --replace to drop and reload them, or migrate into an empty database or another --schema.`, { table: existing[0], tables: existing, step: "check target" });
+      }
+      opts.onProgress?.({ step: "drop existing tables" });
+      await dropTables(target, existing);
+    }
+    opts.onProgress?.({ step: "create tables" });
+    await createTables(sourcePath, target, opts);
+    created = true;
+    const copy = await copyData(sourcePath, target, { jobs: opts.jobs, onProgress: opts.onProgress });
+    opts.onProgress?.({ step: "indexes" });
+    const indexes: RunReport["indexes"] = { created: [], skipped: [] };
+    for (const ix of [...sourceIndexesOf(schema), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])]) {
+      try {
+        indexes.created.push(...(await createIndexes(target, [ix])));
+      } catch (e) {
+        indexes.skipped.push({ name: ix.name, reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    const views: RunReport["views"] = [];
+    await withTarget(target, "views", async (c) => {
+      for (const v of plan.views) {
+        if (!v.sql) {
+          views.push({ name: v.name, status: "skipped", reason: v.reason });
+          continue;
+        }
+        await c.query("BEGIN");
+        try {
+          await c.query(`DROP VIEW IF EXISTS ${qualified(s, v.name)}`);
+          await c.query(v.sql);
+          await c.query("COMMIT");
+          views.push({ name: v.name, status: "created" });
+        } catch (e) {
+          await c.query("ROLLBACK");
+          views.push({ name: v.name, status: "skipped", reason: `PostgreSQL refused the view as written (${pgErr(e).message}); rewrite it by hand` });
+        }
+      }
+    });
+    opts.onProgress?.({ step: "verify" });
+    const ver = await verify(sourcePath, target);
+    const vb = new Map(ver.tables.map((t) => [t.table, t]));
+    const tables: RunTableReport[] = copy.tables.map((r) => {
+      const v = vb.get(r.table)!;
+      return { ...r, checksumMatch: v.match, sourceChecksum: v.sourceChecksum, targetChecksum: v.targetChecksum, sequenceOk: v.sequenceOk, differingKeys: v.differingKeys };
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return {
+      ok: ver.ok,
+      tables,
+      totals: { ...copy.totals, seconds },
+      indexes,
+      views,
+      skipped: schema.skipped,
+      warnings: [...copy.warnings, ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`))],
+      copy,
+      verify: ver,
+      seconds,
+    };
+  } catch (e) {
+    if (created) await dropTables(target, names).catch(() => undefined);
+    const err = asMigrationError(e, "run");
+    if (created) err.meta.targetRestored = true;
+    throw err;
+  } finally {
+    await lock.release();
+  }
+}

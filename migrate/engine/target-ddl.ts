@@ -1,0 +1,108 @@
+/**
+ * Schema operations on the target, each one transaction so a failure leaves the target as it
+ * was before the step (issue 2, "Bad input ... nothing lost").
+ */
+import type { Client } from "pg";
+import { qualified, quoteIdent, renderIndex, translateDefault, type IndexSpec } from "./ddl";
+import { MigrationError } from "./errors";
+import { introspect, type SourceSchema } from "./introspect";
+import { buildTablePlan, resolveTable } from "./plan";
+import { inTransaction, pgErr, schemaOf, tableExists, withTarget, type TargetRef } from "./pg";
+import { withSource } from "./sqlite";
+import { mapColumn, type MappingOptions } from "./typemap";
+
+export function readSchema(sourcePath: string): SourceSchema {
+  return withSource(sourcePath, (db) => introspect(db));
+}
+
+export function pickTables(schema: SourceSchema, names?: string[]): SourceSchema["tables"] {
+  if (!names) return schema.tables;
+  return names.map((n) => {
+    const t = resolveTable(schema.tables, n);
+    if (!t) throw new MigrationError("CONFIG_INVALID", `Table ${n} is not in the SQLite source (tables: ${schema.tables.map((x) => x.name).join(", ")}). Check the table name.`, { table: n });
+    return t;
+  });
+}
+
+async function ensureSchema(c: Client, schema: string): Promise<void> {
+  if (schema !== "public") await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+}
+
+export async function createTables(sourcePath: string, target: TargetRef, opts: MappingOptions & { tables?: string[] } = {}): Promise<{ tables: string[] }> {
+  const schema = readSchema(sourcePath);
+  const s = schemaOf(target);
+  const tables = pickTables(schema, opts.tables);
+  return withTarget(target, "create tables", (c) =>
+    inTransaction(c, async () => {
+      await ensureSchema(c, s);
+      for (const t of tables) {
+        if (await tableExists(c, s, t.name)) {
+          throw new MigrationError("TARGET_NOT_EMPTY", `Table ${s}.${t.name} already exists in the target. Re-run with --replace to drop and reload it, or point at an empty database/schema.`, { table: t.name, step: "create tables" });
+        }
+        await c.query(buildTablePlan(s, t, schema.tables, opts).createTable);
+      }
+      return { tables: tables.map((t) => t.name) };
+    }),
+  );
+}
+
+export async function alterTables(sourcePath: string, target: TargetRef, change: { addTables?: string[]; addColumns?: { table: string; column: string }[] }, opts: MappingOptions = {}): Promise<void> {
+  const schema = readSchema(sourcePath);
+  const s = schemaOf(target);
+  await withTarget(target, "alter tables", (c) =>
+    inTransaction(c, async () => {
+      await ensureSchema(c, s);
+      for (const t of pickTables(schema, change.addTables ?? [])) await c.query(buildTablePlan(s, t, schema.tables, opts).createTable);
+      for (const ac of change.addColumns ?? []) {
+        const [t] = pickTables(schema, [ac.table]);
+        const col = t.columns.find((x) => x.name === ac.column);
+        if (!col) throw new MigrationError("CONFIG_INVALID", `Column ${ac.table}.${ac.column} is not in the SQLite source.`, { table: ac.table, column: ac.column });
+        const m = mapColumn(t, col, opts);
+        const d = translateDefault(col.defaultSql, m);
+        let sql = `ALTER TABLE ${qualified(s, t.name)} ADD COLUMN ${quoteIdent(col.name)} ${m.pgType}`;
+        if (d.sql !== null) sql += ` DEFAULT ${d.sql}`;
+        if (col.notNull) sql += " NOT NULL";
+        try {
+          await c.query(sql);
+        } catch (e) {
+          throw new MigrationError("TYPE_MISMATCH", `Cannot add column ${t.name}.${col.name} (${pgErr(e).message}). A NOT NULL column needs a default when the table has rows.`, { table: t.name, column: col.name, step: "alter tables" }, e);
+        }
+      }
+    }),
+  );
+}
+
+export async function dropTables(target: TargetRef, tables: string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const s = schemaOf(target);
+  await withTarget(target, "drop tables", (c) => inTransaction(c, async () => void (await c.query(`DROP TABLE IF EXISTS ${tables.map((t) => qualified(s, t)).join(", ")} CASCADE`))));
+}
+
+export async function truncateTables(target: TargetRef, tables: string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const s = schemaOf(target);
+  await withTarget(target, "truncate tables", (c) => inTransaction(c, async () => void (await c.query(`TRUNCATE ${tables.map((t) => qualified(s, t)).join(", ")}`))));
+}
+
+export async function createIndexes(target: TargetRef, indexes: IndexSpec[], opts: { concurrently?: boolean } = {}): Promise<string[]> {
+  const s = schemaOf(target);
+  return withTarget(target, "create indexes", async (c) => {
+    const created: string[] = [];
+    for (const ix of indexes) {
+      try {
+        await c.query(renderIndex(s, ix, opts));
+      } catch (e) {
+        throw new MigrationError("CONFIG_INVALID", `Index ${ix.name} on ${ix.table}(${ix.columns.join(", ")}) could not be created: ${pgErr(e).message}. Fix or drop the index definition (partial WHERE clauses must be PostgreSQL SQL).`, { table: ix.table, index: ix.name, step: "create indexes", created }, e);
+      }
+      created.push(ix.name);
+    }
+    return created;
+  });
+}
+
+export async function dropIndexes(target: TargetRef, names: string[], opts: { concurrently?: boolean } = {}): Promise<void> {
+  const s = schemaOf(target);
+  await withTarget(target, "drop indexes", async (c) => {
+    for (const n of names) await c.query(`DROP INDEX ${opts.concurrently ? "CONCURRENTLY " : ""}IF EXISTS ${qualified(s, n)}`);
+  });
+}

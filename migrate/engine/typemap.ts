@@ -1,0 +1,123 @@
+/**
+ * SQLite declared type -> PostgreSQL type (issue 2, "Map types faithfully"). Every decision carries
+ * a human reason so `plan` can show it, and any column can be overridden with castOverrides.
+ */
+import type { SourceColumn, SourceTable } from "./introspect";
+
+export interface MappingOptions {
+  /** "table.column" -> PostgreSQL type, e.g. { "publication.year": "integer" } */
+  castOverrides?: Record<string, string>;
+  /** DATETIME/TIMESTAMP -> timestamptz instead of timestamp. Default false. */
+  timestamptz?: boolean;
+}
+
+/** How values are normalised on the way in and compared by verify. */
+export type ValueKind = "int" | "float" | "numeric" | "text" | "bool" | "date" | "timestamp" | "timestamptz" | "bytea" | "jsonb" | "json" | "other";
+
+export interface ColumnMapping {
+  column: string;
+  declType: string;
+  pgType: string;
+  kind: ValueKind;
+  /** numeric scale when declared (numeric(p,s)), varchar length when declared. */
+  scale?: number;
+  maxLength?: number;
+  identity: boolean;
+  reason: string;
+  overridden: boolean;
+}
+
+/** SQLite's own affinity rules (https://sqlite.org/datatype3.html section 3.1), in their order. */
+export function sqliteAffinity(declType: string): "INTEGER" | "TEXT" | "BLOB" | "REAL" | "NUMERIC" {
+  const t = declType.toUpperCase();
+  if (t.includes("INT")) return "INTEGER";
+  if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return "TEXT";
+  if (t.includes("BLOB") || t.trim() === "") return "BLOB";
+  if (t.includes("REAL") || t.includes("FLOA") || t.includes("DOUB")) return "REAL";
+  return "NUMERIC";
+}
+
+function params(declType: string): number[] {
+  const m = /\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)/.exec(declType);
+  if (!m) return [];
+  return m[2] === undefined ? [Number(m[1])] : [Number(m[1]), Number(m[2])];
+}
+
+export function mapDeclaredType(declType: string, opts: MappingOptions = {}): { pgType: string; reason: string } {
+  const t = declType.toUpperCase().trim();
+  const base = t.replace(/\(.*$/, "").trim();
+  const p = params(t);
+  const ts = opts.timestamptz ? "timestamptz" : "timestamp";
+  if (/^(BOOL|BOOLEAN)$/.test(base)) return { pgType: "boolean", reason: "BOOLEAN; 0/1 and 'true'/'false' spellings become boolean" };
+  if (base === "DATE") return { pgType: "date", reason: "DATE" };
+  if (base === "DATETIME" || base === "TIMESTAMP") return { pgType: ts, reason: `${base}; ISO text and Unix seconds/milliseconds become ${ts}` };
+  if (base === "JSON" || base === "JSONB") return { pgType: "jsonb", reason: "JSON" };
+  if (/^(NUMERIC|DECIMAL)$/.test(base)) {
+    if (p.length === 2) return { pgType: `numeric(${p[0]},${p[1]})`, reason: `${base}(p,s) keeps precision and scale` };
+    if (p.length === 1) return { pgType: `numeric(${p[0]})`, reason: `${base}(p) keeps precision` };
+    return { pgType: "numeric", reason: `${base} without precision` };
+  }
+  if (/^(VARCHAR|NVARCHAR|CHARACTER VARYING|VARYING CHARACTER|NATIVE CHARACTER|NCHAR|CHAR|CHARACTER)$/.test(base) && p.length >= 1) {
+    // CHAR(n) would pad with spaces in PostgreSQL and change values; varchar(n) keeps them exact.
+    return { pgType: `varchar(${p[0]})`, reason: `${base}(n) keeps its length limit (values longer than n are rejected; plan counts them)` };
+  }
+  if (base === "TEXT" || base === "CLOB") return { pgType: "text", reason: base };
+  if (base === "BLOB") return { pgType: "bytea", reason: "BLOB" };
+  if (/^(REAL|DOUBLE|DOUBLE PRECISION|FLOAT)$/.test(base)) return { pgType: "double precision", reason: `${base}: SQLite REAL is an 8-byte IEEE float, never float4` };
+  if (base === "TIME") return { pgType: "text", reason: "TIME has no faithful SQLite encoding; kept as text (override with a cast to time)" };
+  const aff = sqliteAffinity(t);
+  switch (aff) {
+    case "INTEGER":
+      return { pgType: "bigint", reason: `${t || "?"} has INTEGER affinity; SQLite integers are 64-bit` };
+    case "TEXT":
+      return { pgType: "text", reason: `${t} has TEXT affinity` };
+    case "BLOB":
+      return t === "" ? { pgType: "text", reason: "no declared type (any value); kept as text, override with a cast" } : { pgType: "bytea", reason: `${t} has BLOB affinity` };
+    case "REAL":
+      return { pgType: "double precision", reason: `${t} has REAL affinity (8-byte float)` };
+    default:
+      return { pgType: "numeric", reason: `${t} has NUMERIC affinity` };
+  }
+}
+
+/** Classifies a PostgreSQL type (as written in DDL or by format_type()) for value handling. */
+export function kindOfPgType(pgType: string): { kind: ValueKind; scale?: number; maxLength?: number } {
+  const t = pgType.toLowerCase().trim();
+  const p = params(t);
+  if (/^(bigint|integer|int|int2|int4|int8|smallint|serial|bigserial|smallserial)$/.test(t)) return { kind: "int" };
+  if (/^(double precision|float8|float)$/.test(t)) return { kind: "float" };
+  if (/^(numeric|decimal)/.test(t)) return p.length === 2 ? { kind: "numeric", scale: p[1] } : p.length === 1 ? { kind: "numeric", scale: 0 } : { kind: "numeric" };
+  if (t === "text") return { kind: "text" };
+  if (/^(varchar|character varying)/.test(t)) return p.length ? { kind: "text", maxLength: p[0] } : { kind: "text" };
+  if (t === "boolean" || t === "bool") return { kind: "bool" };
+  if (t === "date") return { kind: "date" };
+  if (t === "timestamp" || t === "timestamp without time zone") return { kind: "timestamp" };
+  if (t === "timestamptz" || t === "timestamp with time zone") return { kind: "timestamptz" };
+  if (t === "bytea") return { kind: "bytea" };
+  if (t === "jsonb") return { kind: "jsonb" };
+  if (t === "json") return { kind: "json" };
+  return { kind: "other" };
+}
+
+export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOptions = {}): ColumnMapping {
+  const override = opts.castOverrides?.[`${table.name}.${col.name}`];
+  const identity = table.rowidAlias === col.name && !override;
+  let pgType: string;
+  let reason: string;
+  if (override) {
+    pgType = override;
+    reason = `cast override ${table.name}.${col.name}=${override}`;
+  } else if (identity) {
+    pgType = "bigint";
+    reason = table.autoincrement
+      ? "INTEGER PRIMARY KEY AUTOINCREMENT: identity column, sequence set past max(id)"
+      : "INTEGER PRIMARY KEY (rowid alias, auto-assigned by SQLite): identity column, sequence set past max(id)";
+  } else {
+    ({ pgType, reason } = mapDeclaredType(col.declType, opts));
+  }
+  return { column: col.name, declType: col.declType, pgType, ...kindOfPgType(pgType), identity, reason, overridden: !!override };
+}
+
+export function mapTable(table: SourceTable, opts: MappingOptions = {}): ColumnMapping[] {
+  return table.columns.filter((c) => !c.generated).map((c) => mapColumn(table, c, opts));
+}

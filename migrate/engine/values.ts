@@ -1,0 +1,297 @@
+/**
+ * Value normalisation: one SQLite value (as better-sqlite3 returns it with safeIntegers on) to the
+ * text PostgreSQL's COPY receives. The same function feeds the source side of the checksum, so the
+ * checksum compares what PostgreSQL stored (rendered by PostgreSQL, see checksum.ts) against what
+ * the source means after the documented normalisation (booleans, timestamps, decimals).
+ */
+import type { ValueKind } from "./typemap";
+
+export type SqliteValue = null | bigint | number | string | Buffer;
+
+/** A value the normaliser cannot convert without guessing; copy turns it into TYPE_MISMATCH. */
+export class ValueError extends Error {}
+
+export interface ValueTarget {
+  kind: ValueKind;
+  scale?: number;
+}
+
+const BOOL_SPELLINGS: Record<string, "t" | "f"> = {
+  "1": "t", "0": "f", t: "t", f: "f", true: "t", false: "f", y: "t", n: "f", yes: "t", no: "f", on: "t", off: "f",
+};
+
+/** Returns the PostgreSQL input text for a value, or null for SQL NULL. */
+export function toPgText(v: SqliteValue, target: ValueTarget): string | null {
+  if (v === null || v === undefined) return null;
+  switch (target.kind) {
+    case "int":
+      if (typeof v === "bigint") return v.toString();
+      if (typeof v === "number") return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? BigInt(v).toString() : String(v);
+      if (typeof v === "string") return /^\s*[-+]?\d+\s*$/.test(v) ? BigInt(v.trim()).toString() : v;
+      throw new ValueError("a BLOB value in an integer column");
+    case "float":
+      if (typeof v === "number" || typeof v === "bigint") return String(v);
+      if (typeof v === "string") return v.trim();
+      throw new ValueError("a BLOB value in a floating-point column");
+    case "numeric": {
+      const s = typeof v === "string" ? v : typeof v === "number" || typeof v === "bigint" ? String(v) : null;
+      if (s === null) throw new ValueError("a BLOB value in a numeric column");
+      return normaliseDecimal(s, target.scale) ?? s;
+    }
+    case "bool": {
+      const b = BOOL_SPELLINGS[(Buffer.isBuffer(v) ? "" : String(v)).trim().toLowerCase()];
+      if (typeof v === "number" && (v === 0 || v === 1)) return v === 1 ? "t" : "f";
+      if (!b) throw new ValueError(`${JSON.stringify(Buffer.isBuffer(v) ? "<blob>" : String(v))} is not a boolean spelling (0/1, true/false, t/f, yes/no, on/off)`);
+      return b;
+    }
+    case "date":
+      return normaliseDate(v);
+    case "timestamp":
+      return normaliseTimestamp(v, false);
+    case "timestamptz":
+      return normaliseTimestamp(v, true);
+    case "bytea":
+      return "\\x" + (Buffer.isBuffer(v) ? v : Buffer.from(String(v), "utf8")).toString("hex");
+    case "jsonb":
+    case "json":
+    case "text":
+    case "other":
+      if (Buffer.isBuffer(v)) {
+        if (target.kind === "other") return "\\x" + v.toString("hex");
+        throw new ValueError("a BLOB value in a text column");
+      }
+      return String(v);
+  }
+}
+
+/** Canonical form for checksums of a value already normalised by toPgText (see checksum.ts). */
+export function canonicalFromPgText(text: string | null, target: ValueTarget): string | null {
+  if (text === null) return null;
+  switch (target.kind) {
+    case "float":
+      return floatHex(Number(text));
+    case "bytea":
+      return text.slice(2);
+    case "jsonb":
+      return jsonbText(text);
+    case "timestamptz":
+      return text;
+    default:
+      return text;
+  }
+}
+
+export function floatHex(n: number): string {
+  const b = Buffer.allocUnsafe(8);
+  b.writeDoubleBE(n);
+  return b.toString("hex");
+}
+
+/**
+ * Decimal text as PostgreSQL numeric renders it: exponent expanded, leading zeros dropped, the
+ * input's scale kept (numeric without typmod) or rounded half away from zero to `scale`.
+ * Returns null for text that is not a decimal number (PostgreSQL will reject it).
+ */
+export function normaliseDecimal(s: string, scale?: number): string | null {
+  const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(s);
+  if (!m || (m[2] === "" && (m[3] ?? "") === "")) return null;
+  const neg = m[1] === "-";
+  const intPart = m[2];
+  const frac = m[3] ?? "";
+  const exp = m[4] ? Number(m[4]) : 0;
+  let digits = intPart + frac;
+  let point = intPart.length + exp; // digits before the decimal point
+  let dscale = Math.max(0, frac.length - exp);
+  if (point < 0) {
+    digits = "0".repeat(-point) + digits;
+    point = 0;
+  }
+  if (point > digits.length) digits = digits + "0".repeat(point - digits.length);
+  let ip = digits.slice(0, point);
+  let fp = digits.slice(point);
+  if (fp.length < dscale) fp = fp + "0".repeat(dscale - fp.length);
+  fp = fp.slice(0, dscale);
+  if (scale !== undefined) {
+    if (fp.length > scale) {
+      const roundUp = fp.charCodeAt(scale) >= 53; // '5'
+      const kept = BigInt((ip || "0") + fp.slice(0, scale)) + (roundUp ? 1n : 0n);
+      const str = kept.toString().padStart(scale + 1, "0");
+      ip = str.slice(0, str.length - scale);
+      fp = str.slice(str.length - scale);
+    } else {
+      fp = fp + "0".repeat(scale - fp.length);
+    }
+    dscale = scale;
+  }
+  ip = ip.replace(/^0+(?=\d)/, "");
+  if (ip === "") ip = "0";
+  const body = dscale > 0 ? `${ip}.${fp}` : ip;
+  const isZero = /^[0.]*$/.test(body);
+  return neg && !isZero ? "-" + body : body;
+}
+
+const DATE_RE = /^\s*(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, "0");
+}
+
+/** Unix time heuristic: |n| >= 1e11 cannot be seconds of a plausible date (year 5138), so it is ms. */
+export function unixToMicros(n: number | bigint): bigint {
+  const x = typeof n === "bigint" ? n : n;
+  const abs = typeof x === "bigint" ? (x < 0n ? -x : x) : Math.abs(x);
+  const isMs = typeof abs === "bigint" ? abs >= 100_000_000_000n : abs >= 1e11;
+  if (typeof x === "bigint") return isMs ? x * 1000n : x * 1_000_000n;
+  if (!Number.isFinite(x)) throw new ValueError(`${x} is not a finite Unix time`);
+  return BigInt(Math.round(isMs ? x * 1000 : x * 1e6));
+}
+
+function microsToParts(us: bigint): { date: string; time: string } {
+  const ms = Number(us / 1000n) - (us % 1000n < 0n ? 1 : 0);
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) throw new ValueError(`Unix time ${us / 1_000_000n}s is outside years 1..9999`);
+  let frac = ((us % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  const fracStr = frac === 0n ? "" : "." + frac.toString().padStart(6, "0").replace(/0+$/, "");
+  frac = 0n;
+  return {
+    date: `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`,
+    time: `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fracStr}`,
+  };
+}
+
+export function normaliseTimestamp(v: SqliteValue, tz: boolean): string {
+  const suffix = tz ? "+00" : "";
+  if (typeof v === "bigint" || typeof v === "number") {
+    const p = microsToParts(unixToMicros(v));
+    return `${p.date} ${p.time}${suffix}`;
+  }
+  if (typeof v !== "string") throw new ValueError("a BLOB value in a timestamp column");
+  const m = DATE_RE.exec(v);
+  if (!m) {
+    if (/^\s*-?\d+(\.\d+)?\s*$/.test(v)) return normaliseTimestamp(Number(v), tz);
+    throw new ValueError(`${JSON.stringify(v)} is not an ISO date/time (YYYY-MM-DD[ HH:MM[:SS[.fff]]][Z|+HH:MM]) or Unix time`);
+  }
+  const [, Y, Mo, D, h = "00", mi = "00", s = "00", f = "", off] = m;
+  const fracDigits = f.slice(0, 6).replace(/0+$/, "");
+  if (off && off.toUpperCase() !== "Z" && !/^[+-]00:?(00)?$/.test(off)) {
+    // Offsets are applied so every stored instant is UTC (SQLite's date functions work the same way).
+    const sign = off[0] === "-" ? -1 : 1;
+    const oh = Number(off.slice(1, 3));
+    const om = Number(off.replace(":", "").slice(3, 5) || "0");
+    const ms = Date.UTC(Number(Y), Number(Mo) - 1, Number(D), Number(h), Number(mi), Number(s)) - sign * (oh * 60 + om) * 60000;
+    const p = microsToParts(BigInt(ms) * 1000n);
+    return `${p.date} ${p.time}${fracDigits ? "." + fracDigits : ""}${suffix}`;
+  }
+  return `${Y}-${Mo}-${D} ${h}:${mi}:${s}${fracDigits ? "." + fracDigits : ""}${suffix}`;
+}
+
+export function normaliseDate(v: SqliteValue): string {
+  if (typeof v === "bigint" || typeof v === "number") {
+    const p = microsToParts(unixToMicros(v));
+    if (p.time !== "00:00:00") throw new ValueError(`Unix time ${String(v)} is not midnight UTC; a date column would drop the time (cast the column to timestamp)`);
+    return p.date;
+  }
+  if (typeof v !== "string") throw new ValueError("a BLOB value in a date column");
+  const m = DATE_RE.exec(v);
+  if (!m) throw new ValueError(`${JSON.stringify(v)} is not an ISO date (YYYY-MM-DD)`);
+  const [, Y, Mo, D, h, mi, s, f, off] = m;
+  if ((h !== undefined && `${h}${mi}${s ?? "00"}` !== "000000") || (f && /[1-9]/.test(f)) || (off && off.toUpperCase() !== "Z" && !/^[+-]00:?(00)?$/.test(off))) {
+    throw new ValueError(`${JSON.stringify(v)} has a time of day; a date column would drop it (cast the column to timestamp)`);
+  }
+  return `${Y}-${Mo}-${D}`;
+}
+
+/** COPY text format escaping (https://www.postgresql.org/docs/15/sql-copy.html, "Text Format"). */
+export function copyEscape(s: string): string {
+  if (!/[\\\n\r\t]/.test(s)) return s;
+  return s.replace(/[\\\n\r\t]/g, (c) => (c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t"));
+}
+
+/**
+ * jsonb's own text rendering: keys ordered by length then bytes, last duplicate wins, ", " and
+ * ": " separators, numbers as numeric. Needed so the source side of a jsonb checksum is
+ * computed without asking PostgreSQL. Throws ValueError on invalid JSON.
+ */
+export function jsonbText(src: string): string {
+  let i = 0;
+  const ws = (): void => {
+    while (i < src.length && " \t\n\r".includes(src[i])) i++;
+  };
+  const fail = (): never => {
+    throw new ValueError(`invalid JSON at offset ${i}`);
+  };
+  const str = (): string => {
+    // eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
+    const m = /^"((?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"/.exec(src.slice(i));
+    if (!m) return fail();
+    i += m[0].length;
+    return JSON.parse(m[0]) as string;
+  };
+  const q = (s: string): string => {
+    if (s.includes("\u0000")) throw new ValueError("\\u0000 cannot be stored in jsonb");
+    // eslint-disable-next-line no-control-regex -- jsonb escapes control characters
+    return '"' + s.replace(/["\\\u0000-\u001f]/g, (c) => ({ '"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c] ?? "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")) + '"';
+  };
+  const val = (): string => {
+    ws();
+    const c = src[i];
+    if (c === "{") {
+      i++;
+      const entries = new Map<string, string>();
+      ws();
+      if (src[i] === "}") {
+        i++;
+        return "{}";
+      }
+      for (;;) {
+        ws();
+        const k = str();
+        ws();
+        if (src[i++] !== ":") fail();
+        entries.set(k, val());
+        ws();
+        const d = src[i++];
+        if (d === "}") break;
+        if (d !== ",") fail();
+      }
+      const keys = [...entries.keys()].sort((a, b) => {
+        const ba = Buffer.from(a);
+        const bb = Buffer.from(b);
+        return ba.length - bb.length || Buffer.compare(ba, bb);
+      });
+      return "{" + keys.map((k) => `${q(k)}: ${entries.get(k)!}`).join(", ") + "}";
+    }
+    if (c === "[") {
+      i++;
+      const items: string[] = [];
+      ws();
+      if (src[i] === "]") {
+        i++;
+        return "[]";
+      }
+      for (;;) {
+        items.push(val());
+        ws();
+        const d = src[i++];
+        if (d === "]") break;
+        if (d !== ",") fail();
+      }
+      return "[" + items.join(", ") + "]";
+    }
+    if (c === '"') return q(str());
+    for (const lit of ["true", "false", "null"]) {
+      if (src.startsWith(lit, i)) {
+        i += lit.length;
+        return lit;
+      }
+    }
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(src.slice(i));
+    if (!m) return fail();
+    i += m[0].length;
+    return normaliseDecimal(m[0])!;
+  };
+  const out = val();
+  ws();
+  if (i !== src.length) fail();
+  return out;
+}

@@ -1,0 +1,167 @@
+/**
+ * verify(): row counts, content checksums, sequences and foreign keys, source vs target. On a
+ * checksum mismatch it narrows down to the primary keys that differ: integer keys by range
+ * bisection (both sides sum a key range until the range is small), other keys by a per-row diff.
+ */
+import type { Client } from "pg";
+import { fkName, qualified, quoteIdent } from "./ddl";
+import { asMigrationError, MigrationError } from "./errors";
+import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
+import { targetColumns, type TargetColumn } from "./copy";
+import { sourceRowMap, sourceSum, targetRowMap, targetSum } from "./checksum";
+import { schemaOf, withTarget, type TargetRef } from "./pg";
+import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
+import { pickTables } from "./target-ddl";
+
+export interface VerifyTableReport {
+  table: string;
+  sourceRows: number;
+  targetRows: number;
+  sourceChecksum: string;
+  targetChecksum: string;
+  match: boolean;
+  sequenceOk: boolean;
+  /** Declared foreign keys present and validated (false when added NOT VALID because of orphans). */
+  foreignKeysOk: boolean;
+  /** JSON of the primary keys that differ (first 20). */
+  differingKeys: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  tables: VerifyTableReport[];
+  seconds: number;
+}
+
+const MAX_KEYS = 20;
+const LEAF_ROWS = 256;
+
+export async function verify(sourcePath: string, target: TargetRef, opts: { tables?: string[] } = {}): Promise<VerifyReport> {
+  const started = process.hrtime.bigint();
+  const s = schemaOf(target);
+  const db = openSource(sourcePath);
+  try {
+    const schema = introspect(db);
+    const tables = pickTables(schema, opts.tables);
+    db.exec("BEGIN");
+    try {
+      const out = await withTarget(target, "verify", async (c) => {
+        await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        const reports: VerifyTableReport[] = [];
+        for (const t of tables) reports.push(await verifyTable(db, c, s, t));
+        await c.query("COMMIT");
+        return reports;
+      });
+      return { ok: out.every((t) => t.match && t.sequenceOk), tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    } finally {
+      db.exec("COMMIT");
+    }
+  } catch (e) {
+    if (e instanceof MigrationError) throw e;
+    throw (e as { code?: string }).code?.startsWith("SQLITE") ? mapSqliteError(e, { step: "verify" }) : asMigrationError(e, "verify");
+  } finally {
+    db.close();
+  }
+}
+
+async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable): Promise<VerifyTableReport> {
+  const cols = await targetColumns(c, schema, t);
+  const pending = targetSum(c, schema, t.name, cols);
+  pending.catch(() => undefined);
+  const src = sourceSum(db, t, cols); // runs while PostgreSQL computes its side
+  const tgt = await pending;
+  const match = src.rows === tgt.rows && src.checksum === tgt.checksum;
+  const differingKeys = match ? [] : await findDifferingKeys(db, c, schema, t, cols);
+  return {
+    table: t.name,
+    sourceRows: src.rows,
+    targetRows: tgt.rows,
+    sourceChecksum: src.checksum,
+    targetChecksum: tgt.checksum,
+    match,
+    sequenceOk: await sequencesOk(c, schema, t.name),
+    foreignKeysOk: await foreignKeysOk(c, schema, t),
+    differingKeys,
+  };
+}
+
+async function findDifferingKeys(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[]): Promise<string[]> {
+  const keyCols = t.primaryKey.map((k) => cols.find((x) => x.column === k)).filter((x): x is TargetColumn => !!x);
+  if (keyCols.length === 0 || keyCols.length !== t.primaryKey.length) {
+    // No key: compare the multisets of row hashes and report the differing rows' hashes.
+    return diffMultisets(db, c, schema, t, cols);
+  }
+  if (keyCols.length === 1 && keyCols[0].kind === "int") {
+    const k = keyCols[0];
+    const sMinMax = db.prepare(`SELECT min(${qi(k.column)}) AS lo, max(${qi(k.column)}) AS hi FROM ${qi(t.name)}`).safeIntegers(true).get() as { lo: bigint | null; hi: bigint | null };
+    const tMinMax = (await c.query(`SELECT min(${quoteIdent(k.column)})::text AS lo, max(${quoteIdent(k.column)})::text AS hi FROM ${qualified(schema, t.name)}`)).rows[0] as { lo: string | null; hi: string | null };
+    const cands = [sMinMax.lo, sMinMax.hi, tMinMax.lo === null ? null : BigInt(tMinMax.lo), tMinMax.hi === null ? null : BigInt(tMinMax.hi)].filter((x): x is bigint => x !== null);
+    if (cands.length === 0) return [];
+    const lo = cands.reduce((a, b) => (b < a ? b : a));
+    const hi = cands.reduce((a, b) => (b > a ? b : a));
+    const found: string[] = [];
+    await bisect(db, c, schema, t, cols, k, lo, hi, found);
+    return found.slice(0, MAX_KEYS);
+  }
+  const srcMap = sourceRowMap(db, t, cols, keyCols);
+  const tgtMap = await targetRowMap(c, schema, t.name, cols, keyCols);
+  return diffMaps(srcMap, tgtMap);
+}
+
+async function bisect(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], k: TargetColumn, lo: bigint, hi: bigint, found: string[]): Promise<void> {
+  if (found.length >= MAX_KEYS) return;
+  const sw = `${qi(k.column)} BETWEEN ? AND ?`;
+  const pw = `${quoteIdent(k.column)} BETWEEN $1 AND $2`;
+  const src = sourceSum(db, t, cols, sw, [lo, hi]);
+  const tgt = await targetSum(c, schema, t.name, cols, pw, [lo.toString(), hi.toString()]);
+  if (src.rows === tgt.rows && src.checksum === tgt.checksum) return;
+  if (hi - lo < BigInt(LEAF_ROWS) || Math.max(src.rows, tgt.rows) <= LEAF_ROWS) {
+    const sm = sourceRowMap(db, t, cols, [k], sw, [lo, hi]);
+    const tm = await targetRowMap(c, schema, t.name, cols, [k], pw, [lo.toString(), hi.toString()]);
+    found.push(...diffMaps(sm, tm));
+    return;
+  }
+  const mid = lo + (hi - lo) / 2n;
+  await bisect(db, c, schema, t, cols, k, lo, mid, found);
+  await bisect(db, c, schema, t, cols, k, mid + 1n, hi, found);
+}
+
+function diffMaps(a: Map<string, string>, b: Map<string, string>): string[] {
+  const keys = new Set<string>();
+  for (const [k, h] of a) if (b.get(k) !== h) keys.add(k);
+  for (const k of b.keys()) if (!a.has(k)) keys.add(k);
+  return [...keys].sort().slice(0, MAX_KEYS);
+}
+
+async function diffMultisets(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[]): Promise<string[]> {
+  const count = (m: Map<string, number>, h: string, d: number): void => void m.set(h, (m.get(h) ?? 0) + d);
+  const m = new Map<string, number>();
+  for (const h of sourceRowMap(db, t, cols, [...cols]).values()) count(m, h, 1);
+  for (const h of (await targetRowMap(c, schema, t.name, cols, [...cols])).values()) count(m, h, -1);
+  return [...m.entries()].filter(([, n]) => n !== 0).map(([h]) => JSON.stringify({ rowHash: h })).slice(0, MAX_KEYS);
+}
+
+async function sequencesOk(c: Client, schema: string, table: string): Promise<boolean> {
+  const rel = qualified(schema, table);
+  const r = await c.query<{ attname: string; seq: string }>(
+    "SELECT attname, pg_get_serial_sequence($1, attname) AS seq FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND pg_get_serial_sequence($1, attname) IS NOT NULL",
+    [rel],
+  );
+  for (const x of r.rows) {
+    const q = await c.query<{ ok: boolean }>(
+      `SELECT (SELECT max(${quoteIdent(x.attname)}) FROM ${rel}) IS NULL OR (CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END) > (SELECT max(${quoteIdent(x.attname)}) FROM ${rel}) AS ok FROM ${x.seq} s`,
+    );
+    if (!q.rows[0].ok) return false;
+  }
+  return true;
+}
+
+async function foreignKeysOk(c: Client, schema: string, t: SourceTable): Promise<boolean> {
+  if (t.foreignKeys.length === 0) return true;
+  const r = await c.query<{ conname: string; convalidated: boolean }>(
+    "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'",
+    [qualified(schema, t.name)],
+  );
+  const byName = new Map(r.rows.map((x) => [x.conname, x.convalidated]));
+  return t.foreignKeys.every((fk) => byName.get(fkName(t, fk)) === true);
+}
