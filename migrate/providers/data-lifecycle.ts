@@ -1,0 +1,89 @@
+/**
+ * MigrationData's CRUD: the streaming copy on create, a transactional re-copy of only the
+ * changed tables on update, TRUNCATE of the tables it filled on delete.
+ */
+import { copyData, truncateTables, type CopyReport, type DataFingerprint } from "../engine";
+import { isMigrationError } from "../engine/errors";
+import { tablesToRecopy, diffData } from "./data-diff";
+import type { ProviderDiff } from "./diff";
+import { checkShape, guarded, newId, readProps, targetOf, urlsOf, type CheckFailure } from "./lifecycle-support";
+import { secret, type SecretEnvelope } from "./wire-values";
+
+export interface DataInputs {
+  /** The MigrationSchema resource's id: a new id means new (empty) tables. */
+  readonly schemaId: string;
+  /** The tables the schema resource created (its `tables` output). */
+  readonly tables: string[];
+  readonly dataFingerprint: DataFingerprint;
+  readonly jobs: number;
+  readonly sourcePath: string;
+  /** Secret. */
+  readonly targetUrl: string;
+  readonly targetSchema: string;
+}
+
+export interface DataOutputs extends DataInputs {
+  /** Tables holding rows this resource copied; delete truncates these. */
+  readonly copiedTables: string[];
+  /** The engine's report for the last copy (create: all tables; update: the re-copied ones). */
+  readonly copyReport: CopyReport;
+}
+
+type WireOutputs = Omit<DataOutputs, "targetUrl"> & { targetUrl: SecretEnvelope<string> };
+
+const shape = {
+  schemaId: { kind: "string" },
+  tables: { kind: "array" },
+  dataFingerprint: { kind: "object" },
+  jobs: { kind: "number" },
+  sourcePath: { kind: "string" },
+  targetUrl: { kind: "string" },
+  targetSchema: { kind: "string" },
+} as const;
+
+function wire(o: DataOutputs): WireOutputs {
+  return { ...o, targetUrl: secret(o.targetUrl) };
+}
+
+export const dataLifecycle = {
+  async check(_olds: unknown, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+    return { inputs: news, failures: checkShape(news, shape) };
+  },
+
+  async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<ProviderDiff> {
+    return diffData(olds, news);
+  },
+
+  async create(props: Record<string, unknown>): Promise<{ id: string; outs: WireOutputs }> {
+    const i = readProps<DataInputs>(props);
+    return guarded("data.create", urlsOf(props), async () => {
+      try {
+        const copyReport = await copyData(i.sourcePath, targetOf(i), { tables: i.tables, jobs: i.jobs, replace: false });
+        return { id: newId("data"), outs: wire({ ...i, copiedTables: [...i.tables], copyReport }) };
+      } catch (e) {
+        // Each table is copied in its own transaction, so a failure on a later table leaves the
+        // earlier ones filled. A failed create must leave nothing behind: empty them again. Not
+        // when the target already held rows before we started — those are not ours to remove.
+        if (!(isMigrationError(e) && e.code === "TARGET_NOT_EMPTY")) await truncateTables(targetOf(i), i.tables);
+        throw e;
+      }
+    });
+  },
+
+  async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs: WireOutputs }> {
+    const o = readProps<DataOutputs>(olds);
+    const n = readProps<DataInputs>(news);
+    return guarded("data.update", urlsOf(olds, news), async () => {
+      const tables = tablesToRecopy(o, n);
+      // Until the zero-downtime work lands, a changed table is re-copied whole: TRUNCATE + COPY in
+      // one transaction per table, so readers see the old rows or the new, never a mix.
+      const copyReport = tables.length > 0 ? await copyData(n.sourcePath, targetOf(n), { tables, jobs: n.jobs, replace: true }) : o.copyReport;
+      return { outs: wire({ ...n, copiedTables: [...n.tables], copyReport }) };
+    });
+  },
+
+  async delete(_id: string, props: Record<string, unknown>): Promise<void> {
+    const o = readProps<DataOutputs>(props);
+    await guarded("data.delete", urlsOf(props), () => truncateTables(targetOf(o), o.copiedTables));
+  },
+};

@@ -1,0 +1,32 @@
+/** The MigrationSchema resource: the source's tables, created in the target. */
+import * as pulumi from "@pulumi/pulumi";
+import type { SchemaFingerprint } from "../engine";
+import { schemaProvider } from "./dynamic-providers";
+import { DYNAMIC_MODULE, withSecretTarget } from "./resource-options";
+
+export interface MigrationSchemaArgs {
+  /** Path of the SQLite file, relative to the project directory or absolute. */
+  readonly sourcePath: pulumi.Input<string>;
+  /** engine `fingerprintSchema(sourcePath, mapping)`, computed by the program so preview is concrete. */
+  readonly schemaFingerprint: pulumi.Input<SchemaFingerprint>;
+  /** Direct PostgreSQL URL (not pgBouncer). Stored as a secret. */
+  readonly targetUrl: pulumi.Input<string>;
+  readonly targetSchema: pulumi.Input<string>;
+  readonly castOverrides: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly timestamptz: pulumi.Input<boolean>;
+}
+
+export class MigrationSchema extends pulumi.dynamic.Resource {
+  public readonly sourcePath!: pulumi.Output<string>;
+  public readonly schemaFingerprint!: pulumi.Output<SchemaFingerprint>;
+  public readonly targetUrl!: pulumi.Output<string>;
+  public readonly targetSchema!: pulumi.Output<string>;
+  public readonly castOverrides!: pulumi.Output<Record<string, string>>;
+  public readonly timestamptz!: pulumi.Output<boolean>;
+  /** Tables this resource created (and will drop on delete). */
+  public readonly tables!: pulumi.Output<string[]>;
+
+  constructor(name: string, args: MigrationSchemaArgs, opts?: pulumi.CustomResourceOptions) {
+    super(schemaProvider, name, { ...args, tables: undefined }, withSecretTarget(opts), DYNAMIC_MODULE, "MigrationSchema");
+  }
+}

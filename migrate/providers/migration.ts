@@ -1,0 +1,134 @@
+/**
+ * The `Migration` component: SQLite → PostgreSQL as four stack resources, chained so `pulumi up`
+ * builds schema → data → indexes → verification and `pulumi destroy` undoes them in reverse
+ * (verification → indexes → data → schema).
+ *
+ * Everything about the source is read here, at program time, with the engine's read-only
+ * fingerprints: preview then shows concrete per-table hashes and column lists instead of
+ * unknowns, and a reviewer can read which tables will change.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { fingerprintData, fingerprintSchema, fkCoveringIndexes, sourceIndexes, type IndexSpec, type SchemaFingerprint, type VerifyReport } from "../engine";
+import { MigrationData } from "./migration-data";
+import { MigrationIndexes } from "./migration-indexes";
+import { MigrationSchema } from "./migration-schema";
+import { MigrationVerification } from "./migration-verification";
+import { columnName } from "./schema-diff";
+
+export interface ExtraIndexArg {
+  readonly table: string;
+  readonly columns: string[];
+  /** Defaults to false. */
+  readonly unique?: boolean;
+  /** Defaults to `idx_<table>_<col>[_<col>…]`. */
+  readonly name?: string;
+}
+
+export interface MigrationArgs {
+  /** The SQLite file. Opened read-only, never written. */
+  readonly sourcePath: pulumi.Input<string>;
+  /** Direct PostgreSQL URL (not pgBouncer). Treated as a secret whether or not it is one. */
+  readonly targetUrl: pulumi.Input<string>;
+  /** Defaults to "public". */
+  readonly targetSchema?: pulumi.Input<string>;
+  /** Tables copied in parallel. Defaults to 2. */
+  readonly jobs?: pulumi.Input<number>;
+  /** Indexes beyond the source's own and the FK-covering ones. Defaults to none. */
+  readonly extraIndexes?: pulumi.Input<pulumi.Input<ExtraIndexArg>[]>;
+  /** "table.column" → PostgreSQL type. Defaults to none. */
+  readonly castOverrides?: pulumi.Input<Record<string, string>>;
+  /** DATETIME/TIMESTAMP → timestamptz instead of timestamp. Defaults to false. */
+  readonly timestamptz?: pulumi.Input<boolean>;
+  /** Change this value to re-run verification with nothing else changed. Defaults to "". */
+  readonly verifyTrigger?: pulumi.Input<string>;
+}
+
+/** `idx_<table>_<col>…`: the name an extra index gets when stack config does not name it. */
+export function extraIndexName(table: string, columns: readonly string[]): string {
+  return ["idx", table, ...columns].join("_");
+}
+
+/**
+ * Resolves extra-index config into full specs, rejecting tables or columns the source does not
+ * have: a typo in stack config should fail the preview, not a CREATE INDEX halfway through `up`.
+ */
+export function resolveExtraIndexes(extra: readonly ExtraIndexArg[], schema: SchemaFingerprint): IndexSpec[] {
+  return extra.map((e, i) => {
+    const where = `extraIndexes[${i}]`;
+    const table = schema.tables[e.table];
+    if (!table) throw new Error(`${where}: table "${e.table}" is not in the source; use one of ${Object.keys(schema.tables).sort().join(", ")}.`);
+    if (!Array.isArray(e.columns) || e.columns.length === 0) throw new Error(`${where}: columns must list at least one column of "${e.table}".`);
+    const known = table.columns.map(columnName);
+    const missing = e.columns.filter((c) => !known.includes(c));
+    if (missing.length > 0) throw new Error(`${where}: column(s) ${missing.join(", ")} not in table "${e.table}"; it has ${known.join(", ")}.`);
+    return { name: e.name ?? extraIndexName(e.table, e.columns), table: e.table, columns: [...e.columns], unique: e.unique ?? false };
+  });
+}
+
+export class Migration extends pulumi.ComponentResource {
+  public readonly schema: MigrationSchema;
+  public readonly data: MigrationData;
+  public readonly indexes: MigrationIndexes;
+  public readonly verification: MigrationVerification;
+  /** The last verification's per-table report (counts, checksums, timings). */
+  public readonly report: pulumi.Output<VerifyReport>;
+
+  constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("armp:migrate:Migration", name, {}, opts);
+
+    // The URL carries the password: make it secret here so no caller can forget.
+    const targetUrl = pulumi.secret(args.targetUrl);
+    const targetSchema = pulumi.output(args.targetSchema ?? "public");
+    const jobs = pulumi.output(args.jobs ?? 2);
+    const castOverrides = pulumi.output(args.castOverrides ?? {});
+    const timestamptz = pulumi.output(args.timestamptz ?? false);
+    const sourcePath = pulumi.output(args.sourcePath);
+
+    // Read-only and synchronous; they run on every preview so the plan is concrete.
+    const schemaFingerprint = pulumi
+      .all([sourcePath, castOverrides, timestamptz])
+      .apply(([p, co, tz]) => fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz }));
+    const dataFingerprint = sourcePath.apply((p) => fingerprintData(path.resolve(p)));
+    const srcIndexes = sourcePath.apply((p) => sourceIndexes(path.resolve(p)));
+    const fkIndexes = sourcePath.apply((p) => fkCoveringIndexes(path.resolve(p)));
+    const extraIndexes = pulumi.all([pulumi.output(args.extraIndexes ?? []), schemaFingerprint]).apply(([extra, fp]) => {
+      try {
+        return resolveExtraIndexes(extra as ExtraIndexArg[], fp);
+      } catch (e) {
+        throw new pulumi.ResourceError((e as Error).message, this);
+      }
+    });
+
+    this.schema = new MigrationSchema(
+      `${name}-schema`,
+      { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz },
+      { parent: this },
+    );
+    this.data = new MigrationData(
+      `${name}-data`,
+      { schemaId: this.schema.id, tables: this.schema.tables, dataFingerprint, jobs, sourcePath, targetUrl, targetSchema },
+      { parent: this, dependsOn: [this.schema] },
+    );
+    this.indexes = new MigrationIndexes(
+      `${name}-indexes`,
+      { schemaId: this.schema.id, sourceIndexes: srcIndexes, fkIndexes, extraIndexes, targetUrl, targetSchema },
+      { parent: this, dependsOn: [this.data] },
+    );
+    this.verification = new MigrationVerification(
+      `${name}-verification`,
+      {
+        sourcePath,
+        targetUrl,
+        targetSchema,
+        tables: this.data.copiedTables,
+        dataHash: this.data.dataFingerprint.apply((f) => f.hash),
+        indexNames: this.indexes.indexNames,
+        trigger: pulumi.output(args.verifyTrigger ?? ""),
+      },
+      { parent: this, dependsOn: [this.data, this.indexes] },
+    );
+    this.report = this.verification.report;
+    this.registerOutputs({ report: this.report });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * MigrationVerification's CRUD: compares source and target (counts, checksums, sequences) each
+ * time what it watches changes. A mismatch fails the operation with the per-table report, which
+ * fails `pulumi up`; a match becomes the resource's `report` output (and the stack's).
+ */
+import { verify, type VerifyReport } from "../engine";
+import { MigrationError } from "../engine/errors";
+import type { ProviderDiff } from "./diff";
+import { checkShape, guarded, newId, readProps, targetOf, urlsOf, type CheckFailure } from "./lifecycle-support";
+import { diffVerification } from "./verification-diff";
+import { secret, type SecretEnvelope } from "./wire-values";
+
+export interface VerificationInputs {
+  readonly sourcePath: string;
+  /** Secret. */
+  readonly targetUrl: string;
+  readonly targetSchema: string;
+  /** Tables to compare (the data resource's `copiedTables`). */
+  readonly tables: string[];
+  /** The data resource's fingerprint hash: changes whenever data is re-copied. */
+  readonly dataHash: string;
+  /** The index resource's names: changes whenever indexes are added or dropped. */
+  readonly indexNames: string[];
+  /** Any value; changing it forces a re-verification without other changes. */
+  readonly trigger: string;
+}
+
+export interface VerificationOutputs extends VerificationInputs {
+  readonly report: VerifyReport;
+}
+
+type WireOutputs = Omit<VerificationOutputs, "targetUrl"> & { targetUrl: SecretEnvelope<string> };
+
+const shape = {
+  sourcePath: { kind: "string" },
+  targetUrl: { kind: "string" },
+  targetSchema: { kind: "string" },
+  tables: { kind: "array" },
+  dataHash: { kind: "string" },
+  indexNames: { kind: "array" },
+  trigger: { kind: "string" },
+} as const;
+
+/** One line per mismatching table, naming what differs, so `pulumi up` output says where to look. */
+export function describeMismatch(report: VerifyReport): string {
+  const lines = report.tables
+    .filter((t) => !t.match || !t.sequenceOk)
+    .map((t) => {
+      const parts = [`${t.table}: rows source=${t.sourceRows} target=${t.targetRows}`, `checksum source=${t.sourceChecksum} target=${t.targetChecksum}`];
+      if (!t.sequenceOk) parts.push("sequence behind max(pk)");
+      if (t.differingKeys.length > 0) parts.push(`differing keys ${t.differingKeys.join(" ")}`);
+      return parts.join(", ");
+    });
+  return lines.join("\n");
+}
+
+async function run(i: VerificationInputs, urls: string[], step: string): Promise<VerifyReport> {
+  return guarded(step, urls, async () => {
+    const report = await verify(i.sourcePath, targetOf(i), { tables: i.tables });
+    if (!report.ok) {
+      throw new MigrationError(
+        "VERIFY_MISMATCH",
+        `Target does not match ${i.sourcePath}:\n${describeMismatch(report)}\n` +
+          "Find what changed the target or the source since the copy (another writer, an interrupted step), fix it, " +
+          "then run `pulumi up` again; to copy afresh, run `pulumi up --replace` on the MigrationData resource.",
+        { step, report },
+      );
+    }
+    return report;
+  });
+}
+
+export const verificationLifecycle = {
+  async check(_olds: unknown, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+    return { inputs: news, failures: checkShape(news, shape) };
+  },
+
+  async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<ProviderDiff> {
+    return diffVerification(olds, news);
+  },
+
+  async create(props: Record<string, unknown>): Promise<{ id: string; outs: WireOutputs }> {
+    const i = readProps<VerificationInputs>(props);
+    const report = await run(i, urlsOf(props), "verification.create");
+    return { id: newId("verification"), outs: { ...i, report, targetUrl: secret(i.targetUrl) } };
+  },
+
+  async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs: WireOutputs }> {
+    const n = readProps<VerificationInputs>(news);
+    const report = await run(n, urlsOf(olds, news), "verification.update");
+    return { outs: { ...n, report, targetUrl: secret(n.targetUrl) } };
+  },
+
+  /** Verification creates nothing in the database, so there is nothing to remove. */
+  async delete(_id: string, _props: Record<string, unknown>): Promise<void> {
+    return;
+  },
+};

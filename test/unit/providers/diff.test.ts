@@ -1,0 +1,178 @@
+/**
+ * The providers' diff logic on plain data, exactly as the host hands it over: old outputs (with
+ * the URL in a secret envelope and `__provider` present) against new inputs, including the
+ * preview sentinel at any depth. No database is involved — diff must never need one.
+ */
+import type { DataFingerprint, IndexSpec, SchemaFingerprint } from "../../../migrate/engine";
+import { diffData, tablesToRecopy } from "../../../migrate/providers/data-diff";
+import { desiredIndexes, diffIndexes, planIndexChange } from "../../../migrate/providers/indexes-diff";
+import { diffSchema, planSchemaChange } from "../../../migrate/providers/schema-diff";
+import { diffVerification } from "../../../migrate/providers/verification-diff";
+import { SECRET_SIG, SECRET_SIG_KEY, UNKNOWN } from "../../../migrate/providers/wire-values";
+
+const URL_A = "postgres://armp:s3cret-pw@db.internal:5432/armp";
+const URL_A_ROTATED = "postgres://armp:n3w-pw@db.internal:5432/armp";
+const URL_B = "postgres://armp:s3cret-pw@other-host:5432/armp";
+const envelope = (v: unknown) => ({ [SECRET_SIG_KEY]: SECRET_SIG, value: v });
+const NO_CHANGE = { changes: false, replaces: [], deleteBeforeReplace: false };
+const UPDATE = { changes: true, replaces: [], deleteBeforeReplace: false };
+const replace = (...keys: string[]) => ({ changes: true, replaces: keys, deleteBeforeReplace: true });
+
+const fp: SchemaFingerprint = {
+  hash: "s1",
+  tables: {
+    organization: { hash: "o1", columns: ["id", "name", "ror_id"] },
+    publication: { hash: "p1", columns: ["id", "title", "year"] },
+  },
+};
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+function schemaNews(f: SchemaFingerprint, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return { __provider: "exports.handler = …", sourcePath: "data/armp.sqlite", schemaFingerprint: f, targetUrl: URL_A, targetSchema: "public", castOverrides: {}, timestamptz: false, ...over };
+}
+function schemaOlds(f: SchemaFingerprint): Record<string, unknown> {
+  return { ...schemaNews(f), targetUrl: envelope(URL_A), tables: Object.keys(f.tables) };
+}
+
+describe("MigrationSchema diff", () => {
+  it("reports no change when the program recomputes the same fingerprint", () => {
+    expect(diffSchema(schemaOlds(fp), schemaNews(clone(fp)))).toEqual(NO_CHANGE);
+  });
+
+  it("updates in place for a new table and a new column", () => {
+    const next = clone(fp);
+    next.hash = "s2";
+    next.tables.publication = { hash: "p2", columns: ["id", "title", "year", "doi"] };
+    next.tables.project = { hash: "j1", columns: ["id", "title"] };
+    expect(planSchemaChange(fp, next)).toEqual({ addTables: ["project"], addColumns: [{ table: "publication", column: "doi" }], incompatible: [] });
+    expect(diffSchema(schemaOlds(fp), schemaNews(next))).toEqual(UPDATE);
+  });
+
+  it("replaces (delete first) when a column's definition changes", () => {
+    const next = clone(fp);
+    next.hash = "s3";
+    next.tables.publication = { hash: "p3", columns: ["id", "title", "year"] };
+    expect(planSchemaChange(fp, next)).toEqual({ addTables: [], addColumns: [], incompatible: ["table publication: column definitions changed"] });
+    expect(diffSchema(schemaOlds(fp), schemaNews(next))).toEqual(replace("schemaFingerprint"));
+  });
+
+  it("replaces when a column or a table disappears, even alongside compatible additions", () => {
+    const next = clone(fp);
+    next.hash = "s4";
+    delete next.tables.organization;
+    next.tables.publication = { hash: "p4", columns: ["id", "title", "doi"] };
+    expect(planSchemaChange(fp, next)).toEqual({
+      addTables: [],
+      addColumns: [],
+      incompatible: ["table organization was removed from the source", "table publication: column(s) year removed or redefined"],
+    });
+    expect(diffSchema(schemaOlds(fp), schemaNews(next))).toEqual(replace("schemaFingerprint"));
+  });
+
+  it("updates for a password rotation but replaces for another database or schema", () => {
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { targetUrl: URL_A_ROTATED }))).toEqual(UPDATE);
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { targetUrl: URL_B }))).toEqual(replace("targetUrl"));
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { targetSchema: "armp" }))).toEqual(replace("targetSchema"));
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { timestamptz: true }))).toEqual(replace("timestamptz"));
+  });
+
+  it("accepts secret envelopes in the new inputs too", () => {
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { targetUrl: envelope(URL_A) }))).toEqual(NO_CHANGE);
+  });
+
+  it("handles unknowns at any depth without deciding anything it cannot know", () => {
+    const nested = clone(fp) as unknown as { tables: { publication: { hash: string; columns: string[] } } };
+    nested.tables.publication.columns = ["id", UNKNOWN];
+    expect(diffSchema(schemaOlds(fp), schemaNews(nested as unknown as SchemaFingerprint))).toEqual(replace("schemaFingerprint"));
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { targetUrl: UNKNOWN }))).toEqual(replace("targetUrl"));
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { targetUrl: envelope(UNKNOWN) }))).toEqual(replace("targetUrl"));
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { sourcePath: UNKNOWN }))).toEqual(UPDATE);
+    expect(diffSchema(schemaOlds(fp), schemaNews(fp, { castOverrides: { "publication.year": UNKNOWN } }))).toEqual(replace("castOverrides"));
+  });
+});
+
+const dfp: DataFingerprint = {
+  hash: "d1",
+  tables: { organization: { rows: 3, maxRowid: 3, hash: "do1" }, publication: { rows: 10, maxRowid: 12, hash: "dp1" } },
+};
+function dataNews(f: DataFingerprint, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return { __provider: "…", schemaId: "schema-1", tables: ["organization", "publication"], dataFingerprint: f, jobs: 2, sourcePath: "data/armp.sqlite", targetUrl: URL_A, targetSchema: "public", ...over };
+}
+function dataOlds(f: DataFingerprint): Record<string, unknown> {
+  return { ...dataNews(f), targetUrl: envelope(URL_A), copiedTables: ["organization", "publication"], copyReport: { tables: [] } };
+}
+
+describe("MigrationData diff", () => {
+  it("reports no change for the same data and ignores its own outputs", () => {
+    expect(diffData(dataOlds(dfp), dataNews(clone(dfp)))).toEqual(NO_CHANGE);
+  });
+
+  it("updates when rows change and re-copies only the changed and the new tables", () => {
+    const next = clone(dfp);
+    next.hash = "d2";
+    next.tables.publication = { rows: 11, maxRowid: 13, hash: "dp2" };
+    next.tables.project = { rows: 0, maxRowid: null, hash: "dj0" };
+    expect(diffData(dataOlds(dfp), dataNews(next, { tables: ["organization", "publication", "project"] }))).toEqual(UPDATE);
+    expect(
+      tablesToRecopy({ tables: ["organization", "publication"], dataFingerprint: dfp }, { tables: ["organization", "publication", "project"], dataFingerprint: next }),
+    ).toEqual(["project", "publication"]);
+  });
+
+  it("replaces when the schema was rebuilt, including when that is still unknown in preview", () => {
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { schemaId: "schema-2" }))).toEqual(replace("schemaId"));
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { schemaId: UNKNOWN, tables: UNKNOWN }))).toEqual(replace("schemaId", "tables"));
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { tables: ["organization", UNKNOWN] }))).toEqual(replace("tables"));
+  });
+
+  it("treats a nested unknown fingerprint and a jobs change as updates", () => {
+    const next = clone(dfp) as unknown as { tables: { publication: { rows: unknown } } };
+    next.tables.publication.rows = UNKNOWN;
+    expect(diffData(dataOlds(dfp), dataNews(next as unknown as DataFingerprint))).toEqual(UPDATE);
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { jobs: 4 }))).toEqual(UPDATE);
+  });
+});
+
+const pubDoi: IndexSpec = { name: "idx_publication_doi", table: "publication", columns: ["doi"], unique: false };
+const orgRor: IndexSpec = { name: "idx_organization_ror_id", table: "organization", columns: ["ror_id"], unique: true };
+const fkPubOrg: IndexSpec = { name: "publication_organization_id_fk_idx", table: "publication", columns: ["organization_id"], unique: false };
+
+function indexNews(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return { __provider: "…", schemaId: "schema-1", sourceIndexes: [orgRor], fkIndexes: [fkPubOrg], extraIndexes: [pubDoi], targetUrl: URL_A, targetSchema: "public", ...over };
+}
+
+describe("MigrationIndexes diff", () => {
+  const olds = { ...indexNews(), targetUrl: envelope(URL_A), indexNames: ["idx_organization_ror_id", "publication_organization_id_fk_idx", "idx_publication_doi"] };
+
+  it("reports no change, updates on a spec change, replaces when the schema was rebuilt", () => {
+    expect(diffIndexes(olds, indexNews())).toEqual(NO_CHANGE);
+    expect(diffIndexes(olds, indexNews({ extraIndexes: [] }))).toEqual(UPDATE);
+    expect(diffIndexes(olds, indexNews({ extraIndexes: [{ ...pubDoi, columns: [UNKNOWN] }] }))).toEqual(UPDATE);
+    expect(diffIndexes(olds, indexNews({ schemaId: UNKNOWN }))).toEqual(replace("schemaId"));
+  });
+
+  it("plans only the difference, and a redefined index is dropped then rebuilt", () => {
+    const title: IndexSpec = { name: "idx_publication_title", table: "publication", columns: ["title"], unique: false };
+    const doiUnique: IndexSpec = { ...pubDoi, unique: true };
+    expect(planIndexChange([orgRor, fkPubOrg, pubDoi], [orgRor, doiUnique, title])).toEqual({
+      drop: ["idx_publication_doi", "publication_organization_id_fk_idx"],
+      create: [doiUnique, title],
+    });
+  });
+
+  it("merges the three lists by name, the source's definition first", () => {
+    expect(desiredIndexes({ sourceIndexes: [orgRor], fkIndexes: [fkPubOrg], extraIndexes: [{ ...orgRor, unique: false }, pubDoi] })).toEqual([orgRor, fkPubOrg, pubDoi]);
+  });
+});
+
+describe("MigrationVerification diff", () => {
+  const news = (over: Record<string, unknown> = {}) => ({ __provider: "…", sourcePath: "a.sqlite", targetUrl: URL_A, targetSchema: "public", tables: ["t"], dataHash: "d1", indexNames: ["i"], trigger: "", ...over });
+  const olds = { ...news(), targetUrl: envelope(URL_A), report: { ok: true, tables: [], seconds: 0.1 } };
+
+  it("re-verifies on any watched change and never replaces", () => {
+    expect(diffVerification(olds, news())).toEqual(NO_CHANGE);
+    expect(diffVerification(olds, news({ dataHash: "d2" }))).toEqual(UPDATE);
+    expect(diffVerification(olds, news({ indexNames: UNKNOWN }))).toEqual(UPDATE);
+    expect(diffVerification(olds, news({ trigger: "2" }))).toEqual(UPDATE);
+    expect(diffVerification(olds, news({ targetUrl: URL_B }))).toEqual(UPDATE);
+  });
+});
