@@ -1,0 +1,125 @@
+/**
+ * armp-migrate: plan | run | verify over the engine. Exit codes: 0 success (verify identical),
+ * 1 verification mismatch, 2 usage/config error, 3 any other MigrationError (code printed).
+ * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
+ */
+import { parseArgs } from "util";
+import { isMigrationError, planMigration, redactUrl, runMigration, verify, type MigrationPlan, type RunReport, type VerifyReport } from "./engine";
+
+const USAGE = `usage: armp-migrate <plan|run|verify> --source <file.sqlite> [--target <postgres-url>] [options]
+  --schema <name>        target schema (default public)
+  --jobs <n>             tables copied in parallel (run; default 2)
+  --replace              drop and reload target tables that already exist (run)
+  --cast <t.col=type>    override a column's PostgreSQL type (repeatable)
+  --timestamptz          map DATETIME/TIMESTAMP to timestamptz
+  --json                 machine-readable output`;
+
+function table(rows: (string | number)[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => (typeof c === "number" ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join("  ").trimEnd()).join("\n");
+}
+
+function printPlan(p: MigrationPlan): string {
+  const out: string[] = [p.ddl, "", "-- column decisions"];
+  for (const t of p.tables) for (const c of t.columns) out.push(`-- ${t.table}.${c.column}: ${c.declType || "(none)"} -> ${c.pgType}  (${c.reason})`);
+  out.push("", "-- profile findings (rows at risk)");
+  if (p.findings.length === 0) out.push("-- none");
+  for (const f of p.findings) out.push(`-- ${f.blocking ? "BLOCKING " : ""}${f.table}${f.column ? "." + f.column : ""} ${f.kind}: ${f.rows} row(s)${f.sampleKey ? ` e.g. key ${JSON.stringify(f.sampleKey)}` : ""}; ${f.decision}`);
+  return out.join("\n");
+}
+
+function printRun(r: RunReport): string {
+  const rows: (string | number)[][] = [["table", "read", "written", "bytes", "seconds", "checksum"]];
+  for (const t of r.tables) rows.push([t.table, t.rowsRead, t.rowsWritten, t.bytes, t.seconds.toFixed(2), t.checksumMatch ? "ok" : "MISMATCH " + t.differingKeys.join(" ")]);
+  rows.push(["TOTAL", r.totals.rowsRead, r.totals.rowsWritten, r.totals.bytes, r.totals.seconds.toFixed(2), r.ok ? "ok" : "FAILED"]);
+  const extra = [...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
+  return [table(rows), ...extra].join("\n");
+}
+
+function printVerify(v: VerifyReport): string {
+  const rows: (string | number)[][] = [["table", "source rows", "target rows", "checksum", "sequences", "differing keys"]];
+  for (const t of v.tables) rows.push([t.table, t.sourceRows, t.targetRows, t.match ? "ok" : "MISMATCH", t.sequenceOk ? "ok" : "BEHIND", t.differingKeys.join(" ")]);
+  return table(rows) + `\n${v.ok ? "identical" : "DIFFERENT"} (${v.seconds.toFixed(2)} s)`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        source: { type: "string" },
+        target: { type: "string" },
+        schema: { type: "string" },
+        jobs: { type: "string" },
+        json: { type: "boolean" },
+        replace: { type: "boolean" },
+        cast: { type: "string", multiple: true },
+        timestamptz: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values: o, positionals } = parsed;
+  const cmd = positionals[0];
+  if (o.help || !cmd) {
+    process.stdout.write(USAGE + "\n");
+    return o.help ? 0 : 2;
+  }
+  if (!["plan", "run", "verify"].includes(cmd) || !o.source || (cmd !== "plan" && !o.target)) {
+    process.stderr.write(`${!["plan", "run", "verify"].includes(cmd) ? `unknown command ${cmd}` : "missing --source or --target"}\n${USAGE}\n`);
+    return 2;
+  }
+  const castOverrides: Record<string, string> = {};
+  for (const c of o.cast ?? []) {
+    const m = /^([^=]+\.[^=.]+)=(.+)$/.exec(c);
+    if (!m) {
+      process.stderr.write(`--cast ${c}: expected table.column=type\n`);
+      return 2;
+    }
+    castOverrides[m[1]] = m[2];
+  }
+  const jobs = o.jobs === undefined ? 2 : Number(o.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    process.stderr.write(`--jobs ${o.jobs}: expected a positive integer\n`);
+    return 2;
+  }
+  const target = { url: o.target ?? "", ...(o.schema ? { schema: o.schema } : {}) };
+  const mapping = { castOverrides, timestamptz: !!o.timestamptz };
+  const write = (human: string, data: unknown): void => void process.stdout.write((o.json ? JSON.stringify(data, null, 2) : human) + "\n");
+  const tty = process.stderr.isTTY === true;
+  try {
+    if (cmd === "plan") {
+      const p = planMigration(o.source, { ...mapping, schema: o.schema });
+      write(printPlan(p), p);
+      return 0;
+    }
+    if (cmd === "verify") {
+      const v = await verify(o.source, target);
+      write(printVerify(v), v);
+      return v.ok ? 0 : 1;
+    }
+    const r = await runMigration(o.source, target, {
+      ...mapping,
+      jobs,
+      replace: !!o.replace,
+      onProgress: tty ? (p) => process.stderr.write("step" in p ? `\r\x1b[K${p.step}...` : `\r\x1b[K${p.table}: ${p.rows}/${p.totalRows} rows`) : undefined,
+    });
+    if (tty) process.stderr.write("\r\x1b[K");
+    write(printRun(r), r);
+    return r.ok ? 0 : 1;
+  } catch (e) {
+    if (tty) process.stderr.write("\r\x1b[K");
+    if (isMigrationError(e)) {
+      if (o.json) process.stdout.write(JSON.stringify({ error: e.toJSON() }, null, 2) + "\n");
+      process.stderr.write(`armp-migrate ${cmd} failed [${e.code}]: ${e.message}\n`);
+      return e.code === "CONFIG_INVALID" ? 2 : e.code === "VERIFY_MISMATCH" ? 1 : 3;
+    }
+    process.stderr.write(`armp-migrate ${cmd} failed: ${e instanceof Error ? e.message : String(e)} (target ${redactUrl(target.url)})\n`);
+    return 3;
+  }
+}
