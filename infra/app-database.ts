@@ -1,0 +1,193 @@
+/**
+ * AppDatabase — the app's role (login, not superuser) and the database it owns, plus a
+ * connect-only role for pgBouncer's healthcheck. Managed with @pulumi/postgresql through a provider
+ * configured from the server's outputs. `manageRole: false` skips all of it for an external server
+ * that hands out a ready database URL.
+ *
+ * Passwords: each role's password comes from an `armp-postgres:infra:Secret` (generated once, kept in state)
+ * or from config, and the role's password is set to a SCRAM-SHA-256 *verifier* computed once from
+ * it with the Secret's stored salt. PostgreSQL stores a pre-computed verifier as-is, so the same
+ * string can go into pgBouncer's userlist and pgBouncer can log in with it (issue 4).
+ */
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import { scramSha256Verifier } from "../pgbouncer";
+import { parsePostgresUrl, postgresUrl } from "./config";
+import { Secret } from "./providers/secret";
+
+export interface AppDatabaseServer {
+  readonly host: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  readonly internalHost: pulumi.Input<string>;
+  readonly internalPort: pulumi.Input<number>;
+  readonly adminUser: pulumi.Input<string>;
+  readonly adminPassword: pulumi.Input<string>;
+  readonly adminDatabase: pulumi.Input<string>;
+  readonly sslMode: pulumi.Input<string>;
+}
+
+export interface AppDatabaseArgs {
+  /** Where to create the role and database (PostgresServer's outputs). Required when manageRole. */
+  readonly server?: AppDatabaseServer;
+  /** Create the role, database and grants. Defaults to true. */
+  readonly manageRole?: boolean;
+  /** Database name. Defaults to "armp". */
+  readonly databaseName?: string;
+  /** App role name. Defaults to "armp_app". */
+  readonly roleName?: string;
+  /** App role password (secret). Defaults to a generated one, stable across runs. */
+  readonly password?: pulumi.Input<string>;
+  /** Connect-only role for pgBouncer's healthcheck. Defaults to "armp_healthcheck". */
+  readonly healthcheckRole?: string;
+  /** The superuser flag of the admin connection (affects how ownership is handed over). Defaults to true. */
+  readonly adminIsSuperuser?: boolean;
+  /** manageRole=false: the ready database URL (secret). Required then. */
+  readonly databaseUrl?: pulumi.Input<string>;
+}
+
+export interface RoleCredentials {
+  readonly name: string;
+  /** Secret. */
+  readonly password: pulumi.Output<string>;
+  /** Secret; the exact string PostgreSQL stores in pg_authid.rolpassword. */
+  readonly verifier: pulumi.Output<string>;
+}
+
+export class AppDatabase extends pulumi.ComponentResource {
+  public readonly databaseName: pulumi.Output<string>;
+  public readonly roleName: pulumi.Output<string>;
+  /** Direct URL for the Pulumi host (migrations, advisory locks); secret. */
+  public readonly url: pulumi.Output<string>;
+  /** Direct URL for containers on the server's network; secret. */
+  public readonly internalUrl: pulumi.Output<string>;
+  /** Undefined when manageRole is false (the stack does not know the server's verifier then). */
+  public readonly app?: RoleCredentials;
+  public readonly healthcheck?: RoleCredentials;
+  /** The resources pgBouncer's login depends on (roles exist with these verifiers). */
+  public readonly ready: pulumi.Resource[] = [];
+
+  constructor(name: string, args: AppDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("armp-postgres:infra:AppDatabase", name, {}, opts);
+
+    if (args.manageRole === false) {
+      if (args.databaseUrl === undefined) {
+        throw new pulumi.ResourceError("armp-postgres:databaseUrl is required when armp-postgres:manageRole=false.", this);
+      }
+      const url = pulumi.secret(args.databaseUrl);
+      const parsed = pulumi.output(args.databaseUrl).apply((u) => parsePostgresUrl("armp-postgres:databaseUrl", u));
+      // Names are not secrets; only the URL (password) is.
+      this.databaseName = pulumi.unsecret(parsed.database);
+      this.roleName = pulumi.unsecret(parsed.user);
+      this.url = url;
+      this.internalUrl = url;
+      this.registerOutputs({ databaseName: this.databaseName, roleName: this.roleName, url: this.url });
+      return;
+    }
+
+    if (args.server === undefined) {
+      throw new pulumi.ResourceError("AppDatabase needs the server's outputs when armp-postgres:manageRole is true.", this);
+    }
+    const server = args.server;
+    const dbName = args.databaseName ?? "armp";
+    const roleName = args.roleName ?? "armp_app";
+    const healthName = args.healthcheckRole ?? "armp_healthcheck";
+
+    const provider = new postgresql.Provider(
+      `${name}-pg`,
+      {
+        host: server.host,
+        port: server.port,
+        username: server.adminUser,
+        password: server.adminPassword,
+        database: server.adminDatabase,
+        sslmode: server.sslMode,
+        superuser: args.adminIsSuperuser ?? true,
+        connectTimeout: 15,
+      },
+      { parent: this },
+    );
+    const child = { parent: this, provider };
+
+    this.app = this.credentials(`${name}-app`, roleName, args.password);
+    this.healthcheck = this.credentials(`${name}-healthcheck`, healthName, undefined);
+
+    const role = new postgresql.Role(
+      `${name}-app-role`,
+      {
+        name: roleName,
+        login: true,
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        inherit: true,
+        // A SCRAM verifier: PostgreSQL stores it unchanged (it never re-hashes a verifier).
+        password: this.app.verifier,
+        encryptedPassword: true,
+      },
+      child,
+    );
+    const healthRole = new postgresql.Role(
+      `${name}-healthcheck-role`,
+      {
+        name: healthName,
+        login: true,
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        // It only runs SELECT 1 every few seconds; two slots cover an overlapping check.
+        connectionLimit: 2,
+        password: this.healthcheck.verifier,
+        encryptedPassword: true,
+      },
+      child,
+    );
+    const database = new postgresql.Database(
+      `${name}-db`,
+      // UTF8 whatever template1 is: SQLite text is UTF-8. template0 is required to choose an encoding.
+      { name: dbName, owner: role.name, encoding: "UTF8", template: "template0" },
+      child,
+    );
+    const grants = [
+      new postgresql.Grant(
+        `${name}-db-grant`,
+        { database: database.name, role: role.name, objectType: "database", privileges: ["CONNECT", "CREATE", "TEMPORARY"] },
+        child,
+      ),
+      new postgresql.Grant(
+        `${name}-schema-grant`,
+        { database: database.name, role: role.name, schema: "public", objectType: "schema", privileges: ["CREATE", "USAGE"] },
+        child,
+      ),
+      new postgresql.Grant(
+        `${name}-healthcheck-grant`,
+        { database: database.name, role: healthRole.name, objectType: "database", privileges: ["CONNECT"] },
+        child,
+      ),
+    ];
+    this.ready.push(role, healthRole, database, ...grants);
+
+    const password = this.app.password;
+    // URLs are built from the resources' outputs so that a client of the URL waits for them.
+    const build = (host: pulumi.Input<string>, port: pulumi.Input<number>) =>
+      pulumi.secret(
+        pulumi
+          .all([role.name, password, host, port, database.name, grants[1].id])
+          .apply(([user, pw, h, p, db]) => postgresUrl({ user, password: pw, host: h, port: p, database: db })),
+      );
+    this.databaseName = database.name;
+    this.roleName = role.name;
+    this.url = build(server.host, server.port);
+    this.internalUrl = build(server.internalHost, server.internalPort);
+    this.registerOutputs({ databaseName: this.databaseName, roleName: this.roleName, url: this.url, internalUrl: this.internalUrl });
+  }
+
+  /** Password (configured or generated) and its verifier with the Secret's stored salt. */
+  private credentials(resourceName: string, role: string, configured: pulumi.Input<string> | undefined): RoleCredentials {
+    const secret = new Secret(`${resourceName}-password`, { length: 24 }, { parent: this });
+    const password = pulumi.secret(configured ?? secret.value);
+    const verifier = pulumi.secret(
+      pulumi.all([password, secret.salt]).apply(([pw, salt]) => scramSha256Verifier(pw, { salt: Buffer.from(salt, "base64") })),
+    );
+    return { name: role, password, verifier };
+  }
+}

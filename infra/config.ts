@@ -1,0 +1,363 @@
+/**
+ * Typed stack configuration, read once and validated before any resource is declared, so a bad
+ * value fails `pulumi preview` with the config key named instead of failing half-way through
+ * `pulumi up`. Every key, its type and default is also declared in Pulumi.yaml (`pulumi config`
+ * shows them); the defaults here must match those.
+ *
+ * Namespace: the project's own, `armp-postgres:`. Pulumi accepts `type`/`default`/`description`
+ * in Pulumi.yaml only for keys in the project's namespace ("Configuration key 'x:y' is not
+ * namespaced by the project and should not define a type"), so a shorter `armp:` namespace would
+ * have cost the declared schema.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { PgBouncerError, validateSettings, type PoolMode } from "../pgbouncer";
+
+export type PostgresMode = "docker" | "external";
+
+export const CONFIG_NAMESPACE = "armp-postgres";
+
+/** A config problem; `key` is the full config key (e.g. "armp-postgres:defaultPoolSize"). */
+export class StackConfigError extends pulumi.RunError {
+  readonly code = "CONFIG_INVALID";
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    // RunError: Pulumi prints the message without a stack trace, which is what a config typo deserves.
+    super(`${key}: ${message}`);
+    this.name = "StackConfigError";
+  }
+}
+
+/** The parts of a postgres:// URL the stack needs. `password` is plaintext: keep it inside secrets. */
+export interface PostgresUrl {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  sslmode?: string;
+}
+
+export interface ExtraIndexConfig {
+  table: string;
+  columns: string[];
+  unique?: boolean;
+  name?: string;
+}
+
+export interface StackConfig {
+  postgres: {
+    mode: PostgresMode;
+    image: string;
+    hostPort: number;
+    bindAddress: string;
+    superuser: string;
+    /** Secret; docker mode only. */
+    password?: pulumi.Output<string>;
+    /** Secret; external mode with manageRole. */
+    adminUrl?: pulumi.Output<string>;
+    /** Non-secret parts of adminUrl (host, port, database, sslmode), for resource inputs. */
+    admin?: Omit<PostgresUrl, "password">;
+  };
+  database: {
+    manageRole: boolean;
+    name: string;
+    appRole: string;
+    /** Secret; when unset a generated one (armp-postgres:infra:Secret) is used. */
+    appPassword?: pulumi.Output<string>;
+    healthcheckRole: string;
+    /** Secret; manageRole=false only: the ready database URL the server handed out. */
+    databaseUrl?: pulumi.Output<string>;
+  };
+  pgbouncer: {
+    enabled: boolean;
+    image: string;
+    hostPort: number;
+    bindAddress: string;
+    poolMode: PoolMode;
+    maxClientConn: number;
+    defaultPoolSize: number;
+    minPoolSize: number;
+    reservePoolSize: number;
+    queryWaitTimeout: number;
+    idleTransactionTimeout: number;
+  };
+  app: {
+    environment: string;
+    logLevel: string;
+    envFile?: string;
+    image?: string;
+    port: number;
+    hostPort: number;
+  };
+  migration: {
+    enabled: boolean;
+    sourcePath: string;
+    targetSchema: string;
+    jobs: number;
+    extraIndexes: ExtraIndexConfig[];
+    castOverrides: Record<string, string>;
+    timestamptz: boolean;
+  };
+}
+
+/** Defaults, kept in one place and mirrored in Pulumi.yaml's `config:` block. */
+export const DEFAULTS = {
+  postgresMode: "docker" as PostgresMode,
+  // 16.x on Debian bookworm: a maintained major with a pinned minor so `pulumi up` never upgrades
+  // the data directory's server behind the user's back.
+  postgresImage: "postgres:16.4-bookworm",
+  postgresHostPort: 5432,
+  postgresBindAddress: "127.0.0.1",
+  postgresSuperuser: "postgres",
+  manageRole: true,
+  databaseName: "armp",
+  appRole: "armp_app",
+  healthcheckRole: "armp_healthcheck",
+  pgbouncerEnabled: true,
+  // Pinned tag of a maintained image that ships psql (the healthcheck needs it).
+  pgbouncerImage: "edoburu/pgbouncer:v1.24.1-p1",
+  pgbouncerHostPort: 6432,
+  pgbouncerBindAddress: "127.0.0.1",
+  poolMode: "transaction" as PoolMode,
+  maxClientConn: 100,
+  defaultPoolSize: 20,
+  minPoolSize: 5,
+  reservePoolSize: 0,
+  queryWaitTimeout: 30,
+  idleTransactionTimeout: 60,
+  environment: "production",
+  logLevel: "info",
+  appPort: 8000,
+  appHostPort: 8000,
+  migrationEnabled: true,
+  sourcePath: "data/armp.db",
+  targetSchema: "public",
+  migrationJobs: 2,
+  timestamptz: false,
+} as const;
+
+const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const LOG_LEVELS = ["debug", "info", "warning", "warn", "error", "critical"];
+
+/**
+ * Parses a postgres:// or postgresql:// URL. The error never echoes the URL (it carries a password).
+ */
+export function parsePostgresUrl(key: string, raw: string): PostgresUrl {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch (cause) {
+    throw Object.assign(new StackConfigError(key, "is not a URL; expected postgresql://user:password@host:port/database (value not shown: it holds a password)."), { cause });
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    throw new StackConfigError(key, `must use the postgresql:// scheme, got "${u.protocol}".`);
+  }
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ""));
+  if (!u.hostname || !u.username || !database) {
+    throw new StackConfigError(key, "must name a host, a user and a database: postgresql://user:password@host:port/database.");
+  }
+  const port = u.port === "" ? 5432 : Number(u.port);
+  const sslmode = u.searchParams.get("sslmode") ?? undefined;
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database,
+    ...(sslmode ? { sslmode } : {}),
+  };
+}
+
+/** postgresql://user:password@host:port/database, with user and password percent-encoded. */
+export function postgresUrl(p: { user: string; password: string; host: string; port: number; database: string; sslmode?: string }): string {
+  const host = p.host.includes(":") ? `[${p.host}]` : p.host;
+  const query = p.sslmode ? `?sslmode=${encodeURIComponent(p.sslmode)}` : "";
+  return `postgresql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${host}:${p.port}/${encodeURIComponent(p.database)}${query}`;
+}
+
+/**
+ * Optional string keys are declared in Pulumi.yaml with `default: ""` (a declared key without a
+ * default is required by Pulumi), so "" means unset.
+ */
+function optional(cfg: pulumi.Config, key: string): string | undefined {
+  const v = cfg.get(key);
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function port(cfg: pulumi.Config, key: string, dflt: number): number {
+  const v = cfg.getNumber(key) ?? dflt;
+  if (!Number.isInteger(v) || v < 1 || v > 65535) throw new StackConfigError(`armp-postgres:${key}`, `must be a TCP port from 1 to 65535, got ${v}.`);
+  return v;
+}
+
+function bindAddress(cfg: pulumi.Config, key: string, dflt: string): string {
+  const v = cfg.get(key) ?? dflt;
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(v)) throw new StackConfigError(`armp-postgres:${key}`, `must be an IPv4 address such as 127.0.0.1 (0.0.0.0 exposes the port to the network), got "${v}".`);
+  return v;
+}
+
+function identifier(cfg: pulumi.Config, key: string, dflt: string): string {
+  const v = cfg.get(key) ?? dflt;
+  if (!NAME.test(v)) throw new StackConfigError(`armp-postgres:${key}`, `must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63), got "${v}".`);
+  return v;
+}
+
+function oneOf<T extends string>(cfg: pulumi.Config, key: string, allowed: readonly T[], dflt: T): T {
+  const v = cfg.get(key) ?? dflt;
+  if (!(allowed as readonly string[]).includes(v)) throw new StackConfigError(`armp-postgres:${key}`, `must be one of ${allowed.join(", ")}, got "${v}".`);
+  return v as T;
+}
+
+function int(cfg: pulumi.Config, key: string, dflt: number): number {
+  const v = cfg.getNumber(key) ?? dflt;
+  if (!Number.isInteger(v)) throw new StackConfigError(`armp-postgres:${key}`, `must be an integer, got ${v}.`);
+  return v;
+}
+
+function extraIndexes(cfg: pulumi.Config): ExtraIndexConfig[] {
+  const key = "armp-postgres:extraIndexes";
+  const raw = cfg.getObject<unknown>("extraIndexes") ?? [];
+  if (!Array.isArray(raw)) throw new StackConfigError(key, "must be a list of { table, columns, unique?, name? }.");
+  return raw.map((e: unknown, i: number) => {
+    const o = e as Partial<ExtraIndexConfig> | null;
+    if (!o || typeof o.table !== "string" || !Array.isArray(o.columns) || o.columns.length === 0 || !o.columns.every((c) => typeof c === "string" && c.length > 0)) {
+      throw new StackConfigError(key, `entry ${i} must be { table: string, columns: string[] (at least one), unique?: boolean, name?: string }.`);
+    }
+    if (o.unique !== undefined && typeof o.unique !== "boolean") throw new StackConfigError(key, `entry ${i}: unique must be true or false.`);
+    if (o.name !== undefined && typeof o.name !== "string") throw new StackConfigError(key, `entry ${i}: name must be a string.`);
+    return { table: o.table, columns: [...o.columns], ...(o.unique !== undefined ? { unique: o.unique } : {}), ...(o.name !== undefined ? { name: o.name } : {}) };
+  });
+}
+
+/**
+ * Reads and validates every `armp-postgres:` key. Secrets are read as plain text only to validate them and
+ * are returned wrapped in `pulumi.secret`.
+ */
+export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): StackConfig {
+  const mode = oneOf(cfg, "postgresMode", ["docker", "external"] as const, DEFAULTS.postgresMode);
+  const manageRole = cfg.getBoolean("manageRole") ?? DEFAULTS.manageRole;
+  const pgbouncerEnabled = cfg.getBoolean("pgbouncerEnabled") ?? DEFAULTS.pgbouncerEnabled;
+
+  const postgresPassword = optional(cfg, "postgresPassword");
+  if (mode === "docker") {
+    if (!postgresPassword) {
+      throw new StackConfigError("armp-postgres:postgresPassword", "is required in docker mode (the container's superuser password); set it with `pulumi config set --secret armp-postgres:postgresPassword <password>`.");
+    }
+    if (!manageRole) {
+      throw new StackConfigError("armp-postgres:manageRole", "must be true in docker mode: the stack's own server has no app role or database unless the stack creates them.");
+    }
+  }
+
+  let admin: PostgresUrl | undefined;
+  const adminUrl = optional(cfg, "adminUrl");
+  if (mode === "external" && manageRole) {
+    if (!adminUrl) {
+      throw new StackConfigError("armp-postgres:adminUrl", "is required in external mode with armp-postgres:manageRole=true (a role that may CREATE ROLE and CREATE DATABASE); set it with `pulumi config set --secret armp-postgres:adminUrl postgresql://...`, or set armp-postgres:manageRole=false and armp-postgres:databaseUrl.");
+    }
+    admin = parsePostgresUrl("armp-postgres:adminUrl", adminUrl);
+  }
+
+  const databaseUrl = optional(cfg, "databaseUrl");
+  let ready: PostgresUrl | undefined;
+  if (!manageRole) {
+    if (!databaseUrl) {
+      throw new StackConfigError("armp-postgres:databaseUrl", "is required when armp-postgres:manageRole=false (the ready database URL the server hands out); set it with `pulumi config set --secret armp-postgres:databaseUrl postgresql://...`.");
+    }
+    ready = parsePostgresUrl("armp-postgres:databaseUrl", databaseUrl);
+    if (pgbouncerEnabled) {
+      // pgBouncer's SCRAM pass-through needs the role's verifier byte for byte; only a role the stack
+      // manages has one the stack knows (issue 4).
+      throw new StackConfigError("armp-postgres:pgbouncerEnabled", "must be false when armp-postgres:manageRole=false: pgBouncer needs the SCRAM verifier of a role the stack manages. Run pgBouncer yourself with `armp-pgbouncer render --admin-url ...`, or let the stack manage the role.");
+    }
+  }
+
+  const appPassword = optional(cfg, "appPassword");
+  if (appPassword !== undefined && appPassword.length < 12) {
+    throw new StackConfigError("armp-postgres:appPassword", "must be at least 12 characters (or unset, to have the stack generate one).");
+  }
+
+  const pool = {
+    poolMode: oneOf(cfg, "poolMode", ["transaction", "session", "statement"] as const, DEFAULTS.poolMode),
+    maxClientConn: int(cfg, "maxClientConn", DEFAULTS.maxClientConn),
+    defaultPoolSize: int(cfg, "defaultPoolSize", DEFAULTS.defaultPoolSize),
+    minPoolSize: int(cfg, "minPoolSize", DEFAULTS.minPoolSize),
+    reservePoolSize: int(cfg, "reservePoolSize", DEFAULTS.reservePoolSize),
+    queryWaitTimeout: int(cfg, "queryWaitTimeout", DEFAULTS.queryWaitTimeout),
+    idleTransactionTimeout: int(cfg, "idleTransactionTimeout", DEFAULTS.idleTransactionTimeout),
+  };
+  // The renderer owns the pool rules (ranges, pool <= max clients, min <= pool); its settings field
+  // names are the config key names, so its error maps onto the key directly.
+  try {
+    validateSettings({ backend: { host: "localhost", port: 5432, database: "placeholder" }, users: [], ...pool });
+  } catch (err) {
+    if (err instanceof PgBouncerError && typeof err.meta.setting === "string") {
+      throw Object.assign(new StackConfigError(`armp-postgres:${err.meta.setting}`, err.message), { cause: err });
+    }
+    throw err;
+  }
+
+  const logLevel = cfg.get("logLevel") ?? DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new StackConfigError("armp-postgres:logLevel", `must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}".`);
+
+  const castOverrides = cfg.getObject<Record<string, string>>("castOverrides") ?? {};
+  if (typeof castOverrides !== "object" || Array.isArray(castOverrides) || !Object.values(castOverrides).every((v) => typeof v === "string")) {
+    throw new StackConfigError("armp-postgres:castOverrides", 'must be an object of "table.column": "postgres type".');
+  }
+  const jobs = int(cfg, "migrationJobs", DEFAULTS.migrationJobs);
+  if (jobs < 1 || jobs > 32) throw new StackConfigError("armp-postgres:migrationJobs", `must be from 1 to 32, got ${jobs}.`);
+
+  const envFile = optional(cfg, "envFile");
+  if (envFile !== undefined && envFile.trim() === "") throw new StackConfigError("armp-postgres:envFile", 'must be a file path, or "" (the default) to write no env file.');
+  const appImage = optional(cfg, "appImage");
+
+  return {
+    postgres: {
+      mode,
+      image: cfg.get("postgresImage") ?? DEFAULTS.postgresImage,
+      hostPort: port(cfg, "postgresHostPort", DEFAULTS.postgresHostPort),
+      bindAddress: bindAddress(cfg, "postgresBindAddress", DEFAULTS.postgresBindAddress),
+      superuser: identifier(cfg, "postgresSuperuser", DEFAULTS.postgresSuperuser),
+      ...(mode === "docker" && postgresPassword ? { password: pulumi.secret(postgresPassword) } : {}),
+      ...(admin && adminUrl ? { adminUrl: pulumi.secret(adminUrl), admin: withoutPassword(admin) } : {}),
+    },
+    database: {
+      manageRole,
+      name: ready ? ready.database : identifier(cfg, "databaseName", DEFAULTS.databaseName),
+      appRole: ready ? ready.user : identifier(cfg, "appRole", DEFAULTS.appRole),
+      healthcheckRole: identifier(cfg, "healthcheckRole", DEFAULTS.healthcheckRole),
+      ...(appPassword !== undefined ? { appPassword: pulumi.secret(appPassword) } : {}),
+      ...(databaseUrl && !manageRole ? { databaseUrl: pulumi.secret(databaseUrl) } : {}),
+    },
+    pgbouncer: {
+      enabled: pgbouncerEnabled,
+      image: cfg.get("pgbouncerImage") ?? DEFAULTS.pgbouncerImage,
+      hostPort: port(cfg, "pgbouncerHostPort", DEFAULTS.pgbouncerHostPort),
+      bindAddress: bindAddress(cfg, "pgbouncerBindAddress", DEFAULTS.pgbouncerBindAddress),
+      ...pool,
+    },
+    app: {
+      environment: cfg.get("environment") ?? DEFAULTS.environment,
+      logLevel,
+      ...(envFile !== undefined ? { envFile } : {}),
+      ...(appImage !== undefined ? { image: appImage } : {}),
+      port: port(cfg, "appPort", DEFAULTS.appPort),
+      hostPort: port(cfg, "appHostPort", DEFAULTS.appHostPort),
+    },
+    migration: {
+      enabled: cfg.getBoolean("migrationEnabled") ?? DEFAULTS.migrationEnabled,
+      sourcePath: cfg.get("sourcePath") ?? DEFAULTS.sourcePath,
+      targetSchema: cfg.get("targetSchema") ?? DEFAULTS.targetSchema,
+      jobs,
+      extraIndexes: extraIndexes(cfg),
+      castOverrides,
+      timestamptz: cfg.getBoolean("timestamptz") ?? DEFAULTS.timestamptz,
+    },
+  };
+}
+
+function withoutPassword(u: PostgresUrl): Omit<PostgresUrl, "password"> {
+  const { password: _password, ...rest } = u;
+  return rest;
+}

@@ -1,0 +1,155 @@
+/**
+ * PgBouncer — a pgBouncer container in front of PostgreSQL, configured entirely by files rendered
+ * by pgbouncer/ (the same text `armp-pgbouncer render` writes) and uploaded into the container.
+ * Authentication is SCRAM with verifiers in userlist.txt: no plaintext app password in the
+ * container's config or environment.
+ *
+ * Healthcheck: the image (edoburu/pgbouncer) ships psql, so the check logs in THROUGH pgBouncer as a
+ * connect-only role and runs `SELECT 1` on the app database. That proves pgBouncer is up, accepts
+ * SCRAM logins, and can open a server connection to PostgreSQL — a pg_isready against pgBouncer
+ * would only prove that it listens. The price: psql needs that role's password, so it is uploaded
+ * as a file readable inside the container. The role can do nothing but connect (connection limit
+ * 2, no table privileges); the app's password is never in the container.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { renderPgBouncerIni, renderUserlist, type PoolMode } from "../pgbouncer";
+
+export interface PgBouncerArgs {
+  /** Run pgBouncer. Defaults to true; false creates nothing (the app connects directly). */
+  readonly enabled?: boolean;
+  /** Docker image. Defaults to "edoburu/pgbouncer:v1.24.1-p1" (ships psql for the healthcheck). */
+  readonly image?: pulumi.Input<string>;
+  /** PostgreSQL as seen from the container network. */
+  readonly backend: { host: pulumi.Input<string>; port: pulumi.Input<number>; database: pulumi.Input<string> };
+  /** The Docker network PostgreSQL is on (docker mode); pgBouncer joins it. */
+  readonly networkName?: pulumi.Input<string | undefined>;
+  /** The app role: its name and SCRAM verifier (secret). */
+  readonly appUser: { name: pulumi.Input<string>; verifier: pulumi.Input<string> };
+  /** The connect-only role the healthcheck logs in as: name, verifier and password (secrets). */
+  readonly healthcheckUser: { name: pulumi.Input<string>; verifier: pulumi.Input<string>; password: pulumi.Input<string> };
+  /** Host port pgBouncer is published on. Defaults to 6432. */
+  readonly hostPort?: pulumi.Input<number>;
+  /** Host address the port is bound to. Defaults to "127.0.0.1". */
+  readonly bindAddress?: pulumi.Input<string>;
+  /** Defaults to "transaction". */
+  readonly poolMode?: PoolMode;
+  /** Defaults to 100. */
+  readonly maxClientConn?: number;
+  /** Defaults to 20. */
+  readonly defaultPoolSize?: number;
+  /** Defaults to 5. */
+  readonly minPoolSize?: number;
+  /** Defaults to 0. */
+  readonly reservePoolSize?: number;
+  /** Seconds. Defaults to 30. */
+  readonly queryWaitTimeout?: number;
+  /** Seconds. Defaults to 60. */
+  readonly idleTransactionTimeout?: number;
+}
+
+export const PGBOUNCER_LISTEN_PORT = 6432;
+const CONFIG_DIR = "/etc/pgbouncer";
+const HEALTHCHECK_SECRET = `${CONFIG_DIR}/healthcheck.secret`;
+
+/** The healthcheck command: a real query through pgBouncer, not just a TCP probe. */
+export function healthcheckCommand(user: string, database: string): string {
+  return (
+    `PGPASSWORD="$(cat ${HEALTHCHECK_SECRET})" PGCONNECT_TIMEOUT=3 ` +
+    `psql -X -h 127.0.0.1 -p ${PGBOUNCER_LISTEN_PORT} -U ${user} -d ${database} -tAc 'SELECT 1' | grep -qx 1`
+  );
+}
+
+export class PgBouncer extends pulumi.ComponentResource {
+  /** The rendered pgbouncer.ini (no secrets in it): a pool setting change shows up as a diff here. */
+  public readonly iniText: pulumi.Output<string>;
+  /** userlist.txt (SCRAM verifiers); secret. */
+  public readonly userlist: pulumi.Output<string>;
+  /** For clients on the Pulumi host. */
+  public readonly host: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  /** For containers on the network. */
+  public readonly internalHost: pulumi.Output<string>;
+  public readonly internalPort: pulumi.Output<number>;
+  public readonly container?: docker.Container;
+
+  constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("armp-postgres:infra:PgBouncer", name, {}, opts);
+    const healthName = pulumi.output(args.healthcheckUser.name);
+
+    this.iniText = pulumi
+      .all([args.backend.host, args.backend.port, args.backend.database, healthName])
+      .apply(([host, port, database, health]) =>
+        renderPgBouncerIni({
+          listenAddr: "0.0.0.0", // inside the container; the published port decides who can reach it
+          listenPort: PGBOUNCER_LISTEN_PORT,
+          backend: { host, port, database },
+          poolMode: args.poolMode ?? "transaction",
+          maxClientConn: args.maxClientConn ?? 100,
+          defaultPoolSize: args.defaultPoolSize ?? 20,
+          minPoolSize: args.minPoolSize ?? 5,
+          reservePoolSize: args.reservePoolSize ?? 0,
+          queryWaitTimeout: args.queryWaitTimeout ?? 30,
+          idleTransactionTimeout: args.idleTransactionTimeout ?? 60,
+          statsUsers: [health],
+          authFile: `${CONFIG_DIR}/userlist.txt`,
+          // Verifiers are not rendered into the ini; the list only feeds validation.
+          users: [],
+        }),
+      );
+    this.userlist = pulumi.secret(
+      pulumi
+        .all([args.appUser.name, args.appUser.verifier, healthName, args.healthcheckUser.verifier])
+        .apply(([appName, appVerifier, hName, hVerifier]) => renderUserlist([{ name: appName, verifier: appVerifier }, { name: hName, verifier: hVerifier }])),
+    );
+
+    const hostPort = pulumi.output(args.hostPort ?? 6432);
+    const bindAddress = pulumi.output(args.bindAddress ?? "127.0.0.1");
+
+    if (args.enabled === false) {
+      this.host = pulumi.output("");
+      this.port = pulumi.output(0);
+      this.internalHost = pulumi.output("");
+      this.internalPort = pulumi.output(0);
+      this.registerOutputs({ iniText: this.iniText });
+      return;
+    }
+
+    const alias = `${name}-pgbouncer`;
+    const image = new docker.RemoteImage(`${name}-pgbouncer-image`, { name: args.image ?? "edoburu/pgbouncer:v1.24.1-p1", keepLocally: true }, { parent: this });
+    this.container = new docker.Container(
+      `${name}-pgbouncer`,
+      {
+        image: image.imageId,
+        // The image's entrypoint only generates a config when none exists; it gets ours.
+        command: ["/usr/bin/pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
+        uploads: [
+          { file: `${CONFIG_DIR}/pgbouncer.ini`, content: this.iniText },
+          { file: `${CONFIG_DIR}/userlist.txt`, content: this.userlist },
+          { file: HEALTHCHECK_SECRET, content: pulumi.secret(args.healthcheckUser.password) },
+        ],
+        healthcheck: {
+          tests: ["CMD-SHELL", pulumi.all([healthName, args.backend.database]).apply(([u, db]) => healthcheckCommand(u, db))],
+          interval: "10s",
+          timeout: "5s",
+          retries: 6,
+          startPeriod: "5s",
+        },
+        ports: [{ internal: PGBOUNCER_LISTEN_PORT, external: hostPort, ip: bindAddress }],
+        networksAdvanced: pulumi.output(args.networkName).apply((n) => (n ? [{ name: n, aliases: [alias] }] : [])),
+        restart: "unless-stopped",
+        wait: true,
+        waitTimeout: 90,
+      },
+      // The host port is fixed, so a new container can only start once the old one is gone.
+      { parent: this, deleteBeforeReplace: true },
+    );
+
+    const up = this.container.id;
+    this.host = pulumi.all([up, bindAddress]).apply(([, addr]) => (addr === "0.0.0.0" ? "127.0.0.1" : addr));
+    this.port = pulumi.all([up, hostPort]).apply(([, p]) => p);
+    this.internalHost = up.apply(() => alias);
+    this.internalPort = up.apply(() => PGBOUNCER_LISTEN_PORT);
+    this.registerOutputs({ iniText: this.iniText, host: this.host, port: this.port, internalHost: this.internalHost });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * PostgresServer — where PostgreSQL runs. `docker` mode runs a pinned image on a private network
+ * with its data in a named volume; `external` mode points at an existing server (Railway, RDS, a
+ * local install) through a secret admin URL and creates nothing.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { postgresUrl, type PostgresMode } from "./config";
+
+export interface PostgresServerArgs {
+  /** "docker" runs a container; "external" uses `adminUrl`. Defaults to "docker". */
+  readonly mode?: PostgresMode;
+  /** Docker image. Defaults to "postgres:16.4-bookworm". */
+  readonly image?: pulumi.Input<string>;
+  /** Host port the server is published on (docker mode). Defaults to 5432. */
+  readonly hostPort?: pulumi.Input<number>;
+  /** Host address the port is bound to (docker mode). Defaults to "127.0.0.1": not reachable from the network. */
+  readonly bindAddress?: pulumi.Input<string>;
+  /** Superuser name (docker mode). Defaults to "postgres". */
+  readonly superuser?: pulumi.Input<string>;
+  /** Superuser password (docker mode, required; secret). */
+  readonly password?: pulumi.Input<string>;
+  /** Admin URL of the existing server (external mode, required; secret). */
+  readonly adminUrl?: pulumi.Input<string>;
+  /** Non-secret parts of `adminUrl` (external mode, required): host, port, user, database, sslmode. */
+  readonly admin?: { host: string; port: number; user: string; database: string; sslmode?: string };
+}
+
+/** Where the data lives in the official image. */
+const PGDATA = "/var/lib/postgresql/data";
+const PASSWORD_FILE = "/run/armp/postgres-password";
+
+export class PostgresServer extends pulumi.ComponentResource {
+  public readonly mode: PostgresMode;
+  /** Host and port for clients on the Pulumi host (the migration, the app's env file). */
+  public readonly host: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  /** Host and port for containers on `networkName` (pgBouncer, the app container). */
+  public readonly internalHost: pulumi.Output<string>;
+  public readonly internalPort: pulumi.Output<number>;
+  public readonly adminUser: pulumi.Output<string>;
+  public readonly adminDatabase: pulumi.Output<string>;
+  /** Secret. */
+  public readonly adminPassword: pulumi.Output<string>;
+  /** postgresql://admin@host:port/db (host-side); secret. */
+  public readonly adminUrl: pulumi.Output<string>;
+  /** sslmode for the admin connection: "disable" for the local container (loopback only). */
+  public readonly sslMode: pulumi.Output<string>;
+  /** Docker network the server is on; undefined in external mode. */
+  public readonly networkName: pulumi.Output<string | undefined>;
+  public readonly volumeName: pulumi.Output<string | undefined>;
+  public readonly container?: docker.Container;
+
+  constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("armp-postgres:infra:PostgresServer", name, {}, opts);
+    this.mode = args.mode ?? "docker";
+
+    if (this.mode === "external") {
+      if (args.adminUrl === undefined || args.admin === undefined) {
+        throw new pulumi.ResourceError("armp-postgres:adminUrl is required in external mode (postgresql://user:password@host:port/database).", this);
+      }
+      const a = args.admin;
+      this.host = pulumi.output(a.host);
+      this.port = pulumi.output(a.port);
+      // A server outside Docker is reached by the same name from containers (use a routable host,
+      // not "localhost", if pgBouncer or the app runs in a container).
+      this.internalHost = this.host;
+      this.internalPort = this.port;
+      this.adminUser = pulumi.output(a.user);
+      this.adminDatabase = pulumi.output(a.database);
+      this.adminUrl = pulumi.secret(args.adminUrl);
+      this.adminPassword = pulumi.secret(pulumi.output(args.adminUrl).apply((u) => decodeURIComponent(new URL(u).password)));
+      this.sslMode = pulumi.output(a.sslmode ?? "require");
+      this.networkName = pulumi.output(undefined);
+      this.volumeName = pulumi.output(undefined);
+      this.registerOutputs({ host: this.host, port: this.port, adminUrl: this.adminUrl });
+      return;
+    }
+
+    if (args.password === undefined) {
+      throw new pulumi.ResourceError("armp-postgres:postgresPassword is required in docker mode (pulumi config set --secret armp-postgres:postgresPassword ...).", this);
+    }
+    const superuser = pulumi.output(args.superuser ?? "postgres");
+    const hostPort = pulumi.output(args.hostPort ?? 5432);
+    const bindAddress = pulumi.output(args.bindAddress ?? "127.0.0.1");
+    const password = pulumi.secret(args.password);
+    const alias = `${name}-postgres`;
+
+    const image = new docker.RemoteImage(
+      `${name}-postgres-image`,
+      // keepLocally: destroying the stack should not force a re-pull on the next `up`.
+      { name: args.image ?? "postgres:16.4-bookworm", keepLocally: true },
+      { parent: this },
+    );
+    const network = new docker.Network(`${name}-network`, { driver: "bridge" }, { parent: this });
+    // The data lives here. retainOnDelete: `pulumi destroy` (and a replacement) removes the volume
+    // from the stack but leaves it in Docker, so a destroy never deletes the database's files;
+    // `docker volume rm` is the explicit, separate step (docs/README-infra.md).
+    const volume = new docker.Volume(`${name}-postgres-data`, {}, { parent: this, retainOnDelete: true });
+
+    this.container = new docker.Container(
+      `${name}-postgres`,
+      {
+        image: image.imageId,
+        envs: [
+          pulumi.interpolate`POSTGRES_USER=${superuser}`,
+          // The official image reads the password from this file; unlike POSTGRES_PASSWORD it does
+          // not show up in `docker inspect`.
+          `POSTGRES_PASSWORD_FILE=${PASSWORD_FILE}`,
+          "POSTGRES_DB=postgres",
+          // pg_hba.conf: SCRAM for every TCP connection (pgBouncer's pass-through needs SCRAM).
+          "POSTGRES_HOST_AUTH_METHOD=scram-sha-256",
+          `PGDATA=${PGDATA}`,
+        ],
+        // The default since PostgreSQL 14, pinned so a verifier set by the stack and one set by
+        // `ALTER ROLE ... PASSWORD` are the same kind.
+        command: ["postgres", "-c", "password_encryption=scram-sha-256"],
+        uploads: [{ file: PASSWORD_FILE, content: password }],
+        healthcheck: {
+          // -h 127.0.0.1: the entrypoint's initdb phase runs a socket-only server; over TCP the
+          // check passes only once the real server accepts connections.
+          tests: ["CMD-SHELL", pulumi.interpolate`pg_isready -h 127.0.0.1 -p 5432 -U ${superuser} -d postgres`],
+          interval: "5s",
+          timeout: "3s",
+          retries: 12,
+          startPeriod: "10s",
+        },
+        ports: [{ internal: 5432, external: hostPort, ip: bindAddress }],
+        volumes: [{ volumeName: volume.name, containerPath: PGDATA }],
+        // The alias is the host name pgBouncer and the app container use (distinct per component:
+        // two containers sharing an alias would split DNS answers between them).
+        networksAdvanced: [{ name: network.name, aliases: [alias] }],
+        restart: "unless-stopped",
+        // Block until healthy, so the role/database resources that follow can connect.
+        wait: true,
+        waitTimeout: 120,
+      },
+      // The host port is fixed, so a new container can only start once the old one is gone.
+      { parent: this, deleteBeforeReplace: true },
+    );
+
+    // Derived from the container so that anything connecting waits for it to be up and healthy.
+    const up = this.container.id;
+    this.host = pulumi.all([up, bindAddress]).apply(([, addr]) => (addr === "0.0.0.0" ? "127.0.0.1" : addr));
+    this.port = pulumi.all([up, hostPort]).apply(([, p]) => p);
+    this.internalHost = up.apply(() => alias);
+    this.internalPort = up.apply(() => 5432);
+    this.adminUser = superuser;
+    this.adminDatabase = pulumi.output("postgres");
+    this.adminPassword = password;
+    this.sslMode = pulumi.output("disable");
+    this.adminUrl = pulumi.secret(
+      pulumi.all([superuser, password, this.host, this.port]).apply(([user, pw, host, port]) => postgresUrl({ user, password: pw, host, port, database: "postgres" })),
+    );
+    this.networkName = network.name;
+    this.volumeName = volume.name;
+    this.registerOutputs({ host: this.host, port: this.port, internalHost: this.internalHost, adminUrl: this.adminUrl, networkName: this.networkName, volumeName: this.volumeName });
+  }
+}

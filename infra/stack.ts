@@ -1,0 +1,187 @@
+/**
+ * Composes the stack from validated config: PostgreSQL <- pgBouncer <- app, and the migration
+ * reading the SQLite source into PostgreSQL over the direct URL. infra/index.ts calls this with
+ * the stack's config; tests call it with mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AppDatabase } from "./app-database";
+import { AppEnvironment } from "./app-environment";
+import type { StackConfig } from "./config";
+import { parsePostgresUrl, postgresUrl } from "./config";
+import { PgBouncer } from "./pgbouncer";
+import { PostgresServer } from "./postgres-server";
+
+/** What the Migration component (migrate/providers/migration.ts) needs; mirrors its MigrationArgs. */
+export interface MigrationInputs {
+  sourcePath: string;
+  targetUrl: pulumi.Output<string>;
+  targetSchema: string;
+  jobs: number;
+  extraIndexes: StackConfig["migration"]["extraIndexes"];
+  castOverrides: Record<string, string>;
+  timestamptz: boolean;
+}
+
+/** Builds the Migration component; returns its verification report output. */
+export type MigrationFactory = (name: string, args: MigrationInputs, opts: pulumi.ComponentResourceOptions) => { report: pulumi.Output<unknown> };
+
+export interface StackOutputs {
+  postgresMode: string;
+  postgresHost: pulumi.Output<string>;
+  postgresPort: pulumi.Output<number>;
+  databaseName: pulumi.Output<string>;
+  appRole: pulumi.Output<string>;
+  pgbouncerEnabled: boolean;
+  pgbouncerHost?: pulumi.Output<string>;
+  pgbouncerPort?: pulumi.Output<number>;
+  pgbouncerIni?: pulumi.Output<string>;
+  /** Secret. */
+  databaseUrl: pulumi.Output<string>;
+  /** Secret. */
+  directDatabaseUrl: pulumi.Output<string>;
+  environment: pulumi.Output<string>;
+  logLevel: pulumi.Output<string>;
+  envFile?: string;
+  envFileBackup?: pulumi.Output<string>;
+  postgresVolume?: pulumi.Output<string | undefined>;
+  migrationReport?: pulumi.Output<unknown>;
+}
+
+export function createStack(cfg: StackConfig, opts: { migration?: MigrationFactory } = {}): StackOutputs {
+  const name = "armp";
+  // Without role management (external server, ready database URL) the stack owns nothing on the
+  // server, so there is no server component at all: nothing to connect to as admin.
+  const server = !cfg.database.manageRole
+    ? undefined
+    : new PostgresServer(name, {
+    mode: cfg.postgres.mode,
+    image: cfg.postgres.image,
+    hostPort: cfg.postgres.hostPort,
+    bindAddress: cfg.postgres.bindAddress,
+    superuser: cfg.postgres.superuser,
+    ...(cfg.postgres.password ? { password: cfg.postgres.password } : {}),
+    ...(cfg.postgres.adminUrl && cfg.postgres.admin ? { adminUrl: cfg.postgres.adminUrl, admin: cfg.postgres.admin } : {}),
+      });
+
+  const db = new AppDatabase(name, {
+    manageRole: cfg.database.manageRole,
+    databaseName: cfg.database.name,
+    roleName: cfg.database.appRole,
+    healthcheckRole: cfg.database.healthcheckRole,
+    // A managed service's admin (RDS, Railway) is not a superuser; the provider then grants itself
+    // the new role to hand over ownership instead of assuming it may.
+    adminIsSuperuser: cfg.postgres.mode === "docker",
+    ...(cfg.database.appPassword ? { password: cfg.database.appPassword } : {}),
+    ...(cfg.database.databaseUrl ? { databaseUrl: cfg.database.databaseUrl } : {}),
+    ...(server ? { server } : {}),
+  });
+
+  let bouncer: PgBouncer | undefined;
+  if (cfg.pgbouncer.enabled && server && db.app && db.healthcheck) {
+    const p = cfg.pgbouncer;
+    bouncer = new PgBouncer(
+      name,
+      {
+        image: p.image,
+        backend: { host: server.internalHost, port: server.internalPort, database: db.databaseName },
+        networkName: server.networkName,
+        appUser: { name: db.app.name, verifier: db.app.verifier },
+        healthcheckUser: { name: db.healthcheck.name, verifier: db.healthcheck.verifier, password: db.healthcheck.password },
+        hostPort: p.hostPort,
+        bindAddress: p.bindAddress,
+        poolMode: p.poolMode,
+        maxClientConn: p.maxClientConn,
+        defaultPoolSize: p.defaultPoolSize,
+        minPoolSize: p.minPoolSize,
+        reservePoolSize: p.reservePoolSize,
+        queryWaitTimeout: p.queryWaitTimeout,
+        idleTransactionTimeout: p.idleTransactionTimeout,
+      },
+      // pgBouncer's healthcheck logs in as the healthcheck role: the roles must exist first.
+      { dependsOn: db.ready },
+    );
+  }
+
+  const viaBouncer = (host: pulumi.Output<string>, port: pulumi.Output<number>) => {
+    const app = db.app;
+    if (!app) throw new pulumi.RunError("pgBouncer needs a stack-managed role (armp-postgres:manageRole=true).");
+    return pulumi.secret(
+      pulumi.all([app.name, app.password, host, port, db.databaseName]).apply(([user, password, h, p, database]) => postgresUrl({ user, password, host: h, port: p, database })),
+    );
+  };
+
+  const env = new AppEnvironment(name, {
+    databaseUrl: bouncer ? viaBouncer(bouncer.host, bouncer.port) : db.url,
+    directDatabaseUrl: db.url,
+    containerDatabaseUrl: bouncer ? viaBouncer(bouncer.internalHost, bouncer.internalPort) : db.internalUrl,
+    containerDirectDatabaseUrl: db.internalUrl,
+    environment: cfg.app.environment,
+    logLevel: cfg.app.logLevel,
+    appPort: cfg.app.port,
+    appHostPort: cfg.app.hostPort,
+    ...(server ? { networkName: server.networkName } : {}),
+    ...(cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile } : {}),
+    ...(cfg.app.image !== undefined ? { appImage: cfg.app.image } : {}),
+  });
+
+  // The migration writes over the DIRECT url: COPY, DDL and its advisory lock need a session,
+  // which transaction pooling does not give.
+  let migrationReport: pulumi.Output<unknown> | undefined;
+  if (cfg.migration.enabled && opts.migration) {
+    const m = cfg.migration;
+    migrationReport = opts.migration(
+      name,
+      {
+        sourcePath: m.sourcePath,
+        targetUrl: db.url,
+        targetSchema: m.targetSchema,
+        jobs: m.jobs,
+        extraIndexes: m.extraIndexes,
+        castOverrides: m.castOverrides,
+        timestamptz: m.timestamptz,
+      },
+      { dependsOn: db.ready },
+    ).report;
+  }
+
+  return {
+    postgresMode: cfg.postgres.mode,
+    postgresHost: server ? server.host : pulumi.unsecret(db.url.apply((u) => parsePostgresUrl("armp-postgres:databaseUrl", u).host)),
+    postgresPort: server ? server.port : pulumi.unsecret(db.url.apply((u) => parsePostgresUrl("armp-postgres:databaseUrl", u).port)),
+    databaseName: db.databaseName,
+    appRole: db.roleName,
+    pgbouncerEnabled: bouncer !== undefined,
+    ...(bouncer ? { pgbouncerHost: bouncer.host, pgbouncerPort: bouncer.port, pgbouncerIni: bouncer.iniText } : {}),
+    databaseUrl: env.databaseUrl,
+    directDatabaseUrl: env.directDatabaseUrl,
+    environment: env.environment,
+    logLevel: env.logLevel,
+    ...(env.envFile && cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile, envFileBackup: env.envFile.backupPath } : {}),
+    ...(server && cfg.postgres.mode === "docker" ? { postgresVolume: server.volumeName } : {}),
+    ...(migrationReport ? { migrationReport } : {}),
+  };
+}
+
+/** Stack outputs: the stack's values under the names users see, undefined ones left out. */
+export function stackOutputs(out: StackOutputs): Record<string, unknown> {
+  const named: Record<string, unknown> = {
+    postgresMode: out.postgresMode,
+    postgresHost: out.postgresHost,
+    postgresPort: out.postgresPort,
+    databaseName: out.databaseName,
+    appRole: out.appRole,
+    pgbouncerEnabled: out.pgbouncerEnabled,
+    pgbouncerHost: out.pgbouncerHost,
+    pgbouncerPort: out.pgbouncerPort,
+    pgbouncerIni: out.pgbouncerIni,
+    DATABASE_URL: out.databaseUrl,
+    DIRECT_DATABASE_URL: out.directDatabaseUrl,
+    ENVIRONMENT: out.environment,
+    LOG_LEVEL: out.logLevel,
+    envFile: out.envFile,
+    envFileBackup: out.envFileBackup,
+    postgresVolume: out.postgresVolume,
+    migrationReport: out.migrationReport,
+  };
+  return Object.fromEntries(Object.entries(named).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,248 @@
+/**
+ * Docker mode under mocks: the exact inputs of every resource the stack declares, their options
+ * (retainOnDelete, deleteBeforeReplace), which inputs are secret, and the stack's outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readConfig } from "../../../infra/config";
+import { createStack, stackOutputs, type StackOutputs } from "../../../infra/stack";
+import { APP_VERIFIER, EXPECTED_USERLIST, HEALTHCHECK_TEST, HEALTH_VERIFIER, expectedIni } from "./expected";
+import { installMocks, settle, valueOf, type Harness } from "./harness";
+
+jest.setTimeout(30_000);
+
+const SERVER = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:PostgresServer::armp";
+const DB = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:AppDatabase::armp";
+const BOUNCER = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:PgBouncer::armp";
+const ENV = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:AppEnvironment::armp";
+const PG_PROVIDER = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:AppDatabase$pulumi:providers:postgresql::armp-pg::armp-pg-id";
+
+async function deploy(config: Record<string, string>): Promise<{ h: Harness; out: StackOutputs }> {
+  const h = await installMocks({ "armp-postgres:postgresPassword": "super-secret-pw", ...config }, ["armp-postgres:postgresPassword"]);
+  const out = createStack(readConfig());
+  await valueOf(out.databaseUrl);
+  await settle();
+  return { h, out };
+}
+
+describe("docker mode, default settings", () => {
+  let h: Harness;
+  let out: StackOutputs;
+  beforeAll(async () => {
+    ({ h, out } = await deploy({ "armp-postgres:envFile": ".env.test" }));
+  });
+
+  it("declares exactly these resources", () => {
+    expect(h.resources.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+      [
+        "docker:index/container:Container armp-pgbouncer",
+        "docker:index/container:Container armp-postgres",
+        "docker:index/network:Network armp-network",
+        "docker:index/remoteImage:RemoteImage armp-pgbouncer-image",
+        "docker:index/remoteImage:RemoteImage armp-postgres-image",
+        "docker:index/volume:Volume armp-postgres-data",
+        "postgresql:index/database:Database armp-db",
+        "postgresql:index/grant:Grant armp-db-grant",
+        "postgresql:index/grant:Grant armp-healthcheck-grant",
+        "postgresql:index/grant:Grant armp-schema-grant",
+        "postgresql:index/role:Role armp-app-role",
+        "postgresql:index/role:Role armp-healthcheck-role",
+        "pulumi-nodejs:dynamic/infra:EnvFile armp-envfile",
+        "pulumi-nodejs:dynamic/infra:Secret armp-app-password",
+        "pulumi-nodejs:dynamic/infra:Secret armp-healthcheck-password",
+        "pulumi:providers:postgresql armp-pg",
+      ].sort(),
+    );
+  });
+
+  it("pins the PostgreSQL image and keeps it locally on destroy", () => {
+    const image = h.byName("armp-postgres-image");
+    expect(image.inputs).toEqual({ name: "postgres:16.4-bookworm", keepLocally: true });
+    expect(image.parent).toBe(SERVER);
+  });
+
+  it("keeps the data volume on destroy (retainOnDelete) and nothing else is retained", () => {
+    const volume = h.byName("armp-postgres-data");
+    expect(volume.inputs).toEqual({});
+    expect(volume.retainOnDelete).toBe(true);
+    expect(h.resources.filter((r) => r.retainOnDelete).map((r) => r.name)).toEqual(["armp-postgres-data"]);
+  });
+
+  it("runs PostgreSQL with a file-based password, SCRAM, a TCP healthcheck and its port on 127.0.0.1 only", () => {
+    const c = h.byName("armp-postgres");
+    expect(c.inputs).toEqual({
+      image: "sha256:armp-postgres-image",
+      command: ["postgres", "-c", "password_encryption=scram-sha-256"],
+      envs: [
+        "POSTGRES_USER=postgres",
+        "POSTGRES_PASSWORD_FILE=/run/armp/postgres-password",
+        "POSTGRES_DB=postgres",
+        "POSTGRES_HOST_AUTH_METHOD=scram-sha-256",
+        "PGDATA=/var/lib/postgresql/data",
+      ],
+      uploads: [{ file: "/run/armp/postgres-password", content: "super-secret-pw" }],
+      healthcheck: {
+        tests: ["CMD-SHELL", "pg_isready -h 127.0.0.1 -p 5432 -U postgres -d postgres"],
+        interval: "5s",
+        timeout: "3s",
+        retries: 12,
+        startPeriod: "10s",
+      },
+      ports: [{ internal: 5432, external: 5432, ip: "127.0.0.1" }],
+      volumes: [{ volumeName: "armp-postgres-data-physical", containerPath: "/var/lib/postgresql/data" }],
+      networksAdvanced: [{ name: "armp-network-physical", aliases: ["armp-postgres"] }],
+      restart: "unless-stopped",
+      wait: true,
+      waitTimeout: 120,
+    });
+    // The password is only in the upload, and that is secret; no env var carries it.
+    expect(c.secretPaths).toEqual(["uploads[0].content"]);
+    expect(JSON.stringify(c.inputs.envs)).not.toContain("super-secret-pw");
+    expect(c.deleteBeforeReplace).toBe(true);
+    expect(h.byName("armp-network").inputs).toEqual({ driver: "bridge" });
+  });
+
+  it("configures the postgresql provider from the server's host-side outputs, password secret", () => {
+    const p = h.byName("armp-pg");
+    // Provider inputs travel as strings (provider config is flat).
+    expect(p.inputs).toEqual({
+      host: "127.0.0.1",
+      port: "5432",
+      username: "postgres",
+      password: "super-secret-pw",
+      database: "postgres",
+      sslmode: "disable",
+      superuser: "true",
+      connectTimeout: "15",
+    });
+    expect(p.secretPaths).toEqual(["password"]);
+    expect(p.parent).toBe(DB);
+  });
+
+  it("creates the app role with the SCRAM verifier as its password (secret), not superuser", () => {
+    const role = h.byName("armp-app-role");
+    expect(role.inputs).toEqual({
+      name: "armp_app",
+      login: true,
+      superuser: false,
+      createDatabase: false,
+      createRole: false,
+      inherit: true,
+      password: APP_VERIFIER,
+      encryptedPassword: true,
+    });
+    expect(role.secretPaths).toEqual(["password"]);
+    expect(role.provider).toBe(PG_PROVIDER);
+    expect(h.byName("armp-healthcheck-role").inputs).toEqual({
+      name: "armp_healthcheck",
+      login: true,
+      superuser: false,
+      createDatabase: false,
+      createRole: false,
+      connectionLimit: 2,
+      password: HEALTH_VERIFIER,
+      encryptedPassword: true,
+    });
+  });
+
+  it("creates the database owned by the app role, and the grants", () => {
+    expect(h.byName("armp-db").inputs).toEqual({ name: "armp", owner: "armp_app", encoding: "UTF8", template: "template0" });
+    expect(h.byName("armp-db-grant").inputs).toEqual({ database: "armp", role: "armp_app", objectType: "database", privileges: ["CONNECT", "CREATE", "TEMPORARY"] });
+    expect(h.byName("armp-schema-grant").inputs).toEqual({ database: "armp", role: "armp_app", schema: "public", objectType: "schema", privileges: ["CREATE", "USAGE"] });
+    expect(h.byName("armp-healthcheck-grant").inputs).toEqual({ database: "armp", role: "armp_healthcheck", objectType: "database", privileges: ["CONNECT"] });
+    for (const name of ["armp-db", "armp-db-grant", "armp-schema-grant", "armp-healthcheck-grant", "armp-healthcheck-role"]) {
+      expect(h.byName(name).provider).toBe(PG_PROVIDER);
+    }
+  });
+
+  it("generated passwords are secret outputs of armp:infra:Secret", () => {
+    for (const name of ["armp-app-password", "armp-healthcheck-password"]) {
+      const s = h.byName(name);
+      expect(s.inputs).toEqual({ length: 24 });
+      expect(s.additionalSecretOutputs).toEqual(["value"]);
+      expect(s.parent).toBe(DB);
+    }
+  });
+
+  it("runs pgBouncer with the rendered ini (plain), the userlist of verifiers and the probe password (secret)", () => {
+    const c = h.byName("armp-pgbouncer");
+    expect(c.inputs).toEqual({
+      image: "sha256:armp-pgbouncer-image",
+      command: ["/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
+      uploads: [
+        { file: "/etc/pgbouncer/pgbouncer.ini", content: expectedIni({ host: "armp-postgres", port: 5432 }) },
+        { file: "/etc/pgbouncer/userlist.txt", content: EXPECTED_USERLIST },
+        { file: "/etc/pgbouncer/healthcheck.secret", content: "generated-armp-healthcheck-password" },
+      ],
+      healthcheck: { tests: ["CMD-SHELL", HEALTHCHECK_TEST], interval: "10s", timeout: "5s", retries: 6, startPeriod: "5s" },
+      ports: [{ internal: 6432, external: 6432, ip: "127.0.0.1" }],
+      networksAdvanced: [{ name: "armp-network-physical", aliases: ["armp-pgbouncer"] }],
+      restart: "unless-stopped",
+      wait: true,
+      waitTimeout: 90,
+    });
+    // The ini stays plain so `pulumi preview --diff` shows pool changes; the rest is secret.
+    expect(c.secretPaths).toEqual(["uploads[1].content", "uploads[2].content"]);
+    expect(c.deleteBeforeReplace).toBe(true);
+    expect(c.parent).toBe(BOUNCER);
+    // No plaintext app password anywhere in the container's inputs.
+    expect(JSON.stringify(c.inputs)).not.toContain("generated-armp-app-password");
+    expect(h.byName("armp-pgbouncer-image").inputs).toEqual({ name: "edoburu/pgbouncer:v1.24.1-p1", keepLocally: true });
+  });
+
+  it("writes DATABASE_URL through pgBouncer and DIRECT_DATABASE_URL to PostgreSQL into the env file, as a secret", () => {
+    const f = h.byName("armp-envfile");
+    expect(f.inputs).toEqual({
+      path: ".env.test",
+      values: {
+        DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:6432/armp",
+        DIRECT_DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp",
+        ENVIRONMENT: "production",
+        LOG_LEVEL: "info",
+      },
+    });
+    expect(f.secretPaths).toEqual(["values"]);
+    expect(f.additionalSecretOutputs).toEqual(["values"]);
+    expect(f.parent).toBe(ENV);
+  });
+
+  it("exports the outputs a user needs, URLs as secrets", async () => {
+    const outputs = stackOutputs(out);
+    expect(Object.keys(outputs).sort()).toEqual(
+      ["DATABASE_URL", "DIRECT_DATABASE_URL", "ENVIRONMENT", "LOG_LEVEL", "appRole", "databaseName", "envFile", "envFileBackup", "pgbouncerEnabled", "pgbouncerHost", "pgbouncerIni", "pgbouncerPort", "postgresHost", "postgresMode", "postgresPort", "postgresVolume"].sort(),
+    );
+    expect(await valueOf(out.databaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:6432/armp");
+    expect(await valueOf(out.directDatabaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp");
+    expect(await pulumi.isSecret(out.databaseUrl)).toBe(true);
+    expect(await pulumi.isSecret(out.directDatabaseUrl)).toBe(true);
+    expect(await valueOf(out.pgbouncerIni as pulumi.Output<string>)).toBe(expectedIni({ host: "armp-postgres", port: 5432 }));
+    expect(await pulumi.isSecret(out.pgbouncerIni as pulumi.Output<string>)).toBe(false);
+    expect(await valueOf(out.postgresHost)).toBe("127.0.0.1");
+    expect(await valueOf(out.pgbouncerPort as pulumi.Output<number>)).toBe(6432);
+    expect(await valueOf(out.environment)).toBe("production");
+    expect(await valueOf(out.logLevel)).toBe("info");
+    expect(await valueOf(out.appRole)).toBe("armp_app");
+    expect(await pulumi.isSecret(out.appRole)).toBe(false);
+    expect(await valueOf(out.postgresVolume as pulumi.Output<string>)).toBe("armp-postgres-data-physical");
+  });
+});
+
+describe("docker mode, pool settings and ports from config", () => {
+  it("renders the configured pool into the uploaded ini and binds the configured ports", async () => {
+    const { h } = await deploy({
+      "armp-postgres:maxClientConn": "150",
+      "armp-postgres:defaultPoolSize": "30",
+      "armp-postgres:minPoolSize": "10",
+      "armp-postgres:pgbouncerHostPort": "16432",
+      "armp-postgres:postgresHostPort": "15432",
+      "armp-postgres:postgresImage": "postgres:17.2-bookworm",
+    });
+    const c = h.byName("armp-pgbouncer");
+    const uploads = c.inputs.uploads as { file: string; content: string }[];
+    expect(uploads[0]).toEqual({ file: "/etc/pgbouncer/pgbouncer.ini", content: expectedIni({ host: "armp-postgres", port: 5432, pool: { max: 150, size: 30, min: 10 } }) });
+    expect(c.inputs.ports).toEqual([{ internal: 6432, external: 16432, ip: "127.0.0.1" }]);
+    expect(h.byName("armp-postgres").inputs.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
+    expect(h.byName("armp-postgres-image").inputs).toEqual({ name: "postgres:17.2-bookworm", keepLocally: true });
+    // The app now reaches pgBouncer on the configured host port; no env file was configured.
+    expect(h.ofType("pulumi-nodejs:dynamic/infra:EnvFile")).toEqual([]);
+  });
+});
