@@ -20,17 +20,17 @@ export interface MigrationDataArgs {
 }
 
 export class MigrationData extends pulumi.dynamic.Resource {
-  public readonly schemaId!: pulumi.Output<string>;
-  public readonly tables!: pulumi.Output<string[]>;
-  public readonly dataFingerprint!: pulumi.Output<DataFingerprint>;
-  public readonly jobs!: pulumi.Output<number>;
-  public readonly sourcePath!: pulumi.Output<string>;
-  public readonly targetUrl!: pulumi.Output<string>;
-  public readonly targetSchema!: pulumi.Output<string>;
+  declare public readonly schemaId: pulumi.Output<string>;
+  declare public readonly tables: pulumi.Output<string[]>;
+  declare public readonly dataFingerprint: pulumi.Output<DataFingerprint>;
+  declare public readonly jobs: pulumi.Output<number>;
+  declare public readonly sourcePath: pulumi.Output<string>;
+  declare public readonly targetUrl: pulumi.Output<string>;
+  declare public readonly targetSchema: pulumi.Output<string>;
   /** Tables holding rows this resource copied (truncated on delete). */
-  public readonly copiedTables!: pulumi.Output<string[]>;
+  declare public readonly copiedTables: pulumi.Output<string[]>;
   /** The engine's report of the last copy. */
-  public readonly copyReport!: pulumi.Output<CopyReport>;
+  declare public readonly copyReport: pulumi.Output<CopyReport>;
 
   constructor(name: string, args: MigrationDataArgs, opts?: pulumi.CustomResourceOptions) {
     super(dataProvider, name, { ...args, copiedTables: undefined, copyReport: undefined }, withSecretTarget(opts), DYNAMIC_MODULE, "MigrationData");

@@ -17,14 +17,14 @@ export interface MigrationIndexesArgs {
 }
 
 export class MigrationIndexes extends pulumi.dynamic.Resource {
-  public readonly schemaId!: pulumi.Output<string>;
-  public readonly sourceIndexes!: pulumi.Output<IndexSpec[]>;
-  public readonly fkIndexes!: pulumi.Output<IndexSpec[]>;
-  public readonly extraIndexes!: pulumi.Output<IndexSpec[]>;
-  public readonly targetUrl!: pulumi.Output<string>;
-  public readonly targetSchema!: pulumi.Output<string>;
+  declare public readonly schemaId: pulumi.Output<string>;
+  declare public readonly sourceIndexes: pulumi.Output<IndexSpec[]>;
+  declare public readonly fkIndexes: pulumi.Output<IndexSpec[]>;
+  declare public readonly extraIndexes: pulumi.Output<IndexSpec[]>;
+  declare public readonly targetUrl: pulumi.Output<string>;
+  declare public readonly targetSchema: pulumi.Output<string>;
   /** Names of the indexes this resource owns (dropped on delete). */
-  public readonly indexNames!: pulumi.Output<string[]>;
+  declare public readonly indexNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: MigrationIndexesArgs, opts?: pulumi.CustomResourceOptions) {
     super(indexesProvider, name, { ...args, indexNames: undefined }, withSecretTarget(opts), DYNAMIC_MODULE, "MigrationIndexes");

@@ -16,15 +16,20 @@ export interface MigrationSchemaArgs {
   readonly timestamptz: pulumi.Input<boolean>;
 }
 
+/**
+ * Outputs are `declare`d, not `x!:` fields: with target ES2022 TypeScript emits class fields
+ * (useDefineForClassFields), which would reset to undefined every output the CustomResource
+ * constructor just set up. The same holds for the other three resources.
+ */
 export class MigrationSchema extends pulumi.dynamic.Resource {
-  public readonly sourcePath!: pulumi.Output<string>;
-  public readonly schemaFingerprint!: pulumi.Output<SchemaFingerprint>;
-  public readonly targetUrl!: pulumi.Output<string>;
-  public readonly targetSchema!: pulumi.Output<string>;
-  public readonly castOverrides!: pulumi.Output<Record<string, string>>;
-  public readonly timestamptz!: pulumi.Output<boolean>;
+  declare public readonly sourcePath: pulumi.Output<string>;
+  declare public readonly schemaFingerprint: pulumi.Output<SchemaFingerprint>;
+  declare public readonly targetUrl: pulumi.Output<string>;
+  declare public readonly targetSchema: pulumi.Output<string>;
+  declare public readonly castOverrides: pulumi.Output<Record<string, string>>;
+  declare public readonly timestamptz: pulumi.Output<boolean>;
   /** Tables this resource created (and will drop on delete). */
-  public readonly tables!: pulumi.Output<string[]>;
+  declare public readonly tables: pulumi.Output<string[]>;
 
   constructor(name: string, args: MigrationSchemaArgs, opts?: pulumi.CustomResourceOptions) {
     super(schemaProvider, name, { ...args, tables: undefined }, withSecretTarget(opts), DYNAMIC_MODULE, "MigrationSchema");

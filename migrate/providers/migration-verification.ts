@@ -20,15 +20,15 @@ export interface MigrationVerificationArgs {
 }
 
 export class MigrationVerification extends pulumi.dynamic.Resource {
-  public readonly sourcePath!: pulumi.Output<string>;
-  public readonly targetUrl!: pulumi.Output<string>;
-  public readonly targetSchema!: pulumi.Output<string>;
-  public readonly tables!: pulumi.Output<string[]>;
-  public readonly dataHash!: pulumi.Output<string>;
-  public readonly indexNames!: pulumi.Output<string[]>;
-  public readonly trigger!: pulumi.Output<string>;
+  declare public readonly sourcePath: pulumi.Output<string>;
+  declare public readonly targetUrl: pulumi.Output<string>;
+  declare public readonly targetSchema: pulumi.Output<string>;
+  declare public readonly tables: pulumi.Output<string[]>;
+  declare public readonly dataHash: pulumi.Output<string>;
+  declare public readonly indexNames: pulumi.Output<string[]>;
+  declare public readonly trigger: pulumi.Output<string>;
   /** Per-table counts, checksums and timings of the last successful verification. */
-  public readonly report!: pulumi.Output<VerifyReport>;
+  declare public readonly report: pulumi.Output<VerifyReport>;
 
   constructor(name: string, args: MigrationVerificationArgs, opts?: pulumi.CustomResourceOptions) {
     super(verificationProvider, name, { ...args, report: undefined }, withSecretTarget(opts), DYNAMIC_MODULE, "MigrationVerification");

@@ -66,6 +66,15 @@ export function resolveExtraIndexes(extra: readonly ExtraIndexArg[], schema: Sch
   });
 }
 
+/**
+ * Engine results become resource inputs, which must be plain JSON. A JSON round trip guarantees
+ * that, and re-creates arrays in this realm: arrays built by native code (better-sqlite3 rows)
+ * fail `instanceof Array` under jest's VM realm, and Pulumi would then serialize them as objects.
+ */
+function plainJson<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
 export class Migration extends pulumi.ComponentResource {
   public readonly schema: MigrationSchema;
   public readonly data: MigrationData;
@@ -88,10 +97,10 @@ export class Migration extends pulumi.ComponentResource {
     // Read-only and synchronous; they run on every preview so the plan is concrete.
     const schemaFingerprint = pulumi
       .all([sourcePath, castOverrides, timestamptz])
-      .apply(([p, co, tz]) => fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz }));
-    const dataFingerprint = sourcePath.apply((p) => fingerprintData(path.resolve(p)));
-    const srcIndexes = sourcePath.apply((p) => sourceIndexes(path.resolve(p)));
-    const fkIndexes = sourcePath.apply((p) => fkCoveringIndexes(path.resolve(p)));
+      .apply(([p, co, tz]) => plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz })));
+    const dataFingerprint = sourcePath.apply((p) => plainJson(fingerprintData(path.resolve(p))));
+    const srcIndexes = sourcePath.apply((p) => plainJson(sourceIndexes(path.resolve(p))));
+    const fkIndexes = sourcePath.apply((p) => plainJson(fkCoveringIndexes(path.resolve(p))));
     const extraIndexes = pulumi.all([pulumi.output(args.extraIndexes ?? []), schemaFingerprint]).apply(([extra, fp]) => {
       try {
         return resolveExtraIndexes(extra as ExtraIndexArg[], fp);
