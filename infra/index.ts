@@ -9,19 +9,13 @@
  * pgBouncer when it runs), DIRECT_DATABASE_URL (secret), ENVIRONMENT, LOG_LEVEL, envFile,
  * envFileBackup, postgresVolume, migrationReport.
  */
+import { Migration } from "../migrate/providers/migration";
 import { readConfig } from "./config";
 import { createStack, stackOutputs, type MigrationFactory } from "./stack";
 
-// SEAM (issue 4 -> providers issue): the Migration component (migrate/providers/migration.ts,
-// `armp:migrate:Migration`) had not landed when this was written. Once it exists, wire it here:
-//
-//   import { Migration } from "../migrate/providers/migration";
-//   const migration: MigrationFactory = (name, args, opts) => new Migration(name, args, opts);
-//
-// Until then no migration resources are declared and `migrationReport` is not exported; the
-// migration keys (migrationEnabled, sourcePath, extraIndexes, castOverrides, timestamptz,
-// targetSchema, migrationJobs) are read and validated already.
-const migration: MigrationFactory | undefined = undefined;
+// The migration (armp:migrate:Migration) writes over DIRECT_DATABASE_URL; createStack decides
+// whether to declare it (armp-postgres:migrationEnabled) and with which arguments.
+const migration: MigrationFactory = (name, args, opts) => new Migration(name, args, opts);
 
 // `export =`: the module's exports object is the stack's outputs, so only what applies is exported.
-export = stackOutputs(createStack(readConfig(), migration ? { migration } : {}));
+export = stackOutputs(createStack(readConfig(), { migration }));

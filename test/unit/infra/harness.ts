@@ -71,7 +71,6 @@ export interface Harness {
  * serialization of the EnvFile provider is covered by envfile-provider.test.ts.
  */
 function stubProviderSerialization(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sc = require("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction: unknown };
   sc.serializeFunction = async () => ({ text: "exports.handler = () => ({});", exportName: "handler", containsSecrets: false });
 }

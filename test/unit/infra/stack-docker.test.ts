@@ -246,3 +246,24 @@ describe("docker mode, pool settings and ports from config", () => {
     expect(h.ofType("pulumi-nodejs:dynamic/infra:EnvFile")).toEqual([]);
   });
 });
+
+describe("docker mode, migration wiring", () => {
+  it("hands the migration the DIRECT url (COPY, DDL and advisory locks need a session) after the role and database exist", async () => {
+    await installMocks({ "armp-postgres:postgresPassword": "super-secret-pw" }, ["armp-postgres:postgresPassword"]);
+    const seen: { url: pulumi.Output<string>; dependsOn: unknown }[] = [];
+    const out = createStack(readConfig(), {
+      migration: (_name, args, opts) => {
+        seen.push({ url: args.targetUrl, dependsOn: opts.dependsOn });
+        return { report: pulumi.output({ ok: true }) };
+      },
+    });
+    await valueOf(out.databaseUrl);
+    expect(seen).toHaveLength(1);
+    expect(await valueOf(seen[0]!.url)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp");
+    expect(await pulumi.isSecret(seen[0]!.url)).toBe(true);
+    const deps = (seen[0]!.dependsOn as pulumi.Resource[]).map((r) => pulumi.output(r.urn));
+    const urns = await valueOf(pulumi.all(deps));
+    expect(urns.map((u) => u.split("::").pop()).sort()).toEqual(["armp-app-role", "armp-db", "armp-db-grant", "armp-healthcheck-grant", "armp-healthcheck-role", "armp-schema-grant"]);
+    expect(await valueOf(out.migrationReport as pulumi.Output<unknown>)).toEqual({ ok: true });
+  });
+});
