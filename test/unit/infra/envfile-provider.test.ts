@@ -14,13 +14,18 @@ import type { EnvFileInputs, EnvFileOutputs } from "../../../infra/providers/env
 import { envFileProvider } from "../../../infra/providers/envfile";
 import { secretProvider } from "../../../infra/providers/secret";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string, filename?: string) => { handler: () => pulumi.dynamic.ResourceProvider };
 
 jest.setTimeout(60_000);
 
 const ROOT = path.resolve(__dirname, "../../..");
 const IMPL = path.join(ROOT, "dist/infra/providers/envfile-impl.js");
+
+/** CreateResult.outs is optional in the SDK's types; these providers always return it. */
+function must<T>(v: T | undefined): T {
+  if (v === undefined) throw new Error("provider returned no outputs");
+  return v;
+}
 
 const sha = (b: Buffer) => crypto.createHash("sha256").update(b).digest("hex");
 
@@ -85,7 +90,7 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
   it("delete restores the original file byte for byte and removes the backup", async () => {
     const file = path.join(dir, ".env");
     fs.writeFileSync(file, ORIGINAL);
-    const { outs } = await provider.create({ path: file, values: VALUES });
+    const outs = must((await provider.create({ path: file, values: VALUES })).outs);
     await provider.delete(`envfile:${file}`, outs);
     const restored = fs.readFileSync(file);
     expect(restored.equals(ORIGINAL)).toBe(true);
@@ -96,7 +101,7 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
 
   it("create on a missing file writes a new owner-only file; delete removes it", async () => {
     const file = path.join(dir, "app.env");
-    const { outs } = await provider.create({ path: file, values: VALUES });
+    const outs = must((await provider.create({ path: file, values: VALUES })).outs);
     expect(outs.existed).toBe(false);
     expect(outs.originalSha256).toBe("");
     expect(fs.readFileSync(file, "utf8")).toBe(
@@ -113,7 +118,7 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
 
   it("diff: no change, a value change (update in place), a path change (replace, delete first)", async () => {
     const file = path.join(dir, ".env");
-    const { outs } = await provider.create({ path: file, values: VALUES });
+    const outs = must((await provider.create({ path: file, values: VALUES })).outs);
     expect(await provider.diff("id", outs, { path: file, values: { ...VALUES } })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
     expect(await provider.diff("id", outs, { path: file, values: { ...VALUES, LOG_LEVEL: "debug" } })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
     expect(await provider.diff("id", outs, { path: path.join(dir, "other.env"), values: VALUES })).toEqual({ changes: true, replaces: ["path"], deleteBeforeReplace: true });
@@ -122,13 +127,13 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
   it("update rewrites changed keys, drops keys no longer managed, keeps other lines and the original backup", async () => {
     const file = path.join(dir, ".env");
     fs.writeFileSync(file, ORIGINAL);
-    const created = await provider.create({ path: file, values: VALUES });
+    const created = must((await provider.create({ path: file, values: VALUES })).outs);
     // The user edits an unrelated line meanwhile; update must keep it.
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("SECRET_KEY=keep-me", "SECRET_KEY=edited"));
     const { DIRECT_DATABASE_URL: _dropped, ...rest } = VALUES;
     const next = { ...rest, LOG_LEVEL: "warning", DATABASE_URL: "postgresql://armp_app:n3w@127.0.0.1:6432/armp" };
-    const updated = await provider.update("id", created.outs, { path: file, values: next });
-    expect(updated.outs).toEqual({ ...created.outs, values: next });
+    const updated = must((await provider.update("id", created, { path: file, values: next })).outs);
+    expect(updated).toEqual({ ...created, values: next });
     expect(fs.readFileSync(file, "utf8")).toBe(
       "# ARMP settings\r\n" +
         "DATABASE_URL=postgresql://armp_app:n3w@127.0.0.1:6432/armp\r\n" +
@@ -138,7 +143,7 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
     );
     expect(fs.readFileSync(`${file}.armp-backup`).equals(ORIGINAL)).toBe(true);
     // Destroy after an update still restores the pre-stack file.
-    await provider.delete("id", updated.outs as EnvFileOutputs);
+    await provider.delete("id", updated);
     expect(fs.readFileSync(file).equals(ORIGINAL)).toBe(true);
   });
 
@@ -165,8 +170,9 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
 describe("Secret provider", () => {
   it("generates a URL-safe password of the requested length and a 16-byte salt; a new length replaces it", async () => {
     const create = secretProvider.create.bind(secretProvider);
-    const a = await create({ length: 24 });
-    const b = await create({ length: 24 });
+    const ra = await create({ length: 24 });
+    const a = { id: ra.id, outs: must(ra.outs) };
+    const b = { outs: must((await create({ length: 24 })).outs) };
     expect(a.outs.value).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(Buffer.from(a.outs.salt, "base64")).toHaveLength(16);
     expect(a.outs.value).not.toBe(b.outs.value);
