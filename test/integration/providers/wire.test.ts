@@ -4,7 +4,7 @@
  * properties carrying `__provider`, secret envelopes and (for preview) the unknown sentinel.
  */
 import { fingerprintSchema } from "../../../migrate/engine";
-import { schemaProvider } from "../../../migrate/providers/dynamic-providers";
+import { dataProvider, schemaProvider } from "../../../migrate/providers/dynamic-providers";
 import { createTestDatabase, withClient } from "../../support/db";
 import {
   REPO_ROOT,
@@ -150,5 +150,19 @@ describe("MigrationSchema over gRPC through @pulumi/pulumi's dynamic-provider ho
     } finally {
       await db.drop();
     }
+  });
+
+  it("answers the engine's delete-before-replace question for dependents: unknown schema id means replace the data", async () => {
+    const dataText = await serializeProvider(dataProvider);
+    const urn = URN.replace(/MigrationSchema::armp-schema$/, "MigrationData::armp-data");
+    const fp = { hash: "d1", tables: { organization: { rows: 3, maxRowid: 3, hash: "h" } } };
+    const news = { __provider: dataText, schemaId: "schema-1", tables: ["organization"], dataFingerprint: fp, jobs: 2, sourcePath: "a.sqlite", targetUrl: wireSecret("postgres://u:pw@h/db"), targetSchema: "public" };
+    const olds = { ...news, copiedTables: ["organization"], copyReport: { tables: [], totals: {}, warnings: [] } };
+    expect(await host.diff(urn, "data-1", olds, news)).toEqual({ changes: "DIFF_NONE", replaces: [], deleteBeforeReplace: false });
+    expect(await host.diff(urn, "data-1", olds, { ...news, schemaId: UNKNOWN, tables: UNKNOWN })).toEqual({
+      changes: "DIFF_SOME",
+      replaces: ["schemaId", "tables"],
+      deleteBeforeReplace: true,
+    });
   });
 });
