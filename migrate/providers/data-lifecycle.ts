@@ -64,7 +64,8 @@ export const dataLifecycle = {
         // Each table is copied in its own transaction, so a failure on a later table leaves the
         // earlier ones filled. A failed create must leave nothing behind: empty them again. Not
         // when the target already held rows before we started — those are not ours to remove.
-        if (!(isMigrationError(e) && e.code === "TARGET_NOT_EMPTY")) await truncateTables(targetOf(i), i.tables);
+        // A cleanup failure must not hide the error that explains the failed create.
+        if (!(isMigrationError(e) && e.code === "TARGET_NOT_EMPTY")) await truncateTables(targetOf(i), i.tables).catch(() => undefined);
         throw e;
       }
     });

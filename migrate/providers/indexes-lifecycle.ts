@@ -59,7 +59,7 @@ export const indexesLifecycle = {
       try {
         await createIndexes(targetOf(i), wanted, { concurrently: false });
       } catch (e) {
-        await dropIndexes(targetOf(i), wanted.map((s) => s.name), { concurrently: false });
+        await dropIndexes(targetOf(i), wanted.map((s) => s.name), { concurrently: false }).catch(() => undefined);
         throw e;
       }
       return { id: newId("indexes"), outs: wire({ ...i, indexNames: wanted.map((s) => s.name) }) };

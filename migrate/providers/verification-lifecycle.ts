@@ -44,10 +44,11 @@ const shape = {
 /** One line per mismatching table, naming what differs, so `pulumi up` output says where to look. */
 export function describeMismatch(report: VerifyReport): string {
   const lines = report.tables
-    .filter((t) => !t.match || !t.sequenceOk)
+    .filter((t) => !t.match || !t.sequenceOk || !t.foreignKeysOk)
     .map((t) => {
       const parts = [`${t.table}: rows source=${t.sourceRows} target=${t.targetRows}`, `checksum source=${t.sourceChecksum} target=${t.targetChecksum}`];
       if (!t.sequenceOk) parts.push("sequence behind max(pk)");
+      if (!t.foreignKeysOk) parts.push("foreign keys missing or not validated");
       if (t.differingKeys.length > 0) parts.push(`differing keys ${t.differingKeys.join(" ")}`);
       return parts.join(", ");
     });
