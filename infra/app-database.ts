@@ -4,7 +4,7 @@
  * configured from the server's outputs. `manageRole: false` skips all of it for an external server
  * that hands out a ready database URL.
  *
- * Passwords: each role's password comes from an `armp-postgres:infra:Secret` (generated once, kept in state)
+ * Passwords: each role's password comes from an `armp:infra:Secret` (generated once, kept in state)
  * or from config, and the role's password is set to a SCRAM-SHA-256 *verifier* computed once from
  * it with the Secret's stored salt. PostgreSQL stores a pre-computed verifier as-is, so the same
  * string can go into pgBouncer's userlist and pgBouncer can log in with it (issue 4).
@@ -67,7 +67,7 @@ export class AppDatabase extends pulumi.ComponentResource {
   public readonly ready: pulumi.Resource[] = [];
 
   constructor(name: string, args: AppDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("armp-postgres:infra:AppDatabase", name, {}, opts);
+    super("armp:infra:AppDatabase", name, {}, opts);
 
     if (args.manageRole === false) {
       if (args.databaseUrl === undefined) {

@@ -47,7 +47,7 @@ export class AppEnvironment extends pulumi.ComponentResource {
   public readonly appContainer?: docker.Container;
 
   constructor(name: string, args: AppEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("armp-postgres:infra:AppEnvironment", name, {}, opts);
+    super("armp:infra:AppEnvironment", name, {}, opts);
     this.databaseUrl = pulumi.secret(args.databaseUrl);
     this.directDatabaseUrl = pulumi.secret(args.directDatabaseUrl);
     this.environment = pulumi.output(args.environment ?? "production");

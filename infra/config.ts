@@ -64,7 +64,7 @@ export interface StackConfig {
     manageRole: boolean;
     name: string;
     appRole: string;
-    /** Secret; when unset a generated one (armp-postgres:infra:Secret) is used. */
+    /** Secret; when unset a generated one (armp:infra:Secret) is used. */
     appPassword?: pulumi.Output<string>;
     healthcheckRole: string;
     /** Secret; manageRole=false only: the ready database URL the server handed out. */

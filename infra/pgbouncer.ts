@@ -74,7 +74,7 @@ export class PgBouncer extends pulumi.ComponentResource {
   public readonly container?: docker.Container;
 
   constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("armp-postgres:infra:PgBouncer", name, {}, opts);
+    super("armp:infra:PgBouncer", name, {}, opts);
     const healthName = pulumi.output(args.healthcheckUser.name);
 
     this.iniText = pulumi

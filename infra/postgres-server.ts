@@ -52,7 +52,7 @@ export class PostgresServer extends pulumi.ComponentResource {
   public readonly container?: docker.Container;
 
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("armp-postgres:infra:PostgresServer", name, {}, opts);
+    super("armp:infra:PostgresServer", name, {}, opts);
     this.mode = args.mode ?? "docker";
 
     if (this.mode === "external") {

@@ -10,11 +10,11 @@ import { installMocks, settle, valueOf, type Harness } from "./harness";
 
 jest.setTimeout(30_000);
 
-const SERVER = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:PostgresServer::armp";
-const DB = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:AppDatabase::armp";
-const BOUNCER = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:PgBouncer::armp";
-const ENV = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:AppEnvironment::armp";
-const PG_PROVIDER = "urn:pulumi:unit::armp-postgres::armp-postgres:infra:AppDatabase$pulumi:providers:postgresql::armp-pg::armp-pg-id";
+const SERVER = "urn:pulumi:unit::armp-postgres::armp:infra:PostgresServer::armp";
+const DB = "urn:pulumi:unit::armp-postgres::armp:infra:AppDatabase::armp";
+const BOUNCER = "urn:pulumi:unit::armp-postgres::armp:infra:PgBouncer::armp";
+const ENV = "urn:pulumi:unit::armp-postgres::armp:infra:AppEnvironment::armp";
+const PG_PROVIDER = "urn:pulumi:unit::armp-postgres::armp:infra:AppDatabase$pulumi:providers:postgresql::armp-pg::armp-pg-id";
 
 async function deploy(config: Record<string, string>): Promise<{ h: Harness; out: StackOutputs }> {
   const h = await installMocks({ "armp-postgres:postgresPassword": "super-secret-pw", ...config }, ["armp-postgres:postgresPassword"]);
