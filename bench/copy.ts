@@ -1,0 +1,293 @@
+/**
+ * npm run bench:copy -- --scale 10 — issue 2 "Performance": in ONE run, on one throwaway
+ * PostgreSQL cluster and one generated ARMP SQLite file, time side by side
+ *   1. the ceiling: raw `psql \copy` of CSV exports into constraint-free tables,
+ *   2. pgloader (Debian package) sqlite:// -> postgresql://,
+ *   3. `armp-migrate run --jobs N --json` (schema, copy, constraints, indexes, verification),
+ * each into its own fresh database, and print ratios to the ceiling and peak RSS. Ratios, not
+ * absolute numbers, are the result: the machine is shared. Nothing here asserts a time.
+ * The source file's sha256 is printed before and after every tool (all must leave it untouched).
+ *
+ * Options: --scale <n> (default 1; 1 ~ 375k rows), --seed <n> (42), --jobs <n> (2, used for
+ * armp-migrate AND the ceiling's table parallelism), --profile (adds armp-migrate --jobs 1),
+ * --json-out <file>, --keep (leave the temp dir and print its path).
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Client } from "pg";
+import { parseArgs } from "util";
+import { createTables } from "../migrate/engine";
+import type { RunReport } from "../migrate/engine";
+import { generateArmp } from "./armp-data";
+import { exportCeilingCsv, type CsvExport } from "./support/ceiling-csv";
+import { startCluster, stopCluster, type ClusterInfo } from "./support/pg-cluster";
+import { inParallel, requireBinary, runTimed, GNU_TIME, type TimedResult } from "./support/timed-process";
+
+const PSQL = process.env.ARMP_PSQL_BIN ?? "/usr/bin/psql";
+const PGLOADER = process.env.ARMP_PGLOADER_BIN ?? "/usr/bin/pgloader";
+const REPO = path.resolve(__dirname, "..", "..");
+const CLI = path.join(REPO, "bin", "armp-migrate.js");
+const RSS_TARGET_MB = 300;
+const RATIO_TARGET = 2;
+
+interface ToolResult {
+  tool: string;
+  seconds: number;
+  peakRssMB: number;
+  rows: number;
+  ok: boolean;
+  note: string;
+}
+
+function sha256(file: string): string {
+  const h = createHash("sha256");
+  const fd = fs.openSync(file, "r");
+  const buf = Buffer.allocUnsafe(4 << 20);
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest("hex");
+}
+
+/** URLs handed to child processes carry no password (it travels in PGPASSWORD), so `ps` and our logs never show it. */
+function dbUrl(c: ClusterInfo, db: string, withPassword: boolean): string {
+  return `postgres://${c.superuser}${withPassword ? ":" + encodeURIComponent(c.password) : ""}@127.0.0.1:${c.port}/${db}`;
+}
+
+async function withDb<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Rows each tool actually left in its database, per source table (a tool may skip or reject rows). */
+async function countRows(url: string, tables: string[]): Promise<{ total: number; missing: string[] }> {
+  return withDb(url, async (c) => {
+    let total = 0;
+    const missing: string[] = [];
+    for (const t of tables) {
+      try {
+        const r = await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM public."${t.replace(/"/g, '""')}"`);
+        total += Number(r.rows[0].n);
+      } catch {
+        missing.push(t);
+      }
+    }
+    return { total, missing };
+  });
+}
+
+function tail(file: string, lines: number): string {
+  return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+function fmtTable(rows: (string | number)[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => (typeof c === "number" ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join("  ").trimEnd()).join("\n");
+}
+
+const mb = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+const s2 = (x: number): string => x.toFixed(2);
+
+async function main(): Promise<number> {
+  const { values: o } = parseArgs({
+    options: {
+      scale: { type: "string", default: "1" },
+      seed: { type: "string", default: "42" },
+      jobs: { type: "string", default: "2" },
+      profile: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      "json-out": { type: "string" },
+    },
+  });
+  const scale = Number(o.scale);
+  const seed = Number(o.seed);
+  const jobs = Number(o.jobs);
+  if (!(scale > 0) || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1) {
+    process.stderr.write("usage: bench:copy [--scale <n> (>0)] [--seed <int>] [--jobs <n> (>=1)] [--profile] [--keep] [--json-out <file>]\n");
+    return 2;
+  }
+  requireBinary(PSQL, "install it with `apt-get install -y postgresql-client` or set ARMP_PSQL_BIN");
+  requireBinary(PGLOADER, "install it with `apt-get install -y pgloader` or set ARMP_PGLOADER_BIN");
+  requireBinary(GNU_TIME, "install GNU time with `apt-get install -y time` or set ARMP_GNU_TIME");
+  requireBinary(path.join(REPO, "dist", "migrate", "cli.js"), "run `npm run build` first");
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "armp-bench-copy-"));
+  const log = (m: string): void => void process.stdout.write(m + "\n");
+  let cluster: ClusterInfo | undefined;
+  try {
+    cluster = await startCluster();
+    const c = cluster;
+    const env = { PGPASSWORD: c.password, PGSSLMODE: "disable" };
+    const dbs = ["ceiling", "pgloader", "pgloader_cast", "pgloader_text", "armp", ...(o.profile ? ["armp_j1"] : [])];
+    await withDb(c.adminUrl, async (a) => {
+      for (const d of dbs) await a.query(`CREATE DATABASE ${d}`);
+    });
+    log(`bench:copy scale=${scale} seed=${seed} jobs=${jobs} cluster=PostgreSQL 15 on 127.0.0.1:${c.port} (fsync off) cores=${os.cpus().length}`);
+
+    // 1. Source (not part of any ratio).
+    const source = path.join(work, "armp.sqlite");
+    let t0 = process.hrtime.bigint();
+    const gen = generateArmp(source, { scale, seed });
+    const genSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const sourceRows = Object.values(gen.rows).reduce((a, b) => a + b, 0);
+    const tables = Object.keys(gen.rows);
+    const sizeMB = fs.statSync(source).size / 2 ** 20;
+    const shas: { when: string; sha256: string }[] = [{ when: "after generation", sha256: sha256(source) }];
+    log(`source: ${source} ${sizeMB.toFixed(1)} MB, ${sourceRows} rows in ${tables.length} tables, generated in ${s2(genSeconds)} s (not timed in ratios)`);
+    log(`source sha256 ${shas[0].sha256}`);
+    const checkSha = (when: string): void => {
+      const h = sha256(source);
+      shas.push({ when, sha256: h });
+      log(`source sha256 after ${when}: ${h} ${h === shas[0].sha256 ? "(unchanged)" : "(CHANGED!)"}`);
+    };
+
+    // 2. Ceiling: the engine's DDL (columns, types, NOT NULL, defaults; no PK/UNIQUE/FK/index) + CSV via the engine's encoder.
+    const ceilingUrl = dbUrl(c, "ceiling", true);
+    await createTables(source, { url: ceilingUrl });
+    const csvDir = path.join(work, "csv");
+    fs.mkdirSync(csvDir);
+    t0 = process.hrtime.bigint();
+    const csv: CsvExport[] = await exportCeilingCsv(source, ceilingUrl, csvDir);
+    const exportSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    log(`ceiling CSV export (engine's toPgText per value; not timed in ratios): ${s2(exportSeconds)} s, ${(csv.reduce((a, x) => a + x.bytes, 0) / 2 ** 20).toFixed(1)} MB`);
+    checkSha("CSV export");
+    const bySize = [...csv].sort((a, b) => b.bytes - a.bytes);
+    t0 = process.hrtime.bigint();
+    const copies = await inParallel(bySize, jobs, (x) =>
+      runTimed(PSQL, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbUrl(c, "ceiling", false), "-c", `\\copy public."${x.table}" FROM '${x.file}' WITH (FORMAT csv)`], { env, outPrefix: path.join(work, `psql-${x.table}`) }),
+    );
+    const ceilingSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const failedCopies = copies.map((r, i) => ({ r, x: bySize[i] })).filter(({ r }) => r.exitCode !== 0);
+    const ceilingCount = await countRows(ceilingUrl, tables);
+    const results: ToolResult[] = [{
+      tool: `psql \\copy CSV (ceiling, ${jobs} at a time)`,
+      seconds: ceilingSeconds,
+      peakRssMB: mb(Math.max(...copies.map((r) => r.peakRssKiB))),
+      rows: ceilingCount.total,
+      ok: failedCopies.length === 0,
+      note: failedCopies.map(({ r, x }) => `${x.table}: ${tail(r.stderrFile, 3)}`).join("; "),
+    }];
+    checkSha("psql \\copy");
+
+    // 3. pgloader: its defaults first (what a user tries), then the smallest load-file CAST that gets past
+    //    its schema error, then one that keeps every row by loading DATETIME as text (types not faithful).
+    const pgloaderRuns = [
+      { label: "pgloader 3.6.7 (defaults)", db: "pgloader", cast: "" },
+      { label: "pgloader + CAST datetime drop default", db: "pgloader_cast", cast: "type datetime to timestamptz drop default" },
+      { label: "pgloader + CAST datetime to text", db: "pgloader_text", cast: "type datetime to text drop default" },
+    ];
+    for (const v of pgloaderRuns) {
+      const into = `postgresql://${c.superuser}@127.0.0.1:${c.port}/${v.db}`;
+      let args = [`sqlite://${source}`, into];
+      if (v.cast) {
+        const loadFile = path.join(work, `${v.db}.load`);
+        fs.writeFileSync(loadFile, `LOAD DATABASE\n  FROM sqlite://${source}\n  INTO ${into}\n  WITH include drop, create tables, create indexes, reset sequences\n  CAST ${v.cast}\n;\n`);
+        args = [loadFile];
+      }
+      const pgl = await runTimed(PGLOADER, ["--root-dir", path.join(work, `${v.db}-root`), ...args], { env, outPrefix: path.join(work, v.db) });
+      const pglCount = await countRows(dbUrl(c, v.db, true), tables);
+      const pglOut = fs.readFileSync(pgl.stdoutFile, "utf8") + fs.readFileSync(pgl.stderrFile, "utf8");
+      const pglErrors = pglOut.split("\n").filter((l) => /\b(ERROR|FATAL)\b/.test(l)).map((l) => l.replace(/^\S+Z /, "").trim());
+      results.push({
+        tool: v.label,
+        seconds: pgl.seconds,
+        peakRssMB: mb(pgl.peakRssKiB),
+        rows: pglCount.total,
+        ok: pgl.exitCode === 0 && pglCount.total === sourceRows && pglErrors.length === 0,
+        note: [`exit ${pgl.exitCode}`, pglErrors.length ? `${pglErrors.length} ERROR line(s), first: ${pglErrors[0].slice(0, 200)}` : "", pglCount.missing.length ? `missing tables: ${pglCount.missing.join(", ")}` : ""].filter(Boolean).join("; "),
+      });
+      checkSha(v.label);
+    }
+
+    // 4. armp-migrate run (includes constraints, indexes and verification), as a user runs it.
+    const runArmp = async (db: string, j: number): Promise<{ res: TimedResult; report?: RunReport; count: { total: number; missing: string[] } }> => {
+      const res = await runTimed(process.execPath, [CLI, "run", "--source", source, "--target", dbUrl(c, db, false), "--jobs", String(j), "--json"], { env, cwd: REPO, outPrefix: path.join(work, db) });
+      let report: RunReport | undefined;
+      try {
+        report = JSON.parse(fs.readFileSync(res.stdoutFile, "utf8")) as RunReport;
+      } catch {
+        report = undefined;
+      }
+      return { res, report, count: await countRows(dbUrl(c, db, true), tables) };
+    };
+    const armpRuns: { jobs: number; run: Awaited<ReturnType<typeof runArmp>> }[] = [];
+    armpRuns.push({ jobs, run: await runArmp("armp", jobs) });
+    checkSha(`armp-migrate --jobs ${jobs}`);
+    if (o.profile) {
+      armpRuns.push({ jobs: 1, run: await runArmp("armp_j1", 1) });
+      checkSha("armp-migrate --jobs 1");
+    }
+    for (const { jobs: j, run } of armpRuns) {
+      results.push({
+        tool: `armp-migrate run --jobs ${j} (incl. verify)`,
+        seconds: run.res.seconds,
+        peakRssMB: mb(run.res.peakRssKiB),
+        rows: run.count.total,
+        ok: run.res.exitCode === 0 && !!run.report?.ok,
+        note: run.res.exitCode !== 0 ? `exit ${run.res.exitCode}: ${tail(run.res.stderrFile, 3)}` : "",
+      });
+    }
+
+    // 5. Report.
+    const ceiling = results[0].seconds;
+    log("");
+    log(fmtTable([
+      ["tool", "seconds", "x ceiling", "peak RSS MB", "rows", "status"],
+      ...results.map((r) => [r.tool, s2(r.seconds), (r.seconds / ceiling).toFixed(2), r.peakRssMB.toFixed(1), r.rows, r.ok ? "ok" : "FAILED (see below)"]),
+    ]));
+    for (const r of results) if (r.note) log(`${r.ok ? "note" : "FAILED"} ${r.tool}: ${r.note}`);
+
+    for (const { jobs: j, run } of armpRuns) {
+      const rep = run.report;
+      if (!rep || !("copy" in rep)) continue;
+      const copyS = rep.copy.totals.seconds;
+      const verS = rep.verify.seconds;
+      const other = rep.seconds - copyS - verS;
+      log("");
+      log(`armp-migrate --jobs ${j}: process ${s2(run.res.seconds)} s, engine ${s2(rep.seconds)} s = copy+constraints+sequences ${s2(copyS)} s (${((copyS / rep.seconds) * 100).toFixed(0)}%) + indexes/views/schema ${s2(other)} s + verify ${s2(verS)} s (${((verS / rep.seconds) * 100).toFixed(0)}%); startup/exit outside the engine ${s2(run.res.seconds - rep.seconds)} s; copy phase alone = ${(copyS / ceiling).toFixed(2)}x ceiling, verify alone = ${(verS / ceiling).toFixed(2)}x ceiling`);
+      log(fmtTable([["table", "rows", "MB", "copy s", "checksum"], ...rep.tables.map((t) => [t.table, t.rowsWritten, (t.bytes / 2 ** 20).toFixed(1), s2(t.seconds), t.checksumMatch ? "ok" : "MISMATCH"])]));
+    }
+
+    const armp = results.find((r) => r.tool.startsWith(`armp-migrate run --jobs ${jobs}`))!;
+    const pgls = results.filter((r) => r.tool.startsWith("pgloader"));
+    const verdict = (b: boolean): string => (b ? "met" : "NOT met");
+    log("");
+    log("targets (issue 2):");
+    log(`  armp-migrate incl. verification <= ${RATIO_TARGET}x ceiling: ${(armp.seconds / ceiling).toFixed(2)}x -> ${verdict(armp.ok && armp.seconds <= RATIO_TARGET * ceiling)}`);
+    for (const pg of pgls) {
+      log(`  ahead of ${pg.tool}: ${s2(armp.seconds)} s vs ${s2(pg.seconds)} s${pg.ok ? "" : ` (pgloader did not load the data correctly: ${pg.rows}/${sourceRows} rows; its time is time to failure/finish)`} -> ${verdict(armp.ok && armp.seconds < pg.seconds)}`);
+    }
+    log(`  peak RSS <= ${RSS_TARGET_MB} MB: ${armp.peakRssMB.toFixed(1)} MB -> ${verdict(armp.peakRssMB <= RSS_TARGET_MB)}`);
+    log(`  rows: source ${sourceRows}, armp-migrate ${armp.rows}, ceiling ${results[0].rows}, ${pgls.map((p) => `${p.tool} ${p.rows}`).join(", ")}`);
+    const untouched = shas.every((x) => x.sha256 === shas[0].sha256);
+    log(`source sha256 identical before/after every tool: ${untouched ? "yes" : "NO"} (${shas[0].sha256})`);
+
+    if (o["json-out"]) {
+      fs.writeFileSync(o["json-out"], JSON.stringify({ scale, seed, jobs, sourceRows, sourceMB: sizeMB, genSeconds, exportSeconds, results, shas, armpReports: armpRuns.map((a) => ({ jobs: a.jobs, report: a.run.report })) }, null, 2));
+    }
+    if (o.keep) log(`kept ${work}`);
+    return untouched ? 0 : 1;
+  } finally {
+    if (cluster) stopCluster(cluster);
+    if (!o.keep) fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench:copy failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
