@@ -242,9 +242,6 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
 
   const postgresPassword = optional(cfg, "postgresPassword");
   if (mode === "docker") {
-    if (!postgresPassword) {
-      throw new StackConfigError("armp-postgres:postgresPassword", "is required in docker mode (the container's superuser password); set it with `pulumi config set --secret armp-postgres:postgresPassword <password>`.");
-    }
     if (!manageRole) {
       throw new StackConfigError("armp-postgres:manageRole", "must be true in docker mode: the stack's own server has no app role or database unless the stack creates them.");
     }

@@ -6,6 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { postgresUrl, type PostgresMode } from "./config";
+import { Secret } from "./providers/secret";
 
 export interface PostgresServerArgs {
   /** "docker" runs a container; "external" uses `adminUrl`. Defaults to "docker". */
@@ -18,7 +19,7 @@ export interface PostgresServerArgs {
   readonly bindAddress?: pulumi.Input<string>;
   /** Superuser name (docker mode). Defaults to "postgres". */
   readonly superuser?: pulumi.Input<string>;
-  /** Superuser password (docker mode, required; secret). */
+  /** Superuser password (docker mode; secret). Defaults to one generated once and kept in the stack state. */
   readonly password?: pulumi.Input<string>;
   /** Admin URL of the existing server (external mode, required; secret). */
   readonly adminUrl?: pulumi.Input<string>;
@@ -77,13 +78,12 @@ export class PostgresServer extends pulumi.ComponentResource {
       return;
     }
 
-    if (args.password === undefined) {
-      throw new pulumi.ResourceError("armp-postgres:postgresPassword is required in docker mode (pulumi config set --secret armp-postgres:postgresPassword ...).", this);
-    }
     const superuser = pulumi.output(args.superuser ?? "postgres");
     const hostPort = pulumi.output(args.hostPort ?? 5432);
     const bindAddress = pulumi.output(args.bindAddress ?? "127.0.0.1");
-    const password = pulumi.secret(args.password);
+    // Unset: generated once and kept (secret) in the stack state, so `npm ci && pulumi up` needs no
+    // secret typed in first and every later `up` sees the same password.
+    const password = pulumi.secret(args.password ?? new Secret(`${name}-postgres-password`, { length: 24 }, { parent: this }).value);
     const alias = `${name}-postgres`;
 
     const image = new docker.RemoteImage(

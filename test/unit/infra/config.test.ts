@@ -30,12 +30,6 @@ function failure(config: Record<string, string>): StackConfigError {
 describe("invalid stack config names the key", () => {
   it.each<[string, Record<string, string>, string, string]>([
     [
-      "missing superuser password in docker mode",
-      {},
-      "armp-postgres:postgresPassword",
-      "armp-postgres:postgresPassword: is required in docker mode (the container's superuser password); set it with `pulumi config set --secret armp-postgres:postgresPassword <password>`.",
-    ],
-    [
       "pool larger than max clients",
       { ...base, "armp-postgres:defaultPoolSize": "200" },
       "armp-postgres:defaultPoolSize",

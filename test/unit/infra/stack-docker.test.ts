@@ -267,3 +267,18 @@ describe("docker mode, migration wiring", () => {
     expect(await valueOf(out.migrationReport as pulumi.Output<unknown>)).toEqual({ ok: true });
   });
 });
+
+describe("docker mode without a configured superuser password", () => {
+  it("generates one with armp:infra:Secret (secret, kept in state) and uploads it as the container's password file", async () => {
+    const h = await installMocks({}, []);
+    const out = createStack(readConfig());
+    await valueOf(out.databaseUrl);
+    await settle();
+    const s = h.byName("armp-postgres-password");
+    expect(s.type).toBe("pulumi-nodejs:dynamic/infra:Secret");
+    expect(s.inputs).toEqual({ length: 24 });
+    expect(s.additionalSecretOutputs).toEqual(["value"]);
+    expect(s.parent).toBe(SERVER);
+    expect(h.byName("armp-postgres").inputs.uploads).toEqual([{ file: "/run/armp/postgres-password", content: "generated-armp-postgres-password" }]);
+  });
+});
