@@ -1,9 +1,11 @@
 /**
- * MigrationData's view of a change. The data follows the schema resource's identity: a new
- * schema (replaced tables) means the copy must be redone from scratch, so `schemaId` and the
- * `tables` list that comes from the schema's outputs force a replacement when they are unknown
- * (that is how the engine asks "must this go when the schema is replaced?"). Source edits only
- * update: the changed tables are re-copied in place.
+ * MigrationData's view of a change. The data follows the schema resource's identity, and only
+ * that identity: a new `schemaId` (the schema was replaced, its tables rebuilt empty) means the
+ * copy must be redone from scratch, so `schemaId` forces a replacement, also when unknown (that
+ * is how the engine asks "must this go when the schema is replaced?"). Everything else updates
+ * in place. In particular `tables` comes from the schema's outputs, which are unknown in preview
+ * whenever the schema is merely *updated* (new table, new column): treating that as a replace
+ * would show a full re-copy the following `up` never does.
  */
 import type { DataFingerprint } from "../engine";
 import { diffProperties, replaceOnChange, updateOnChange, type PropertyRule, type ProviderDiff } from "./diff";
@@ -12,9 +14,10 @@ import { sameValue } from "./wire-values";
 
 export const dataRules = {
   targetUrl: targetUrlRule,
+  // Identity: another database or schema holds other tables; a new schema id means new tables.
   targetSchema: replaceOnChange,
   schemaId: replaceOnChange,
-  tables: { unknown: "replace", compare: (o, n) => (sameValue([...o].sort(), [...n].sort()) ? "none" : "update") } as PropertyRule<string[]>,
+  tables: { unknown: "update", compare: (o, n) => (sameValue([...o].sort(), [...n].sort()) ? "none" : "update") } as PropertyRule<string[]>,
   dataFingerprint: updateOnChange,
   // Parallelism and the file's path do not change what is in the target; they are recorded only.
   jobs: updateOnChange,

@@ -152,7 +152,7 @@ describe("MigrationSchema over gRPC through @pulumi/pulumi's dynamic-provider ho
     }
   });
 
-  it("answers the engine's delete-before-replace question for dependents: unknown schema id means replace the data", async () => {
+  it("answers the engine's delete-before-replace question for dependents: unknown schema id means replace the data, unknown tables only update", async () => {
     const dataText = await serializeProvider(dataProvider);
     const urn = URN.replace(/MigrationSchema::armp-schema$/, "MigrationData::armp-data");
     const fp = { hash: "d1", tables: { organization: { rows: 3, maxRowid: 3, hash: "h" } } };
@@ -161,8 +161,15 @@ describe("MigrationSchema over gRPC through @pulumi/pulumi's dynamic-provider ho
     expect(await host.diff(urn, "data-1", olds, news)).toEqual({ changes: "DIFF_NONE", replaces: [], deleteBeforeReplace: false });
     expect(await host.diff(urn, "data-1", olds, { ...news, schemaId: UNKNOWN, tables: UNKNOWN })).toEqual({
       changes: "DIFF_SOME",
-      replaces: ["schemaId", "tables"],
+      replaces: ["schemaId"],
       deleteBeforeReplace: true,
+    });
+    // Preview of a schema *update* (new column, new table): the id is kept, `tables` is unknown.
+    // That is an update of the data, not a full re-copy.
+    expect(await host.diff(urn, "data-1", olds, { ...news, tables: UNKNOWN, dataFingerprint: { ...fp, hash: "d2" } })).toEqual({
+      changes: "DIFF_SOME",
+      replaces: [],
+      deleteBeforeReplace: false,
     });
   });
 });

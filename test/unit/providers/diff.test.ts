@@ -120,8 +120,27 @@ describe("MigrationData diff", () => {
 
   it("replaces when the schema was rebuilt, including when that is still unknown in preview", () => {
     expect(diffData(dataOlds(dfp), dataNews(dfp, { schemaId: "schema-2" }))).toEqual(replace("schemaId"));
-    expect(diffData(dataOlds(dfp), dataNews(dfp, { schemaId: UNKNOWN, tables: UNKNOWN }))).toEqual(replace("schemaId", "tables"));
-    expect(diffData(dataOlds(dfp), dataNews(dfp, { tables: ["organization", UNKNOWN] }))).toEqual(replace("tables"));
+    // The engine's delete-before-replace question: every input from the schema unknown at once.
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { schemaId: UNKNOWN, tables: UNKNOWN }))).toEqual(replace("schemaId"));
+  });
+
+  it("updates, never replaces, when the schema is only updated and its tables output is unknown in preview", () => {
+    // Preview of "new column + new table": the schema keeps its id, its `tables` output is unknown.
+    const next = clone(dfp);
+    next.hash = "d2";
+    next.tables.grant_call = { rows: 2, maxRowid: 2, hash: "dg1" };
+    expect(diffData(dataOlds(dfp), dataNews(next, { tables: UNKNOWN }))).toEqual(UPDATE);
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { tables: UNKNOWN }))).toEqual(UPDATE);
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { tables: ["organization", UNKNOWN] }))).toEqual(UPDATE);
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { dataFingerprint: UNKNOWN }))).toEqual(UPDATE);
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { tables: ["publication", "organization"] }))).toEqual(NO_CHANGE);
+  });
+
+  it("replaces only for identity: another database or schema, never for a password rotation", () => {
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { targetUrl: URL_A_ROTATED }))).toEqual(UPDATE);
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { targetUrl: URL_B }))).toEqual(replace("targetUrl"));
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { targetSchema: "armp" }))).toEqual(replace("targetSchema"));
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { sourcePath: "elsewhere.sqlite", jobs: UNKNOWN }))).toEqual(UPDATE);
   });
 
   it("treats a nested unknown fingerprint and a jobs change as updates", () => {
@@ -150,6 +169,14 @@ describe("MigrationIndexes diff", () => {
     expect(diffIndexes(olds, indexNews({ schemaId: UNKNOWN }))).toEqual(replace("schemaId"));
   });
 
+  it("replaces only for identity (schema id, target database, target schema); index lists only update", () => {
+    expect(diffIndexes(olds, indexNews({ schemaId: "schema-2" }))).toEqual(replace("schemaId"));
+    expect(diffIndexes(olds, indexNews({ targetUrl: URL_B }))).toEqual(replace("targetUrl"));
+    expect(diffIndexes(olds, indexNews({ targetSchema: "armp" }))).toEqual(replace("targetSchema"));
+    expect(diffIndexes(olds, indexNews({ targetUrl: URL_A_ROTATED }))).toEqual(UPDATE);
+    expect(diffIndexes(olds, indexNews({ sourceIndexes: UNKNOWN, fkIndexes: UNKNOWN, extraIndexes: UNKNOWN }))).toEqual(UPDATE);
+  });
+
   it("plans only the difference, and a redefined index is dropped then rebuilt", () => {
     const title: IndexSpec = { name: "idx_publication_title", table: "publication", columns: ["title"], unique: false };
     const doiUnique: IndexSpec = { ...pubDoi, unique: true };
@@ -174,5 +201,18 @@ describe("MigrationVerification diff", () => {
     expect(diffVerification(olds, news({ indexNames: UNKNOWN }))).toEqual(UPDATE);
     expect(diffVerification(olds, news({ trigger: "2" }))).toEqual(UPDATE);
     expect(diffVerification(olds, news({ targetUrl: URL_B }))).toEqual(UPDATE);
+    expect(diffVerification(olds, news({ targetSchema: "armp", tables: UNKNOWN, dataHash: UNKNOWN }))).toEqual(UPDATE);
+  });
+
+  it("forces a re-verification (update) when a refresh recorded a failing report, and only then", () => {
+    const drifted = { ...olds, report: { ok: false, tables: [{ table: "t", match: false, differingKeys: ['{"id":4}'] }], seconds: 0.2 } };
+    expect(diffVerification(drifted, news())).toEqual(UPDATE);
+    expect(diffVerification({ ...drifted, report: envelope(drifted.report) }, news())).toEqual(UPDATE);
+    expect(diffVerification(drifted, news({ trigger: "2" }))).toEqual(UPDATE);
+    // A passing refresh (new timings) is no change: preview after a clean refresh stays empty.
+    expect(diffVerification({ ...olds, report: { ok: true, tables: [], seconds: 9.9 } }, news())).toEqual(NO_CHANGE);
+    // State written before read() existed, or with no report at all, is no change either.
+    const { report: _none, ...noReport } = olds;
+    expect(diffVerification(noReport, news())).toEqual(NO_CHANGE);
   });
 });
