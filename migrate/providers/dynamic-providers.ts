@@ -87,6 +87,10 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
   async update(id, olds, news) {
     return lifecycles().verificationLifecycle.update(id, olds, news);
   },
+  // Refresh re-verifies, so a target changed behind the stack's back is caught (see diff).
+  async read(id, props) {
+    return lifecycles().verificationLifecycle.read(id, props ?? {});
+  },
   async delete(id, props) {
     return lifecycles().verificationLifecycle.delete(id, props);
   },

@@ -2,6 +2,10 @@
  * MigrationVerification's CRUD: compares source and target (counts, checksums, sequences) each
  * time what it watches changes. A mismatch fails the operation with the per-table report, which
  * fails `pulumi up`; a match becomes the resource's `report` output (and the stack's).
+ *
+ * read() (refresh) re-verifies too, so drift in the target is noticed without any input change:
+ * it records the fresh report, failing or not, and diff() turns a recorded failure into an
+ * update whose re-verification fails `pulumi up`.
  */
 import { verify, type VerifyReport } from "../engine";
 import { MigrationError } from "../engine/errors";
@@ -55,9 +59,14 @@ export function describeMismatch(report: VerifyReport): string {
   return lines.join("\n");
 }
 
+/** The engine's verification with the URL scrubbed from anything it throws; a mismatch is a report, not an error. */
+function compare(i: VerificationInputs, urls: string[], step: string): Promise<VerifyReport> {
+  return guarded(step, urls, () => verify(i.sourcePath, targetOf(i), { tables: i.tables }));
+}
+
 async function run(i: VerificationInputs, urls: string[], step: string): Promise<VerifyReport> {
-  return guarded(step, urls, async () => {
-    const report = await verify(i.sourcePath, targetOf(i), { tables: i.tables });
+  const report = await compare(i, urls, step);
+  return guarded(step, urls, () => {
     if (!report.ok) {
       throw new MigrationError(
         "VERIFY_MISMATCH",
@@ -90,6 +99,19 @@ export const verificationLifecycle = {
     const n = readProps<VerificationInputs>(news);
     const report = await run(n, urlsOf(olds, news), "verification.update");
     return { outs: { ...n, report, targetUrl: secret(n.targetUrl) } };
+  },
+
+  /**
+   * Refresh: re-verify against the target as it is now and record the report, whatever it says.
+   * Throwing on a mismatch would abort the refresh and leave the stale passing report in state;
+   * recording it lets diff() force the update that fails `pulumi up` with the details. `props`
+   * are the old outputs; the URL may come wrapped as a secret or plain (the engine strips
+   * envelopes for this host), and goes back wrapped.
+   */
+  async read(id: string, props: Record<string, unknown>): Promise<{ id: string; props: WireOutputs }> {
+    const o = readProps<VerificationOutputs>(props);
+    const report = await compare(o, urlsOf(props), "verification.read");
+    return { id, props: { ...o, report, targetUrl: secret(o.targetUrl) } };
   },
 
   /** Verification creates nothing in the database, so there is nothing to remove. */

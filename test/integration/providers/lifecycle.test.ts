@@ -8,8 +8,11 @@ import { fingerprintData, fingerprintSchema, fkCoveringIndexes, sourceIndexes } 
 import { dataProvider, indexesProvider, schemaProvider, verificationProvider } from "../../../migrate/providers/dynamic-providers";
 import { SECRET_SIG, SECRET_SIG_KEY } from "../../../migrate/providers/wire-values";
 import { createTestDatabase, withClient } from "../../support/db";
-import { rehydrate, requireBuiltDist, serializeProvider, type Props, type RehydratedProvider } from "../../support/provider-host";
+import { rehydrate, requireBuiltDist, serializeProvider, type Props, type RehydratedProvider as HostProvider } from "../../support/provider-host";
 import { editSource, makeSource, sha256File, tempDir } from "./source-fixture";
+
+/** The shared helper's type predates read(); the host calls it on refresh when a provider has one. */
+type RehydratedProvider = HostProvider & { read(id: string, props: Props): Promise<{ id: string; props: Props }> };
 
 const NO_CHANGE = { changes: false, replaces: [], deleteBeforeReplace: false };
 const UPDATE = { changes: true, replaces: [], deleteBeforeReplace: false };
@@ -48,7 +51,7 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
   beforeAll(async () => {
     requireBuiltDist();
     texts = await Promise.all([schemaProvider, dataProvider, indexesProvider, verificationProvider].map((p) => serializeProvider(p)));
-    const [schema, data, indexes, verification] = texts.map(rehydrate);
+    const [schema, data, indexes, verification] = texts.map((t) => rehydrate(t) as RehydratedProvider);
     providers = { schema, data, indexes, verification };
   });
 
@@ -213,14 +216,50 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
       const v2 = await verification.update(v.id, v.outs!, verifyNews(""));
       expect((v2.outs!.report as { ok: boolean }).ok).toBe(true);
 
-      // Someone edits the target behind the stack's back: re-verification fails with the report.
+      // Refresh with nothing drifted: read re-verifies, and the next diff sees no change.
+      const password = new URL(db.url).password;
+      const refreshedClean = await verification.read(v.id, v2.outs!);
+      expect(refreshedClean.id).toBe(v.id);
+      expect(refreshedClean.props.targetUrl).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG, value: db.url });
+      expect((refreshedClean.props.report as { ok: boolean }).ok).toBe(true);
+      expect(await verification.diff(v.id, refreshedClean.props, verifyNews(""))).toEqual(NO_CHANGE);
+
+      // Someone edits the target behind the stack's back. Refresh records the failing report
+      // (never throws for a mismatch), whether the URL comes wrapped or plain as the engine sends it.
       await withClient(db.url, (c) => c.query("UPDATE publication SET title = 'Tampered' WHERE id = 2"));
-      const err = (await verification.update(v.id, v2.outs!, verifyNews("again")).catch((e: unknown) => e)) as Error & { code: string; meta: { report: { ok: boolean } } };
+      for (const state of [v2.outs!, { ...v2.outs!, targetUrl: db.url }]) {
+        const refreshed = await verification.read(v.id, state);
+        expect(refreshed.id).toBe(v.id);
+        expect(refreshed.props.targetUrl).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG, value: db.url });
+        expect(JSON.stringify({ ...refreshed.props, targetUrl: null })).not.toContain(password);
+        const drift = refreshed.props.report as { ok: boolean; tables: { table: string; sourceRows: number; targetRows: number; match: boolean; differingKeys: string[] }[] };
+        expect(drift.ok).toBe(false);
+        expect(drift.tables.map((t) => [t.table, t.sourceRows, t.targetRows, t.match, t.differingKeys])).toEqual([
+          ["organization", 3, 3, true, []],
+          ["publication", 3, 3, false, ['{"id":2}']],
+          ["researcher", 3, 3, true, []],
+        ]);
+        // The recorded failure forces an update (never a replace), even with unchanged inputs.
+        expect(await verification.diff(v.id, refreshed.props, verifyNews(""))).toEqual(UPDATE);
+      }
+      const drifted = (await verification.read(v.id, v2.outs!)).props;
+
+      // That update re-verifies and fails with the per-table report.
+      const err = (await verification.update(v.id, drifted, verifyNews("")).catch((e: unknown) => e)) as Error & { code: string; meta: { report: { ok: boolean } } };
       expect(err.code).toBe("VERIFY_MISMATCH");
       expect(err.message).toContain("publication: rows source=3 target=3");
       expect(err.message).toContain('differing keys {"id":2}');
-      expect(err.message).not.toContain(new URL(db.url).password);
+      expect(err.message).not.toContain(password);
       expect(err.meta.report.ok).toBe(false);
+      const again = (await verification.update(v.id, v2.outs!, verifyNews("again")).catch((e: unknown) => e)) as Error & { code: string };
+      expect(again.code).toBe("VERIFY_MISMATCH");
+
+      // A refresh that cannot reach the target fails with a coded error and no password.
+      const wrong = new URL(db.url);
+      wrong.password = "Wr0ng-Refresh-" + Date.now().toString(36);
+      const readErr = (await verification.read(v.id, { ...v2.outs!, targetUrl: wrong.toString() }).catch((e: unknown) => e)) as Error & { code: string };
+      expect(readErr.code).toBe("TARGET_AUTH_FAILED");
+      expect(`${readErr.message}\n${readErr.stack}`).not.toContain(wrong.password);
 
       // Destroy in reverse order; each step removes only its own work.
       await verification.delete(v.id, v2.outs!);
