@@ -89,6 +89,11 @@ function tail(file: string, lines: number): string {
   return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
+/** pgloader dies without an ERROR line when SBCL runs out of heap; its last words say so. */
+function lastLines(text: string, n: number): string {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-n).join(" | ").slice(0, 400);
+}
+
 function fmtTable(rows: (string | number)[][]): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r) => r.map((c, i) => (typeof c === "number" ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join("  ").trimEnd()).join("\n");
@@ -203,7 +208,7 @@ async function main(): Promise<number> {
         peakRssMB: mb(pgl.peakRssKiB),
         rows: pglCount.total,
         ok: pgl.exitCode === 0 && pglCount.total === sourceRows && pglErrors.length === 0,
-        note: [`exit ${pgl.exitCode}`, pglErrors.length ? `${pglErrors.length} ERROR line(s), first: ${pglErrors[0].slice(0, 200)}` : "", pglCount.missing.length ? `missing tables: ${pglCount.missing.join(", ")}` : ""].filter(Boolean).join("; "),
+        note: [`exit ${pgl.exitCode}`, pglErrors.length ? `${pglErrors.length} ERROR line(s), first: ${pglErrors[0].slice(0, 200)}` : pgl.exitCode !== 0 ? `last output: ${lastLines(pglOut, 3)}` : "", pglCount.missing.length ? `missing tables: ${pglCount.missing.join(", ")}` : ""].filter(Boolean).join("; "),
       });
       checkSha(v.label);
     }
