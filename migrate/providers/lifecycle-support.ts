@@ -37,12 +37,19 @@ export function urlsOf(...bags: unknown[]): string[] {
   return urls;
 }
 
-/** Runs `fn`; anything it throws comes out as a MigrationError with the URLs scrubbed. */
+/**
+ * Runs `fn`; anything it throws comes out as a MigrationError with the URLs scrubbed and the
+ * stable code leading the message. The provider host forwards only `message` to the engine, so
+ * without the prefix `pulumi up` would never show the code (e.g. VERIFY_MISMATCH) to grep for.
+ */
 export async function guarded<T>(step: string, urls: readonly string[], fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    throw redactError(e, urls, step);
+    const out = redactError(e, urls, step);
+    const prefix = `${out.code}: `;
+    if (!out.message.startsWith(prefix)) out.message = prefix + out.message;
+    throw out;
   }
 }
 

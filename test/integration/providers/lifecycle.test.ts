@@ -129,7 +129,7 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
       expect(err.name).toBe("MigrationError");
       expect(err.code).toBe("TARGET_AUTH_FAILED");
       expect(err.message).toBe(
-        `PostgreSQL at postgres://${u.username}:***@${u.host}/${db.name} refused the credentials ` +
+        `TARGET_AUTH_FAILED: PostgreSQL at postgres://${u.username}:***@${u.host}/${db.name} refused the credentials ` +
           `(password authentication failed for user "${u.username}"). Check the user name and password in the target URL.`,
       );
       expect(err.message).not.toContain(password);
@@ -247,6 +247,8 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
       // That update re-verifies and fails with the per-table report.
       const err = (await verification.update(v.id, drifted, verifyNews("")).catch((e: unknown) => e)) as Error & { code: string; meta: { report: { ok: boolean } } };
       expect(err.code).toBe("VERIFY_MISMATCH");
+      // The host forwards only the message to the engine: it must lead with the code.
+      expect(err.message.split("\n")[0]).toBe(`VERIFY_MISMATCH: Target does not match ${source}:`);
       expect(err.message).toContain("publication: rows source=3 target=3");
       expect(err.message).toContain('differing keys {"id":2}');
       expect(err.message).not.toContain(password);

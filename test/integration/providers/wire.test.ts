@@ -139,7 +139,7 @@ describe("MigrationSchema over gRPC through @pulumi/pulumi's dynamic-provider ho
       };
       const err = (await host.create(URN, props).catch((e: unknown) => e)) as HostError;
       expect(err.code).toBe(2); // grpc UNKNOWN, as the host maps provider errors
-      expect(err.details).toMatch(/authentication|password/i);
+      expect(err.details).toMatch(/^TARGET_AUTH_FAILED: PostgreSQL at .*refused the credentials/);
       expect(err.details).not.toContain(u.password);
       // Delete errors are printed by the host to stderr: make one happen and check the output.
       await host.delete(URN, "schema-x", { ...props, tables: ["organization"] }).catch(() => undefined);
