@@ -191,8 +191,9 @@ async function copyTable(
       it.return?.();
     }
     if (problem) {
-      stream.destroy(new Error(problem.message));
-      await done.catch(() => undefined);
+      // Dropping the connection aborts the COPY and its transaction server-side; nothing of this
+      // table is kept. (A CopyFail via stream.destroy() left pg's client waiting forever.)
+      (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
       throw problem;
     }
     bytes += Buffer.byteLength(buf);
@@ -200,6 +201,9 @@ async function copyTable(
     try {
       await done;
     } catch (e) {
+      // After a COPY error pg's client may keep the copy as its active query; dropping the
+      // connection is the reliable way to end it (the server rolls the transaction back).
+      (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
       throw rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
     }
     await client.query("COMMIT");
