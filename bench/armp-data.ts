@@ -12,6 +12,7 @@ export const ARMP_DDL = `
 CREATE TABLE organization (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL UNIQUE,
+  ror_id VARCHAR(9),
   short_name VARCHAR(32),
   country TEXT,
   is_active BOOLEAN NOT NULL DEFAULT 1,
@@ -44,7 +45,9 @@ CREATE TABLE publication (
 );
 CREATE TABLE project (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL,
+  title TEXT NOT NULL,
+  grant_number VARCHAR(64),
+  funder TEXT,
   description TEXT,
   start_date DATE,
   end_date DATE,
@@ -131,9 +134,10 @@ export function generateArmp(path: string, opts: { scale: number; seed?: number 
     db.pragma("synchronous = OFF");
     db.exec(ARMP_DDL);
     db.transaction(() => {
-      const org = db.prepare("INSERT INTO organization (id, name, short_name, country, is_active, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+      const org = db.prepare("INSERT INTO organization (id, name, ror_id, short_name, country, is_active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
       for (let i = 1; i <= n.organization; i++) {
-        org.run(i, `Organisation ${i} ${pick(WORDS)}`, i % 7 === 0 ? null : `ORG${i}`, pick(COUNTRIES), i % 11 === 0 ? 0 : 1, iso(T0 + int(SPAN)).replace("T", " ").slice(0, 19));
+        // ROR ids are 9 characters starting with 0; some organisations have none.
+        org.run(i, `Organisation ${i} ${pick(WORDS)}`, i % 5 === 0 ? null : `0${(i * 7919).toString(36).padStart(6, "0")}${String(i % 100).padStart(2, "0")}`, i % 7 === 0 ? null : `ORG${i}`, pick(COUNTRIES), i % 11 === 0 ? 0 : 1, iso(T0 + int(SPAN)).replace("T", " ").slice(0, 19));
       }
       const res = db.prepare("INSERT INTO researcher (id, orcid, name, email, organization_id, h_index, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
       for (let i = 1; i <= n.researcher; i++) {
@@ -154,10 +158,10 @@ export function generateArmp(path: string, opts: { scale: number; seed?: number 
         const meta = i % 8 === 0 ? JSON.stringify({ source: pick(["crossref", "orcid", "scopus"]), tags: [pick(WORDS), int(100)], score: Math.round(rnd() * 1000) / 10 }) : null;
         pub.run(i, i % 9 === 0 ? null : `10.${1000 + (i % 9000)}/armp.${i}`, `${words(3 + int(5))} ${i}`, i % 3 === 0 ? null : words(20 + int(30)), i % 15 === 0 ? null : day, i % 15 === 0 ? null : Number(day.slice(0, 4)), int(500), i % 7 === 0 ? null : rnd() * 10, apc, oa, thumb, 1 + int(n.organization), harvested, meta);
       }
-      const proj = db.prepare("INSERT INTO project (id, name, description, start_date, end_date, budget, organization_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      const proj = db.prepare("INSERT INTO project (id, title, grant_number, funder, description, start_date, end_date, budget, organization_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       for (let i = 1; i <= n.project; i++) {
         const ms = T0 + int(SPAN);
-        proj.run(i, `Project ${i} ${pick(WORDS)}`, i % 4 === 0 ? null : words(10), iso(ms).slice(0, 10), i % 3 === 0 ? null : iso(ms + int(3 * 365) * 86400_000).slice(0, 10), i % 5 === 0 ? null : Math.round(rnd() * 1e9) / 100, 1 + int(n.organization), pick(["active", "closed", "planned"]));
+        proj.run(i, `Project ${i} ${pick(WORDS)}`, i % 6 === 0 ? null : `${pick(["MBIE", "ERC", "NSF", "NHMRC"])}-${2015 + (i % 10)}-${String(i).padStart(5, "0")}`, i % 6 === 0 ? null : pick(["Marsden Fund", "European Research Council", "National Science Foundation", "Wellcome Trust"]), i % 4 === 0 ? null : words(10), iso(ms).slice(0, 10), i % 3 === 0 ? null : iso(ms + int(3 * 365) * 86400_000).slice(0, 10), i % 5 === 0 ? null : Math.round(rnd() * 1e9) / 100, 1 + int(n.organization), pick(["active", "closed", "planned"]));
       }
       const log = db.prepare("INSERT INTO harvest_log (id, source, started_at, finished_at, records_harvested, success, error_message, organization_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       for (let i = 1; i <= n.harvest_log; i++) {
