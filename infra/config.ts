@@ -10,7 +10,7 @@
  * have cost the declared schema.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PgBouncerError, validateSettings, type PoolMode } from "../pgbouncer";
+import { PGBOUNCER_DEFAULTS, PgBouncerError, validateSettings, type PoolMode } from "../pgbouncer";
 
 export type PostgresMode = "docker" | "external";
 
@@ -120,13 +120,14 @@ export const DEFAULTS = {
   pgbouncerImage: "edoburu/pgbouncer:v1.24.1-p1",
   pgbouncerHostPort: 6432,
   pgbouncerBindAddress: "127.0.0.1",
-  poolMode: "transaction" as PoolMode,
-  maxClientConn: 100,
-  defaultPoolSize: 20,
-  minPoolSize: 5,
-  reservePoolSize: 0,
-  queryWaitTimeout: 30,
-  idleTransactionTimeout: 60,
+  // Pool settings: pgbouncer/'s own defaults, so the stack and `armp-pgbouncer render` agree.
+  poolMode: PGBOUNCER_DEFAULTS.poolMode,
+  maxClientConn: PGBOUNCER_DEFAULTS.maxClientConn,
+  defaultPoolSize: PGBOUNCER_DEFAULTS.defaultPoolSize,
+  minPoolSize: PGBOUNCER_DEFAULTS.minPoolSize,
+  reservePoolSize: PGBOUNCER_DEFAULTS.reservePoolSize,
+  queryWaitTimeout: PGBOUNCER_DEFAULTS.queryWaitTimeout,
+  idleTransactionTimeout: PGBOUNCER_DEFAULTS.idleTransactionTimeout,
   environment: "production",
   logLevel: "info",
   appPort: 8000,
