@@ -105,7 +105,8 @@ export class Migration extends pulumi.ComponentResource {
       try {
         return resolveExtraIndexes(extra as ExtraIndexArg[], fp);
       } catch (e) {
-        throw new pulumi.ResourceError((e as Error).message, this);
+        // hideStack: a config mistake; the message names the entry, a stack trace would bury it.
+        throw new pulumi.ResourceError((e as Error).message, this, true);
       }
     });
 
