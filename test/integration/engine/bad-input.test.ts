@@ -3,7 +3,7 @@ import * as path from "path";
 import Database from "better-sqlite3";
 import { MigrationError, runMigration } from "../../../migrate/engine";
 import { freePort } from "../../support/pg-cluster";
-import { createTestDatabase, withClient } from "../../support/db";
+import { adminUrl, createTestDatabase, withClient } from "../../support/db";
 import { copyChinook, sha256File, tempDir } from "./helpers";
 
 async function failure(p: Promise<unknown>): Promise<MigrationError> {
@@ -79,16 +79,77 @@ describe("bad input gives a coded error naming table/column/key, and nothing is 
     await withClient(db.url, (c) => c.query(`DROP TABLE "user"`));
   });
 
-  const rowCases: [string, string, Record<string, unknown>, Record<string, string>?][] = [
-    ["text column cast to integer", `CREATE TABLE q (id INTEGER PRIMARY KEY, year_text TEXT); INSERT INTO q VALUES (1, '2020'), (5, 'abc');`, { code: "ROW_REJECTED", table: "q", column: "year_text", key: { id: 5 } }, { "q.year_text": "integer" }],
+  // One object per case, and a one-parameter test function: jest-each passes a `done` callback to
+  // any test function declaring more parameters than the row has values, so rows of different
+  // lengths ([name, sql, expected] next to [name, sql, expected, casts]) made the shorter ones wait
+  // for a `done()` that never came, 180 s each (jest.setTimeout in the setup file wins over
+  // --testTimeout), which looked like a worker that never exits.
+  interface RowCase {
+    name: string;
+    sql: string;
+    casts?: Record<string, string>;
+    code: string;
+    meta: Record<string, unknown>;
+  }
+  const rowCases: RowCase[] = [
+    {
+      name: "text column cast to integer",
+      sql: `CREATE TABLE q (id INTEGER PRIMARY KEY, year_text TEXT); INSERT INTO q VALUES (1, '2020'), (5, 'abc');`,
+      casts: { "q.year_text": "integer" },
+      code: "ROW_REJECTED",
+      meta: { table: "q", column: "year_text", key: { id: 5 }, value: "abc", pgCode: "22P02", step: "copy", targetRestored: true },
+    },
+    {
+      name: "NUL byte in text",
+      sql: `CREATE TABLE "My Table" (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO "My Table" VALUES (1, 'ok'), (2, CAST(x'610062' AS TEXT));`,
+      code: "ROW_REJECTED",
+      meta: { table: "My Table", column: "note", key: { id: 2 }, reason: "nul-byte", step: "copy", targetRestored: true },
+    },
+    {
+      name: "invalid UTF-8",
+      sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'fine'), (7, CAST(x'41ff42' AS TEXT));`,
+      code: "ROW_REJECTED",
+      meta: { table: "t", column: "name", key: { id: 7 }, reason: "invalid-utf8", step: "copy", targetRestored: true },
+    },
+    {
+      name: "out-of-range date",
+      sql: `CREATE TABLE ev (a INTEGER, b INTEGER, d DATE, PRIMARY KEY (a, b)); INSERT INTO ev VALUES (1, 1, '2020-01-31'), (1, 2, '2021-02-30');`,
+      code: "ROW_REJECTED",
+      meta: { table: "ev", column: "d", key: { a: 1, b: 2 }, value: "2021-02-30", pgCode: "22008", step: "copy", targetRestored: true },
+    },
+    {
+      name: "text in an INTEGER column",
+      sql: `CREATE TABLE p (id INTEGER PRIMARY KEY, year INTEGER); INSERT INTO p VALUES (1, 2020), (2, 'abc');`,
+      code: "ROW_REJECTED",
+      meta: { table: "p", column: "year", key: { id: 2 }, value: "abc", pgCode: "22P02", step: "copy", targetRestored: true },
+    },
   ];
-  it.each(rowCases)("a row PostgreSQL rejects: %s", async (_name, sql, expected, casts) => {
+  /** Sessions the engine left on the test database; the server drops a backend shortly after its socket closes. */
+  const engineSessions = async (): Promise<number[]> => {
+    let pids: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      pids = await withClient(adminUrl(), async (c) => (await c.query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'armp-migrate'", [db.name])).rows.map((r) => r.pid as number));
+      if (pids.length === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return pids;
+  };
+  const openSockets = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+
+  it.each(rowCases)("a row PostgreSQL rejects: $name", async ({ sql, casts, code, meta }) => {
     const src = fixture(tempDir("row"), "src.sqlite", sql);
     const h = sha256File(src);
+    const sockets = openSockets();
+    // The counter sees pg sockets (so the equality below is not vacuous).
+    await withClient(db.url, () => Promise.resolve(expect(openSockets()).toBe(sockets + 1)));
     const e = await failure(runMigration(src, { url: db.url }, { castOverrides: casts }));
-    expect({ code: e.code, table: e.meta.table, column: e.meta.column, key: e.meta.key }).toEqual(expected);
+    expect({ code: e.code, meta: e.meta }).toEqual({ code, meta });
     expect(e.message).toContain("--cast");
+    // Every engine connection is closed, including the one whose COPY was aborted.
+    expect(openSockets()).toBe(sockets);
+    expect(await engineSessions()).toEqual([]);
     expect(sha256File(src)).toBe(h);
+    // No half-copied table: the run dropped what it created.
     expect(await tablesInTarget()).toEqual([]);
   });
 });
