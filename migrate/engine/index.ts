@@ -15,3 +15,5 @@ export { copyData, type CopyReport, type CopyProgress, type CopyOptions, type Ta
 export { verify, type VerifyReport, type VerifyTableReport } from "./verify";
 export { runMigration, type RunReport, type RunOptions, type RunTableReport } from "./run";
 export { LOCK_KEY } from "./lock";
+export { installCapture, removeCapture, type CaptureStatus } from "./capture";
+export { syncChanges, type SyncOptions, type SyncReport } from "./sync";

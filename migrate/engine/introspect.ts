@@ -83,6 +83,8 @@ export function introspect(db: SqliteDb): SourceSchema {
       continue;
     }
     if (m.type !== "table" || m.name.startsWith("sqlite_")) continue;
+    // Capture's own bookkeeping (capture.ts: changelog, install record) is not application data.
+    if (m.name.startsWith("_armp_")) continue;
     if (/^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(m.sql ?? "")) {
       skipped.push({ name: m.name, type: "virtual table", reason: "virtual tables (FTS, R*Tree, ...) have no PostgreSQL equivalent; recreate them by hand (e.g. tsvector + GIN index)" });
       continue;
