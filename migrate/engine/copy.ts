@@ -17,7 +17,10 @@ import { keyColumns } from "./profile";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
 import { pickTables } from "./target-ddl";
 import { kindOfPgType, type ValueKind } from "./typemap";
-import { copyEscape, toPgText, ValueError, type SqliteValue, type ValueTarget } from "./values";
+import type { ValueTarget } from "./values";
+import { RowSum, type RangeSum } from "./checksum";
+import { keyFromRow, TableEncoder } from "./encode";
+import { canUseEncodeWorkers, inThreadChunks, workerChunks, WORKER_MIN_ROWS } from "./encode-thread";
 
 export interface CopyProgress {
   table: string;
@@ -32,6 +35,8 @@ export interface TableCopyReport {
   rowsWritten: number;
   bytes: number;
   seconds: number;
+  /** Source side of the table checksum, summed during the copy pass (runMigration only). */
+  sourceSum?: RangeSum;
 }
 
 export interface CopyReport {
@@ -81,62 +86,6 @@ export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql:
   };
 }
 
-function keyFromRow(row: unknown[], keyIdx: number[], keyNames: string[]): Record<string, unknown> {
-  const k: Record<string, unknown> = {};
-  keyNames.forEach((n, i) => (k[n] = row[keyIdx[i]]));
-  return jsonSafe(k) as Record<string, unknown>;
-}
-
-class RowProblem extends Error {
-  constructor(readonly error: MigrationError) {
-    super(error.message);
-  }
-}
-
-/** One COPY row; throws RowProblem for values we must not send (NUL, invalid UTF-8, unconvertible). */
-function encodeRow(db: SqliteDb, t: SourceTable, cols: TargetColumn[], row: unknown[], keyIdx: number[], keyNames: string[]): string {
-  let line = "";
-  for (let i = 0; i < cols.length; i++) {
-    const v = row[i] as SqliteValue;
-    if (i > 0) line += "\t";
-    if (v === null) {
-      line += "\\N";
-      continue;
-    }
-    const col = cols[i];
-    let s: string | null;
-    try {
-      s = toPgText(v, col);
-    } catch (e) {
-      if (!(e instanceof ValueError)) throw e;
-      const key = keyFromRow(row, keyIdx, keyNames);
-      throw new RowProblem(
-        new MigrationError("TYPE_MISMATCH", `${t.name}.${col.column} (${col.pgType}) at key ${JSON.stringify(key)}: ${e.message}. Fix the value in the source or cast the column, e.g. --cast ${t.name}.${col.column}=text.`, { table: t.name, column: col.column, key, step: "copy" }, e),
-      );
-    }
-    if (typeof v === "string" && (col.kind === "text" || col.kind === "json" || col.kind === "jsonb" || col.kind === "other")) {
-      if (v.includes("\u0000")) {
-        const key = keyFromRow(row, keyIdx, keyNames);
-        throw new RowProblem(new MigrationError("ROW_REJECTED", `${t.name}.${col.column} at key ${JSON.stringify(key)} contains a NUL (\\0) byte, which PostgreSQL text cannot store. Remove it in the source or cast the column to bytea (--cast ${t.name}.${col.column}=bytea).`, { table: t.name, column: col.column, key, step: "copy", reason: "nul-byte" }));
-      }
-      // better-sqlite3 replaces invalid UTF-8 with U+FFFD; only then compare with the stored bytes.
-      if (v.includes("\uFFFD") && !rawTextMatches(db, t, col.column, row, keyIdx, keyNames, v)) {
-        const key = keyFromRow(row, keyIdx, keyNames);
-        throw new RowProblem(new MigrationError("ROW_REJECTED", `${t.name}.${col.column} at key ${JSON.stringify(key)} is not valid UTF-8. Repair the text in the source or cast the column to bytea (--cast ${t.name}.${col.column}=bytea).`, { table: t.name, column: col.column, key, step: "copy", reason: "invalid-utf8" }));
-      }
-    }
-    line += copyEscape(s as string);
-  }
-  return line + "\n";
-}
-
-function rawTextMatches(db: SqliteDb, t: SourceTable, column: string, row: unknown[], keyIdx: number[], keyNames: string[], decoded: string): boolean {
-  const where = keyNames.map((k) => `${k === "rowid" ? "rowid" : qi(k)} = ?`).join(" AND ");
-  const r = db.prepare(`SELECT CAST(${qi(column)} AS BLOB) AS b FROM ${qi(t.name)} WHERE ${where}`).safeIntegers(true).get(...keyIdx.map((i) => row[i])) as { b: Buffer } | undefined;
-  return !!r && Buffer.from(decoded, "utf8").equals(r.b);
-}
-
-const CHUNK = 256 * 1024;
 
 async function copyTable(
   db: SqliteDb,
@@ -146,6 +95,8 @@ async function copyTable(
   replace: boolean,
   totalRows: number,
   onProgress?: (p: CopyProgress) => void,
+  checksum = false,
+  threadedSource: string | null = null,
 ): Promise<TableCopyReport> {
   const started = process.hrtime.bigint();
   const cols = await targetColumns(client, schema, t);
@@ -153,6 +104,8 @@ async function copyTable(
   const stmt = db.prepare(sql).raw(true).safeIntegers(true);
   let rows = 0;
   let bytes = 0;
+  const sum = checksum ? new RowSum() : null;
+  let sourceSum: RangeSum | undefined;
   await client.query("BEGIN");
   try {
     if (replace) await client.query(`TRUNCATE ${qualified(schema, t.name)}`);
@@ -166,38 +119,38 @@ async function copyTable(
       stream.on("error", rej);
     });
     done.catch(() => undefined);
-    let problem: MigrationError | null = null;
-    let buf = "";
-    const it = stmt.iterate() as IterableIterator<unknown[]>;
+    // The source checksum (run only) is summed from the same converted values as the COPY text.
+    // Big tables are encoded on a worker thread (encode-thread.ts) so --jobs uses every core.
+    const src =
+      threadedSource !== null && totalRows >= WORKER_MIN_ROWS
+        ? workerChunks({ sourcePath: threadedSource, table: t, cols, sql, keyIdx, keyNames, checksum })
+        : inThreadChunks(stmt, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), sum);
+    let lastProgress = 0;
     try {
-      for (const row of it) {
-        rows++;
-        try {
-          buf += encodeRow(db, t, cols, row, keyIdx, keyNames);
-        } catch (e) {
-          if (!(e instanceof RowProblem)) throw e;
-          problem = e.error;
-          break;
-        }
-        if (buf.length >= CHUNK) {
-          bytes += Buffer.byteLength(buf);
-          const ok = stream.write(buf);
-          buf = "";
-          if (!ok) await Promise.race([once(stream, "drain"), done]);
-          if (onProgress && rows % 50_000 < 2000) onProgress({ table: t.name, rows, totalRows, bytes });
+      for await (const chunk of src.chunks) {
+        bytes += Buffer.byteLength(chunk);
+        const ok = stream.write(chunk);
+        if (!ok) await Promise.race([once(stream, "drain"), done]);
+        src.release();
+        if (onProgress && src.rows() - lastProgress >= 50_000) {
+          lastProgress = src.rows();
+          onProgress({ table: t.name, rows: lastProgress, totalRows, bytes });
         }
       }
     } finally {
-      it.return?.();
+      await src.close();
     }
+    const res = src.result();
+    rows = res.rows;
+    sourceSum = res.sum ?? undefined;
+    const problem = res.problem;
     if (problem) {
       // Dropping the connection aborts the COPY and its transaction server-side; nothing of this
       // table is kept. (A CopyFail via stream.destroy() left pg's client waiting forever.)
       (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
       throw problem;
     }
-    bytes += Buffer.byteLength(buf);
-    stream.end(buf);
+    stream.end();
     try {
       await done;
     } catch (e) {
@@ -212,7 +165,9 @@ async function copyTable(
     await client.query("ROLLBACK").catch(() => undefined);
     throw e instanceof MigrationError ? e : rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
   }
-  return { table: t.name, rowsRead: rows, rowsWritten: rows, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  const report: TableCopyReport = { table: t.name, rowsRead: rows, rowsWritten: rows, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  if (sourceSum) report.sourceSum = sourceSum;
+  return report;
 }
 
 /** Maps a COPY error to the row we sent: PostgreSQL names the line; we re-read that row from the same snapshot. */
@@ -277,10 +232,18 @@ export interface CopyOptions {
 }
 
 export async function copyData(sourcePath: string, target: TargetRef, opts: CopyOptions = {}): Promise<CopyReport> {
+  return copyTables(sourcePath, target, opts);
+}
+
+/**
+ * copyData, plus (for runMigration) the source side of each table's checksum summed during the
+ * copy pass: `run` then verifies against PostgreSQL without a second SQLite scan.
+ */
+export async function copyTables(sourcePath: string, target: TargetRef, opts: CopyOptions & { checksum?: boolean } = {}): Promise<CopyReport> {
   const started = process.hrtime.bigint();
   const schemaName = schemaOf(target);
   const db = openSource(sourcePath);
-  let report: TableCopyReport[];
+  let report: (TableCopyReport)[];
   let schema: SourceSchema;
   let tables: SourceTable[];
   try {
@@ -290,12 +253,14 @@ export async function copyData(sourcePath: string, target: TargetRef, opts: Copy
     db.exec("BEGIN");
     try {
       const counts = new Map(tables.map((t) => [t.name, Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n)]));
+      // Workers read in their own transactions; the counts above hold this one's SHARED lock first.
+      const threaded = canUseEncodeWorkers(db) ? sourcePath : null;
       if (opts.replace) await dropForeignKeysTouching(target, tables);
       const order = [...tables].sort((a, b) => counts.get(b.name)! - counts.get(a.name)!);
       report = await pool(order, opts.jobs ?? 1, async (t) => {
         const client = await connect(target, `copy ${t.name}`);
         try {
-          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress);
+          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, !!opts.checksum, threaded);
         } finally {
           await client.end().catch(() => undefined);
         }

@@ -8,8 +8,8 @@ import { fkName, qualified, quoteIdent } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { targetColumns, type TargetColumn } from "./copy";
-import { sourceRowMap, sourceSum, targetRowMap, targetSum } from "./checksum";
-import { schemaOf, withTarget, type TargetRef } from "./pg";
+import { sourceRowMap, sourceSum, targetRowMap, targetSum, type RangeSum } from "./checksum";
+import { connect, schemaOf, withTarget, type TargetRef } from "./pg";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
 import { pickTables } from "./target-ddl";
 
@@ -37,6 +37,21 @@ const MAX_KEYS = 20;
 const LEAF_ROWS = 256;
 
 export async function verify(sourcePath: string, target: TargetRef, opts: { tables?: string[] } = {}): Promise<VerifyReport> {
+  return verifyTables(sourcePath, target, { tables: opts.tables });
+}
+
+export interface VerifyOptions {
+  tables?: string[];
+  /** Tables verified at once, each on its own connection (all in one exported snapshot). */
+  jobs?: number;
+  /**
+   * Source sums already computed from the copy pass of the same run (copyTables with checksum):
+   * those tables skip the SQLite re-scan. The target side is always read from PostgreSQL.
+   */
+  sourceSums?: Map<string, RangeSum>;
+}
+
+export async function verifyTables(sourcePath: string, target: TargetRef, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = process.hrtime.bigint();
   const s = schemaOf(target);
   const db = openSource(sourcePath);
@@ -47,10 +62,40 @@ export async function verify(sourcePath: string, target: TargetRef, opts: { tabl
     try {
       const out = await withTarget(target, "verify", async (c) => {
         await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const reports: VerifyTableReport[] = [];
-        for (const t of tables) reports.push(await verifyTable(db, c, s, t));
-        await c.query("COMMIT");
-        return reports;
+        const extra: Client[] = [];
+        try {
+          // Every connection reads the same snapshot, so the report describes one moment of the target.
+          const jobs = Math.max(1, Math.min(opts.jobs ?? 2, tables.length));
+          if (jobs > 1) {
+            const snap = (await c.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0].s;
+            for (let i = 1; i < jobs; i++) {
+              const x = await connect(target, "verify");
+              extra.push(x);
+              await x.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+              await x.query(`SET TRANSACTION SNAPSHOT '${snap.replace(/'/g, "''")}'`);
+            }
+          }
+          // Largest first, so the big tables do not end up serialised at the tail.
+          const pages = new Map(
+            (await c.query<{ relname: string; n: string }>("SELECT c.relname, c.relpages::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
+          );
+          const order = tables.map((t, i) => ({ t, i })).sort((a, b) => (pages.get(b.t.name) ?? 0) - (pages.get(a.t.name) ?? 0));
+          const reports: VerifyTableReport[] = new Array(tables.length);
+          const clients = [c, ...extra];
+          let next = 0;
+          await Promise.all(
+            clients.map(async (client) => {
+              while (next < order.length) {
+                const { t, i } = order[next++];
+                reports[i] = await verifyTable(db, client, s, t, opts.sourceSums?.get(t.name));
+              }
+            }),
+          );
+          await c.query("COMMIT");
+          return reports;
+        } finally {
+          for (const x of extra) await x.end().catch(() => undefined);
+        }
       });
       return { ok: out.every((t) => t.match && t.sequenceOk), tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
     } finally {
@@ -64,11 +109,11 @@ export async function verify(sourcePath: string, target: TargetRef, opts: { tabl
   }
 }
 
-async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable): Promise<VerifyTableReport> {
+async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable, known?: RangeSum): Promise<VerifyTableReport> {
   const cols = await targetColumns(c, schema, t);
   const pending = targetSum(c, schema, t.name, cols);
   pending.catch(() => undefined);
-  const src = sourceSum(db, t, cols); // runs while PostgreSQL computes its side
+  const src = known ?? sourceSum(db, t, cols); // runs while PostgreSQL computes its side
   const tgt = await pending;
   const match = src.rows === tgt.rows && src.checksum === tgt.checksum;
   const differingKeys = match ? [] : await findDifferingKeys(db, c, schema, t, cols);

@@ -1,0 +1,66 @@
+/**
+ * Worker-thread side of the parallel encode (see encode-thread.ts): opens its own read-only
+ * connection to the source, reads one table inside a read transaction, and hands COPY text to the
+ * coordinating thread as transferred ArrayBuffers (no copy), at most `maxInFlight` chunks ahead.
+ */
+import { parentPort, workerData } from "worker_threads";
+import type { SourceTable } from "./introspect";
+import type { TargetColumn } from "./copy";
+import { RowSum } from "./checksum";
+import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
+import { openSource } from "./sqlite";
+import type { WorkerJob, WorkerMessage } from "./encode-thread";
+
+const job = workerData as WorkerJob;
+const flow = new Int32Array(job.flow);
+const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
+
+function run(): void {
+  const db = openSource(job.sourcePath);
+  try {
+    db.exec("BEGIN");
+    try {
+      const t: SourceTable = job.table;
+      const cols: TargetColumn[] = job.cols;
+      const sum = job.checksum ? new RowSum() : null;
+      const enc = new TableEncoder(db, t, cols, job.keyIdx, job.keyNames, sum);
+      const state: EncodeResult = { rows: 0, problem: null };
+      const it = db.prepare(job.sql).raw(true).safeIntegers(true).iterate() as IterableIterator<unknown[]>;
+      try {
+        for (const chunk of encodeChunks(it, enc, state)) {
+          // Back-pressure: wait while the coordinator still holds maxInFlight of our chunks.
+          for (;;) {
+            if (Atomics.load(flow, 1) !== 0) return; // coordinator gave up on this table
+            const inFlight = Atomics.load(flow, 0);
+            if (inFlight < job.maxInFlight) break;
+            Atomics.wait(flow, 0, inFlight, 100);
+          }
+          const ab = new ArrayBuffer(Buffer.byteLength(chunk));
+          Buffer.from(ab).write(chunk);
+          Atomics.add(flow, 0, 1);
+          post({ type: "chunk", data: ab, rows: state.rows }, [ab]);
+        }
+      } finally {
+        it.return?.();
+      }
+      const p = state.problem;
+      post({
+        type: "end",
+        rows: state.rows,
+        problem: p ? { name: "MigrationError", code: p.code, message: p.message, meta: p.meta, cause: p.cause instanceof Error ? p.cause.message : undefined } : null,
+        sum: sum ? sum.finish() : null,
+      });
+    } finally {
+      db.exec("COMMIT");
+    }
+  } finally {
+    db.close();
+  }
+}
+
+try {
+  run();
+} catch (e) {
+  const err = e as { code?: unknown; message?: unknown; meta?: unknown; stack?: unknown };
+  post({ type: "error", error: { name: e instanceof Error ? e.constructor.name : "Error", code: typeof err.code === "string" ? err.code : undefined, message: String(err.message ?? e), meta: err.meta as Record<string, unknown> | undefined } });
+}
