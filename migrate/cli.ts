@@ -4,9 +4,14 @@
  * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
  */
 import { parseArgs } from "util";
-import { isMigrationError, planMigration, redactUrl, runMigration, verify, type MigrationPlan, type RunReport, type VerifyReport } from "./engine";
+import { installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 
-const USAGE = `usage: armp-migrate <plan|run|verify> --source <file.sqlite> [--target <postgres-url>] [options]
+const USAGE = `usage: armp-migrate <plan|run|verify|sync> --source <file.sqlite> [--target <postgres-url>] [options]
+       armp-migrate capture <install|remove> --source <file.sqlite>
+  capture install        add change-capture triggers + changelog to the source (the only writes
+                         to it; install before the copy); capture remove drops them again
+  sync                   replay captured changes into the target (resumable, idempotent)
+  --batch <n>            changelog entries per sync transaction (default 1000)
   --schema <name>        target schema (default public)
   --jobs <n>             tables copied in parallel (run; default 2)
   --replace              drop and reload target tables that already exist (run)
@@ -42,6 +47,17 @@ function printVerify(v: VerifyReport): string {
   return table(rows) + `\n${v.ok ? "identical" : "DIFFERENT"} (${v.seconds.toFixed(2)} s)`;
 }
 
+function printSync(r: SyncReport): string {
+  const rows: (string | number)[][] = [["table", "upserts", "deletes"]];
+  for (const [t, n] of Object.entries(r.tables)) rows.push([t, n.upserts, n.deletes]);
+  const lag = r.pending === 0 ? "no changes pending" : `${r.pending} change(s) pending, oldest ${r.oldestPendingSeconds ?? 0} s old`;
+  return [
+    ...(rows.length > 1 ? [table(rows)] : []),
+    `applied ${r.applied} row change(s) from ${r.changes} changelog entries (seq ${r.fromSeq} -> ${r.toSeq}) in ${r.batches} batch(es), ${r.seconds.toFixed(2)} s; ${lag}`,
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ].join("\n");
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -53,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         target: { type: "string" },
         schema: { type: "string" },
         jobs: { type: "string" },
+        batch: { type: "string" },
         json: { type: "boolean" },
         replace: { type: "boolean" },
         cast: { type: "string", multiple: true },
@@ -70,8 +87,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return o.help ? 0 : 2;
   }
-  if (!["plan", "run", "verify"].includes(cmd) || !o.source || (cmd !== "plan" && !o.target)) {
-    process.stderr.write(`${!["plan", "run", "verify"].includes(cmd) ? `unknown command ${cmd}` : "missing --source or --target"}\n${USAGE}\n`);
+  const known = ["plan", "run", "verify", "sync", "capture"];
+  const sub = positionals[1];
+  if (cmd === "capture" && sub !== "install" && sub !== "remove") {
+    process.stderr.write(`capture needs install or remove\n${USAGE}\n`);
+    return 2;
+  }
+  if (!known.includes(cmd) || !o.source || (cmd !== "plan" && cmd !== "capture" && !o.target)) {
+    process.stderr.write(`${!known.includes(cmd) ? `unknown command ${cmd}` : "missing --source or --target"}\n${USAGE}\n`);
+    return 2;
+  }
+  const batchSize = o.batch === undefined ? 1000 : Number(o.batch);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    process.stderr.write(`--batch ${o.batch}: expected a positive integer\n`);
     return 2;
   }
   const castOverrides: Record<string, string> = {};
@@ -96,6 +124,21 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "plan") {
       const p = planMigration(o.source, { ...mapping, schema: o.schema });
       write(printPlan(p), p);
+      return 0;
+    }
+    if (cmd === "capture") {
+      if (sub === "install") {
+        const c = installCapture(o.source);
+        write(`capture installed (id ${c.id}) on ${c.tables.length} table(s): ${c.tables.join(", ")}; changelog at seq ${c.lastSeq}`, c);
+      } else {
+        const r = removeCapture(o.source);
+        write(`capture removed: ${r.removedTriggers} trigger(s) dropped, ${r.droppedChanges} changelog entries discarded`, r);
+      }
+      return 0;
+    }
+    if (cmd === "sync") {
+      const r = await syncChanges(o.source, target, { batchSize });
+      write(printSync(r), r);
       return 0;
     }
     if (cmd === "verify") {
