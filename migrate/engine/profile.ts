@@ -145,8 +145,10 @@ export function profileTable(db: SqliteDb, t: SourceTable, cols: ColumnMapping[]
       let badUtf8 = 0;
       let sample: Record<string, unknown> | undefined;
       const dec = new TextDecoder("utf-8", { fatal: true });
-      // Only non-ASCII rows can be invalid: character length differs from byte length for them.
-      const stmt = db.prepare(`SELECT ${keySel}, CAST(${C} AS BLOB) AS __b FROM ${T} WHERE typeof(${C}) = 'text' AND length(${C}) <> length(CAST(${C} AS BLOB))`).safeIntegers(true);
+      // Only rows with a byte outside ASCII can be invalid. The GLOB class (evaluated in C) finds
+      // them all, stray lead bytes like 0xff included; comparing length() with the byte length
+      // does not, because SQLite's length() counts a stray lead byte as one character.
+      const stmt = db.prepare(`SELECT ${keySel}, CAST(${C} AS BLOB) AS __b FROM ${T} WHERE typeof(${C}) = 'text' AND ${C} GLOB '*[^' || char(1) || '-' || char(127) || ']*'`).safeIntegers(true);
       for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
         try {
           dec.decode(row.__b as Buffer);
