@@ -99,6 +99,8 @@ export interface StackConfig {
     extraIndexes: ExtraIndexConfig[];
     castOverrides: Record<string, string>;
     timestamptz: boolean;
+    /** Change capture (issue 6): writes triggers into the SQLite source; off by default. */
+    captureEnabled: boolean;
   };
 }
 
@@ -137,6 +139,7 @@ export const DEFAULTS = {
   targetSchema: "public",
   migrationJobs: 2,
   timestamptz: false,
+  captureEnabled: false,
 } as const;
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -351,6 +354,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       extraIndexes: extraIndexes(cfg),
       castOverrides,
       timestamptz: cfg.getBoolean("timestamptz") ?? DEFAULTS.timestamptz,
+      captureEnabled: cfg.getBoolean("captureEnabled") ?? DEFAULTS.captureEnabled,
     },
   };
 }

@@ -20,6 +20,8 @@ export interface MigrationInputs {
   extraIndexes: StackConfig["migration"]["extraIndexes"];
   castOverrides: Record<string, string>;
   timestamptz: boolean;
+  /** Migration's `capture` (issue 6): false leaves the SQLite file untouched. */
+  capture: boolean;
 }
 
 /** Builds the Migration component; returns its verification report output. */
@@ -139,6 +141,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         extraIndexes: m.extraIndexes,
         castOverrides: m.castOverrides,
         timestamptz: m.timestamptz,
+        capture: m.captureEnabled,
       },
       { dependsOn: db.ready },
     ).report;

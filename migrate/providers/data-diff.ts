@@ -22,9 +22,11 @@ export const dataRules = {
   // Parallelism and the file's path do not change what is in the target; they are recorded only.
   jobs: updateOnChange,
   sourcePath: updateOnChange,
+  // Capture switched on, off or reinstalled: the next update decides between re-copy and sync.
+  captureId: updateOnChange,
 };
 
-export const dataOutputOnly = ["copiedTables", "copyReport"] as const;
+export const dataOutputOnly = ["copiedTables", "copyReport", "syncReport"] as const;
 
 export function diffData(olds: Record<string, unknown>, news: Record<string, unknown>): ProviderDiff {
   return diffProperties(olds, news, dataRules, dataOutputOnly);
@@ -44,4 +46,18 @@ export function tablesToRecopy(
       return !sameValue(olds.dataFingerprint.tables[t] ?? null, news.dataFingerprint.tables[t] ?? null);
     })
     .sort();
+}
+
+/**
+ * The tables an update copies. With the same capture installed as at the last create/update,
+ * every write since is in the changelog, so only tables new to the list need a copy (sync
+ * replays the rest). Without capture — or when capture was just switched on or reinstalled, so
+ * writes before its install are in no changelog — changed tables are re-copied as before.
+ */
+export function tablesToCopyOnUpdate(
+  olds: { tables: string[]; dataFingerprint: DataFingerprint; captureId?: string },
+  news: { tables: string[]; dataFingerprint: DataFingerprint; captureId?: string },
+): string[] {
+  if (news.captureId && olds.captureId === news.captureId) return news.tables.filter((t) => !olds.tables.includes(t)).sort();
+  return tablesToRecopy(olds, news);
 }

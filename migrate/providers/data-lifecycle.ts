@@ -1,10 +1,14 @@
 /**
  * MigrationData's CRUD: the streaming copy on create, a transactional re-copy of only the
  * changed tables on update, TRUNCATE of the tables it filled on delete.
+ *
+ * With change capture (a `captureId` from MigrationCapture, issue 6) create also replays the
+ * writes made during the copy, and update becomes an incremental sync: only tables new to the
+ * list are copied, every other change is replayed from the changelog.
  */
-import { copyData, truncateTables, type CopyReport, type DataFingerprint } from "../engine";
+import { copyData, syncChanges, truncateTables, type CopyReport, type DataFingerprint, type SyncReport, type TargetRef } from "../engine";
 import { isMigrationError } from "../engine/errors";
-import { tablesToRecopy, diffData } from "./data-diff";
+import { diffData, tablesToCopyOnUpdate } from "./data-diff";
 import type { ProviderDiff } from "./diff";
 import { checkShape, guarded, newId, readProps, targetOf, urlsOf, type CheckFailure } from "./lifecycle-support";
 import { secret, type SecretEnvelope } from "./wire-values";
@@ -20,6 +24,8 @@ export interface DataInputs {
   /** Secret. */
   readonly targetUrl: string;
   readonly targetSchema: string;
+  /** MigrationCapture's installation id; absent when capture is off. */
+  readonly captureId?: string;
 }
 
 export interface DataOutputs extends DataInputs {
@@ -27,6 +33,8 @@ export interface DataOutputs extends DataInputs {
   readonly copiedTables: string[];
   /** The engine's report for the last copy (create: all tables; update: the re-copied ones). */
   readonly copyReport: CopyReport;
+  /** The last sync's report (applied, pending, lag); null when capture is off. */
+  readonly syncReport: SyncReport | null;
 }
 
 type WireOutputs = Omit<DataOutputs, "targetUrl"> & { targetUrl: SecretEnvelope<string> };
@@ -39,10 +47,16 @@ const shape = {
   sourcePath: { kind: "string" },
   targetUrl: { kind: "string" },
   targetSchema: { kind: "string" },
+  captureId: { kind: "string", optional: true },
 } as const;
 
 function wire(o: DataOutputs): WireOutputs {
   return { ...o, targetUrl: secret(o.targetUrl) };
+}
+
+/** Replays the changelog when capture is on; null (no sync, nothing written) when it is off. */
+async function syncIfCaptured(i: DataInputs, target: TargetRef): Promise<SyncReport | null> {
+  return i.captureId ? syncChanges(i.sourcePath, target) : null;
 }
 
 export const dataLifecycle = {
@@ -59,7 +73,10 @@ export const dataLifecycle = {
     return guarded("data.create", urlsOf(props), async () => {
       try {
         const copyReport = await copyData(i.sourcePath, targetOf(i), { tables: i.tables, jobs: i.jobs, replace: false });
-        return { id: newId("data"), outs: wire({ ...i, copiedTables: [...i.tables], copyReport }) };
+        // Capture was installed before the copy began, so the writes the app made meanwhile are in
+        // the changelog: replay them now (rows the copy already saw are rewritten unchanged).
+        const syncReport = await syncIfCaptured(i, targetOf(i));
+        return { id: newId("data"), outs: wire({ ...i, copiedTables: [...i.tables], copyReport, syncReport }) };
       } catch (e) {
         // Each table is copied in its own transaction, so a failure on a later table leaves the
         // earlier ones filled. A failed create must leave nothing behind: empty them again. Not
@@ -75,11 +92,12 @@ export const dataLifecycle = {
     const o = readProps<DataOutputs>(olds);
     const n = readProps<DataInputs>(news);
     return guarded("data.update", urlsOf(olds, news), async () => {
-      const tables = tablesToRecopy(o, n);
-      // Until the zero-downtime work lands, a changed table is re-copied whole: TRUNCATE + COPY in
-      // one transaction per table, so readers see the old rows or the new, never a mix.
+      const tables = tablesToCopyOnUpdate(o, n);
+      // A table that must be copied is re-copied whole: TRUNCATE + COPY in one transaction per
+      // table, so readers see the old rows or the new, never a mix.
       const copyReport = tables.length > 0 ? await copyData(n.sourcePath, targetOf(n), { tables, jobs: n.jobs, replace: true }) : o.copyReport;
-      return { outs: wire({ ...n, copiedTables: [...n.tables], copyReport }) };
+      const syncReport = await syncIfCaptured(n, targetOf(n));
+      return { outs: wire({ ...n, copiedTables: [...n.tables], copyReport, syncReport }) };
     });
   },
 

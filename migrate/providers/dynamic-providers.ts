@@ -1,5 +1,5 @@
 /**
- * The four dynamic providers, as Pulumi serializes them into state.
+ * The dynamic providers, as Pulumi serializes them into state.
  *
  * `pulumi.dynamic.Resource` serializes the provider object with its closure and the host later
  * evaluates that text with `require-from-string` (filename ""), so a relative `require` resolves
@@ -93,5 +93,23 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
   },
   async delete(id, props) {
     return lifecycles().verificationLifecycle.delete(id, props);
+  },
+};
+
+export const captureProvider: pulumi.dynamic.ResourceProvider = {
+  async check(olds, news) {
+    return lifecycles().captureLifecycle.check(olds, news);
+  },
+  async diff(id, olds, news) {
+    return lifecycles().captureLifecycle.diff(id, olds, news);
+  },
+  async create(inputs) {
+    return lifecycles().captureLifecycle.create(inputs);
+  },
+  async update(id, olds, news) {
+    return lifecycles().captureLifecycle.update(id, olds, news);
+  },
+  async delete(id, props) {
+    return lifecycles().captureLifecycle.delete(id, props);
   },
 };

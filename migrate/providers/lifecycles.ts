@@ -6,3 +6,4 @@ export { schemaLifecycle } from "./schema-lifecycle";
 export { dataLifecycle } from "./data-lifecycle";
 export { indexesLifecycle } from "./indexes-lifecycle";
 export { verificationLifecycle } from "./verification-lifecycle";
+export { captureLifecycle } from "./capture-lifecycle";

@@ -1,6 +1,6 @@
 /** The MigrationData resource: the source's rows, copied into the schema's tables. */
 import * as pulumi from "@pulumi/pulumi";
-import type { CopyReport, DataFingerprint } from "../engine";
+import type { CopyReport, DataFingerprint, SyncReport } from "../engine";
 import { dataProvider } from "./dynamic-providers";
 import { DYNAMIC_MODULE, withSecretTarget } from "./resource-options";
 
@@ -17,6 +17,8 @@ export interface MigrationDataArgs {
   /** Stored as a secret. */
   readonly targetUrl: pulumi.Input<string>;
   readonly targetSchema: pulumi.Input<string>;
+  /** MigrationCapture's `captureId`; set only when capture is on (update then syncs). */
+  readonly captureId?: pulumi.Input<string | undefined>;
 }
 
 export class MigrationData extends pulumi.dynamic.Resource {
@@ -31,8 +33,10 @@ export class MigrationData extends pulumi.dynamic.Resource {
   declare public readonly copiedTables: pulumi.Output<string[]>;
   /** The engine's report of the last copy. */
   declare public readonly copyReport: pulumi.Output<CopyReport>;
+  /** The last sync's report (applied, pending, oldestPendingSeconds); null when capture is off. */
+  declare public readonly syncReport: pulumi.Output<SyncReport | null>;
 
   constructor(name: string, args: MigrationDataArgs, opts?: pulumi.CustomResourceOptions) {
-    super(dataProvider, name, { ...args, copiedTables: undefined, copyReport: undefined }, withSecretTarget(opts), DYNAMIC_MODULE, "MigrationData");
+    super(dataProvider, name, { ...args, copiedTables: undefined, copyReport: undefined, syncReport: undefined }, withSecretTarget(opts), DYNAMIC_MODULE, "MigrationData");
   }
 }

@@ -10,6 +10,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { fingerprintData, fingerprintSchema, fkCoveringIndexes, sourceIndexes, type IndexSpec, type SchemaFingerprint, type VerifyReport } from "../engine";
+import { MigrationCapture } from "./migration-capture";
 import { MigrationData } from "./migration-data";
 import { MigrationIndexes } from "./migration-indexes";
 import { MigrationSchema } from "./migration-schema";
@@ -26,7 +27,7 @@ export interface ExtraIndexArg {
 }
 
 export interface MigrationArgs {
-  /** The SQLite file. Opened read-only, never written. */
+  /** The SQLite file. Opened read-only, never written (unless `capture` is true). */
   readonly sourcePath: pulumi.Input<string>;
   /** Direct PostgreSQL URL (not pgBouncer). Treated as a secret whether or not it is one. */
   readonly targetUrl: pulumi.Input<string>;
@@ -42,6 +43,11 @@ export interface MigrationArgs {
   readonly timestamptz?: pulumi.Input<boolean>;
   /** Change this value to re-run verification with nothing else changed. Defaults to "". */
   readonly verifyTrigger?: pulumi.Input<string>;
+  /**
+   * Defaults to false: the SQLite file is never written. true installs change-capture triggers
+   * (issue 6) so every `pulumi up` catches PostgreSQL up with writes made to SQLite since the copy.
+   */
+  readonly capture?: pulumi.Input<boolean>;
 }
 
 /** `idx_<table>_<col>…`: the name an extra index gets when stack config does not name it. */
@@ -77,6 +83,8 @@ function plainJson<T>(v: T): T {
 
 export class Migration extends pulumi.ComponentResource {
   public readonly schema: MigrationSchema;
+  /** The change capture, or undefined when `capture` is off. */
+  public readonly capture: pulumi.Output<MigrationCapture | undefined>;
   public readonly data: MigrationData;
   public readonly indexes: MigrationIndexes;
   public readonly verification: MigrationVerification;
@@ -115,10 +123,19 @@ export class Migration extends pulumi.ComponentResource {
       { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz },
       { parent: this },
     );
+    // Registered only when on (off must not even touch the file), decided from the resolved
+    // value: stack config is always known, so preview shows the resource when it is enabled.
+    const sourceTables = schemaFingerprint.apply((fp) => Object.keys(fp.tables).sort());
+    this.capture = pulumi
+      .output(args.capture ?? false)
+      .apply((on) => (on ? new MigrationCapture(`${name}-capture`, { sourcePath, tables: sourceTables }, { parent: this }) : undefined));
+    // Capture exists before the copy starts, so writes made during the copy are in its changelog.
+    // captureId stays absent when off: the data resource's inputs are then exactly as before.
+    const captureId = this.capture.apply((c) => (c ? c.captureId.apply((id): string | undefined => id) : pulumi.output<string | undefined>(undefined)));
     this.data = new MigrationData(
       `${name}-data`,
-      { schemaId: this.schema.id, tables: this.schema.tables, dataFingerprint, jobs, sourcePath, targetUrl, targetSchema },
-      { parent: this, dependsOn: [this.schema] },
+      { schemaId: this.schema.id, tables: this.schema.tables, dataFingerprint, jobs, sourcePath, targetUrl, targetSchema, captureId },
+      { parent: this, dependsOn: this.capture.apply((c) => (c ? [this.schema, c] : [this.schema])) },
     );
     this.indexes = new MigrationIndexes(
       `${name}-indexes`,

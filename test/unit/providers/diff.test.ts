@@ -4,7 +4,8 @@
  * preview sentinel at any depth. No database is involved — diff must never need one.
  */
 import type { DataFingerprint, IndexSpec, SchemaFingerprint } from "../../../migrate/engine";
-import { diffData, tablesToRecopy } from "../../../migrate/providers/data-diff";
+import { diffCapture } from "../../../migrate/providers/capture-diff";
+import { diffData, tablesToCopyOnUpdate, tablesToRecopy } from "../../../migrate/providers/data-diff";
 import { desiredIndexes, diffIndexes, planIndexChange } from "../../../migrate/providers/indexes-diff";
 import { diffSchema, planSchemaChange } from "../../../migrate/providers/schema-diff";
 import { diffVerification } from "../../../migrate/providers/verification-diff";
@@ -148,6 +149,50 @@ describe("MigrationData diff", () => {
     next.tables.publication.rows = UNKNOWN;
     expect(diffData(dataOlds(dfp), dataNews(next as unknown as DataFingerprint))).toEqual(UPDATE);
     expect(diffData(dataOlds(dfp), dataNews(dfp, { jobs: 4 }))).toEqual(UPDATE);
+  });
+});
+
+describe("MigrationData with capture", () => {
+  const next = clone(dfp);
+  next.hash = "d2";
+  next.tables.publication = { rows: 11, maxRowid: 13, hash: "dp2" };
+  next.tables.project = { rows: 1, maxRowid: 1, hash: "dj1" };
+  const withProject = ["organization", "publication", "project"];
+
+  it("updates when capture is switched on, reinstalled or off, and ignores its syncReport output", () => {
+    expect(diffData(dataOlds(dfp), dataNews(dfp, { captureId: "cap-1" }))).toEqual(UPDATE);
+    expect(diffData({ ...dataOlds(dfp), captureId: "cap-1", syncReport: { applied: 3 } }, dataNews(dfp, { captureId: "cap-2" }))).toEqual(UPDATE);
+    expect(diffData({ ...dataOlds(dfp), captureId: "cap-1", syncReport: { applied: 3 } }, dataNews(dfp))).toEqual(UPDATE);
+    expect(diffData({ ...dataOlds(dfp), captureId: "cap-1", syncReport: { applied: 3 } }, dataNews(dfp, { captureId: UNKNOWN }))).toEqual(UPDATE);
+    expect(diffData({ ...dataOlds(dfp), captureId: "cap-1", syncReport: { applied: 3 } }, dataNews(clone(dfp), { captureId: "cap-1" }))).toEqual(NO_CHANGE);
+  });
+
+  it("copies only new tables under the same capture (sync replays the rest), re-copies changed ones otherwise", () => {
+    const olds = { tables: ["organization", "publication"], dataFingerprint: dfp };
+    expect(tablesToCopyOnUpdate({ ...olds, captureId: "cap-1" }, { tables: withProject, dataFingerprint: next, captureId: "cap-1" })).toEqual(["project"]);
+    expect(tablesToCopyOnUpdate({ ...olds, captureId: "cap-1" }, { tables: ["organization", "publication"], dataFingerprint: next, captureId: "cap-1" })).toEqual([]);
+    // Just switched on, or reinstalled: writes before the install are in no changelog.
+    expect(tablesToCopyOnUpdate(olds, { tables: withProject, dataFingerprint: next, captureId: "cap-1" })).toEqual(["project", "publication"]);
+    expect(tablesToCopyOnUpdate({ ...olds, captureId: "cap-0" }, { tables: withProject, dataFingerprint: next, captureId: "cap-1" })).toEqual(["project", "publication"]);
+    // Off: exactly the pre-capture rule.
+    expect(tablesToCopyOnUpdate({ ...olds, captureId: "cap-1" }, { tables: withProject, dataFingerprint: next })).toEqual(["project", "publication"]);
+  });
+});
+
+describe("MigrationCapture diff", () => {
+  const news = (over: Record<string, unknown> = {}) => ({ __provider: "…", sourcePath: "data/armp.sqlite", tables: ["organization", "publication"], ...over });
+  const olds = { ...news(), captureId: "cap-1", capturedTables: ["organization", "publication"] };
+
+  it("ignores its outputs and the table order", () => {
+    expect(diffCapture(olds, news())).toEqual(NO_CHANGE);
+    expect(diffCapture(olds, news({ tables: ["publication", "organization"] }))).toEqual(NO_CHANGE);
+  });
+
+  it("updates (re-installs) for a new table, replaces for another file, also when unknown", () => {
+    expect(diffCapture(olds, news({ tables: ["organization", "project", "publication"] }))).toEqual(UPDATE);
+    expect(diffCapture(olds, news({ tables: UNKNOWN }))).toEqual(UPDATE);
+    expect(diffCapture(olds, news({ sourcePath: "other.sqlite" }))).toEqual(replace("sourcePath"));
+    expect(diffCapture(olds, news({ sourcePath: UNKNOWN }))).toEqual(replace("sourcePath"));
   });
 });
 

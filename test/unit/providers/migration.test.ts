@@ -28,6 +28,7 @@ pulumi.runtime.setMocks(
       if (args.type.endsWith(":MigrationSchema")) extra.tables = Object.keys((i.schemaFingerprint as { tables: object }).tables);
       if (args.type.endsWith(":MigrationData")) extra.copiedTables = i.tables;
       if (args.type.endsWith(":MigrationIndexes")) extra.indexNames = ["idx_a"];
+      if (args.type.endsWith(":MigrationCapture")) Object.assign(extra, { captureId: "cap-1", capturedTables: i.tables });
       if (args.type.endsWith(":MigrationVerification")) extra.report = { ok: true, tables: [], seconds: 0 };
       return { id: `${args.name}-id`, state: { ...i, ...extra } };
     },
@@ -124,13 +125,51 @@ describe("Migration component", () => {
     for (const r of [m.schema, m.data, m.indexes, m.verification]) expect(await pulumi.isSecret(r.targetUrl)).toBe(true);
     const opts = (name: string) => transformed.find((t) => t.name === name)!.opts as pulumi.CustomResourceOptions;
     expect(opts("armp-schema").dependsOn).toBeUndefined();
-    expect(opts("armp-data").dependsOn).toEqual([m.schema]);
+    // An Output (capture is decided from the resolved arg): off, data follows the schema only.
+    expect(await resolve(opts("armp-data").dependsOn as pulumi.Output<pulumi.Resource[]>)).toEqual([m.schema]);
+    expect(await resolve(m.capture)).toBeUndefined();
     expect(opts("armp-indexes").dependsOn).toEqual([m.data]);
     expect(opts("armp-verification").dependsOn).toEqual([m.data, m.indexes]);
     for (const name of ["armp-schema", "armp-data", "armp-indexes", "armp-verification"]) {
       expect(opts(name).additionalSecretOutputs).toEqual(["targetUrl"]);
       expect(opts(name).parent).toBe(m);
     }
+  });
+
+  it("with capture on, registers MigrationCapture before the data, which depends on it and carries its id", async () => {
+    recorded.length = 0;
+    transformed.length = 0;
+    const source = makeSource();
+    const { Migration } = await import("../../../migrate/providers/migration");
+    const m = new Migration("armp", { sourcePath: source, targetUrl: URL, capture: true }, { transformations: [(a) => void transformed.push(a)] });
+    await resolve(m.report);
+    const capture = await resolve(m.capture);
+    expect(capture).toBeDefined();
+
+    const names = recorded.map((r) => r.name);
+    expect([...names].sort()).toEqual(["armp", "armp-capture", "armp-data", "armp-indexes", "armp-schema", "armp-verification"]);
+    expect(names.indexOf("armp-capture")).toBeLessThan(names.indexOf("armp-data"));
+    const { __provider, ...captureInputs } = recorded.find((r) => r.name === "armp-capture")!.inputs;
+    expect(typeof __provider).toBe("string");
+    expect((__provider as string).length).toBeLessThan(3000);
+    expect(recorded.find((r) => r.name === "armp-capture")!.type).toBe("pulumi-nodejs:dynamic/migrate:MigrationCapture");
+    // No URL: capture only ever touches the SQLite file.
+    expect(captureInputs).toEqual({ sourcePath: source, tables: ["organization", "publication"] });
+    const { __provider: _p, ...dataInputs } = recorded.find((r) => r.name === "armp-data")!.inputs;
+    expect(dataInputs).toEqual({
+      schemaId: "armp-schema-id",
+      tables: ["organization", "publication"],
+      dataFingerprint: fingerprintData(source),
+      jobs: 2,
+      sourcePath: source,
+      targetUrl: SECRET_URL,
+      targetSchema: "public",
+      captureId: "cap-1",
+    });
+    const opts = (name: string) => transformed.find((t) => t.name === name)!.opts as pulumi.CustomResourceOptions;
+    expect(await resolve(opts("armp-data").dependsOn as pulumi.Output<pulumi.Resource[]>)).toEqual([m.schema, capture]);
+    expect(opts("armp-capture").parent).toBe(m);
+    expect(opts("armp-capture").dependsOn).toBeUndefined();
   });
 
   it("rejects an extra index on a column the source does not have, naming the argument", async () => {
