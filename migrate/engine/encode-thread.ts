@@ -28,6 +28,12 @@ export const WORKER_MIN_ROWS = 20_000;
 /** Chunks (~256 KB each) a worker may be ahead of the COPY stream: bounds memory per table. */
 const MAX_IN_FLIGHT = 4;
 const WORKER_FILE = path.join(__dirname, "encode-worker.js");
+/**
+ * A worker streams (at most MAX_IN_FLIGHT chunks live), so a small heap is enough; without a cap V8
+ * let each worker's old space grow with garbage and the scale-10 bench peaked at 320 MB RSS (issue 2
+ * allows 300 MB). Young space too: two default-sized ones alone cost ~60 MB RSS.
+ */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 };
 
 export interface WorkerJob {
   sourcePath: string;
@@ -95,7 +101,7 @@ function revive(e: SerializedError): Error {
 
 export function workerChunks(job: Omit<WorkerJob, "flow" | "maxInFlight">): ChunkSource {
   const flow = new Int32Array(new SharedArrayBuffer(8));
-  const worker = new Worker(WORKER_FILE, { workerData: { ...job, flow: flow.buffer, maxInFlight: MAX_IN_FLIGHT } satisfies WorkerJob });
+  const worker = new Worker(WORKER_FILE, { workerData: { ...job, flow: flow.buffer, maxInFlight: MAX_IN_FLIGHT } satisfies WorkerJob, resourceLimits: WORKER_LIMITS });
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
