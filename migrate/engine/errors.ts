@@ -14,6 +14,7 @@ export type ErrorCode =
   | "ROW_REJECTED"
   | "LOCK_HELD"
   | "VERIFY_MISMATCH"
+  | "CUTOVER_BLOCKED"
   | "CONFIG_INVALID"
   | "INTERNAL";
 

@@ -17,3 +17,4 @@ export { runMigration, type RunReport, type RunOptions, type RunTableReport } fr
 export { LOCK_KEY } from "./lock";
 export { installCapture, removeCapture, type CaptureStatus } from "./capture";
 export { syncChanges, type SyncOptions, type SyncReport } from "./sync";
+export { cutover, type CutoverOptions, type CutoverReport, type CutoverPhase } from "./cutover";

@@ -1,0 +1,141 @@
+/**
+ * Gated cut-over (issue 6, "Cut-over"): the app may be switched to PostgreSQL only when the capture
+ * is drained, verification passes and identity sequences are past max. This module checks that
+ * gate; switching the app's environment is the caller's job (the stack orders it after the
+ * migration resource, the CLI prints the verdict).
+ *
+ * Optional write freeze: a second, read-write connection to the SQLite file runs `BEGIN IMMEDIATE`,
+ * which takes the write lock (RESERVED in rollback-journal mode, the WAL write lock in WAL mode)
+ * and writes nothing; it ends with ROLLBACK, so the file is unchanged. While it is held the app's
+ * writers wait on their busy_timeout (or get SQLITE_BUSY) but readers carry on — in both journal
+ * modes a RESERVED/WAL-write lock still admits readers — so the final sync and verify read the
+ * frozen source through their own read-only connections. Nothing can be written between the final
+ * sync and the verify, which is what makes "drained" and "identical" true at the same moment.
+ * A catch-up sync runs before the freeze so the frozen window only drains the tail.
+ *
+ * Writes the app attempted during the freeze commit to SQLite once the lock is released (they were
+ * waiting, not rejected). Capture still logs them, so keep capture installed and run `sync` again
+ * after the app has been switched; the report says the freeze is over, not that SQLite is retired.
+ */
+import Database from "better-sqlite3";
+import { MigrationError } from "./errors";
+import { syncChanges, type SyncReport } from "./sync";
+import { verify, type VerifyReport } from "./verify";
+import { mapSqliteError, type SqliteDb } from "./sqlite";
+import type { TargetRef } from "./pg";
+
+export interface CutoverOptions {
+  /** Hold SQLite's write lock during the final sync + verify (measured as freezeMs). */
+  freeze?: boolean;
+  /** Changelog entries per sync transaction (passed to syncChanges). */
+  batchSize?: number;
+  /** How long to wait for the app's current write transaction before giving up on the freeze. */
+  lockTimeoutMs?: number;
+  /**
+   * Runs while the write lock is held, after the gate passed and before the release: the place to
+   * switch the app. Tests use it to prove writes cannot commit during the freeze.
+   */
+  duringFreeze?: () => Promise<void>;
+}
+
+export interface CutoverPhase {
+  syncs: number;
+  applied: number;
+  seconds: number;
+}
+
+export interface CutoverReport {
+  ok: true;
+  frozen: boolean;
+  /** Milliseconds from write lock acquired to released; null without --freeze. */
+  freezeMs: number | null;
+  /** Sync passes before the freeze (or before the final check without one). */
+  catchUp: CutoverPhase;
+  /** The last sync (inside the freeze when frozen); its pending is 0 when the gate passed. */
+  finalSync: SyncReport;
+  verify: VerifyReport;
+  seconds: number;
+}
+
+/** Catch-up passes before the final check: enough to reach a steady small tail under a writer. */
+const CATCH_UP_PASSES = 3;
+const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+
+const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6;
+
+export async function cutover(sourcePath: string, target: TargetRef, opts: CutoverOptions = {}): Promise<CutoverReport> {
+  const started = process.hrtime.bigint();
+  const catchUp: CutoverPhase = { syncs: 0, applied: 0, seconds: 0 };
+  let last: SyncReport;
+  do {
+    last = await syncChanges(sourcePath, target, { batchSize: opts.batchSize });
+    catchUp.syncs++;
+    catchUp.applied += last.applied;
+  } while (last.pending > 0 && catchUp.syncs < CATCH_UP_PASSES);
+  catchUp.seconds = ms(started) / 1000;
+
+  if (!opts.freeze) {
+    // Without a freeze the catch-up's last pass is the final one; the app may still be writing,
+    // in which case pending or the verify below says so and the gate stays shut.
+    const v = await verify(sourcePath, target);
+    gate(sourcePath, last, v, false);
+    return { ok: true, frozen: false, freezeMs: null, catchUp, finalSync: last, verify: v, seconds: ms(started) / 1000 };
+  }
+
+  const lock = freezeWrites(sourcePath, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  let freezeMs: number;
+  let finalSync: SyncReport;
+  let v: VerifyReport;
+  try {
+    finalSync = await syncChanges(sourcePath, target, { batchSize: opts.batchSize });
+    v = await verify(sourcePath, target);
+    gate(sourcePath, finalSync, v, true);
+    await opts.duringFreeze?.();
+  } finally {
+    freezeMs = lock.release();
+  }
+  return { ok: true, frozen: true, freezeMs, catchUp, finalSync, verify: v, seconds: ms(started) / 1000 };
+}
+
+/** Takes the source's write lock without writing; release() rolls back and returns ms held. */
+function freezeWrites(sourcePath: string, timeoutMs: number): { release: () => number } {
+  let db: SqliteDb;
+  try {
+    db = new Database(sourcePath, { fileMustExist: true, timeout: timeoutMs });
+  } catch (e) {
+    throw mapSqliteError(e, { step: "cutover freeze", path: sourcePath });
+  }
+  let since: bigint;
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    since = process.hrtime.bigint();
+  } catch (e) {
+    db.close();
+    throw mapSqliteError(e, { step: "cutover freeze", path: sourcePath });
+  }
+  return {
+    release: () => {
+      try {
+        db.exec("ROLLBACK");
+      } finally {
+        db.close();
+      }
+      return ms(since);
+    },
+  };
+}
+
+/** Throws CUTOVER_BLOCKED naming everything that keeps the gate shut. */
+function gate(sourcePath: string, s: SyncReport, v: VerifyReport, frozen: boolean): void {
+  const reasons: string[] = [];
+  if (s.pending > 0) reasons.push(`${s.pending} captured change(s) still pending (oldest ${s.oldestPendingSeconds ?? 0} s old)`);
+  const mismatched = v.tables.filter((t) => !t.match).map((t) => ({ table: t.table, sourceRows: t.sourceRows, targetRows: t.targetRows, differingKeys: t.differingKeys }));
+  for (const m of mismatched) reasons.push(`table ${m.table} differs (source ${m.sourceRows} rows, target ${m.targetRows}${m.differingKeys.length ? `; keys ${m.differingKeys.join(" ")}` : ""})`);
+  const sequencesBehind = v.tables.filter((t) => !t.sequenceOk).map((t) => t.table);
+  if (sequencesBehind.length) reasons.push(`identity sequences behind max(id) in ${sequencesBehind.join(", ")}`);
+  if (reasons.length === 0) return;
+  const next = frozen
+    ? "Writes were frozen, so these differences are not the app's in-flight writes: the target was changed outside the migration or a row did not survive the copy. Fix the rows named (or reload the table with `armp-migrate run --replace`), run `armp-migrate sync`, and retry the cut-over. The app was not switched and SQLite is writable again."
+    : "The app is probably still writing: retry with --freeze (holds SQLite's write lock for the final sync and verify) or stop the writers first. If the differences persist, fix the rows named or reload the table with `armp-migrate run --replace`. The app was not switched.";
+  throw new MigrationError("CUTOVER_BLOCKED", `Cut-over blocked for ${sourcePath}: ${reasons.join("; ")}. ${next}`, { step: "cutover", pending: s.pending, mismatched, sequencesBehind, frozen });
+}
