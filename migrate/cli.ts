@@ -4,13 +4,15 @@
  * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
  */
 import { parseArgs } from "util";
-import { installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
+import { cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 
-const USAGE = `usage: armp-migrate <plan|run|verify|sync> --source <file.sqlite> [--target <postgres-url>] [options]
+const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file.sqlite> [--target <postgres-url>] [options]
        armp-migrate capture <install|remove> --source <file.sqlite>
   capture install        add change-capture triggers + changelog to the source (the only writes
                          to it; install before the copy); capture remove drops them again
   sync                   replay captured changes into the target (resumable, idempotent)
+  cutover                gate the switch: sync until drained, verify, sequences; exit 0 = switch
+  --freeze               (cutover) hold SQLite's write lock for the final sync + verify
   --batch <n>            changelog entries per sync transaction (default 1000)
   --schema <name>        target schema (default public)
   --jobs <n>             tables copied in parallel (run; default 2)
@@ -58,6 +60,11 @@ function printSync(r: SyncReport): string {
   ].join("\n");
 }
 
+function printCutover(r: CutoverReport): string {
+  const freeze = r.frozen ? `writes frozen for ${r.freezeMs!.toFixed(1)} ms` : "no write freeze";
+  return `cut-over gate passed: ${r.verify.tables.length} table(s) identical, sequences past max, capture drained (catch-up ${r.catchUp.syncs} sync(s), ${r.catchUp.applied} row(s); final sync ${r.finalSync.applied} row(s)); ${freeze}; ${r.seconds.toFixed(2)} s. Switch the app to PostgreSQL now, then run sync once more (writes that waited on the freeze commit to SQLite).`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -71,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
         jobs: { type: "string" },
         batch: { type: "string" },
         json: { type: "boolean" },
+        freeze: { type: "boolean" },
         replace: { type: "boolean" },
         cast: { type: "string", multiple: true },
         timestamptz: { type: "boolean" },
@@ -87,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return o.help ? 0 : 2;
   }
-  const known = ["plan", "run", "verify", "sync", "capture"];
+  const known = ["plan", "run", "verify", "sync", "capture", "cutover"];
   const sub = positionals[1];
   if (cmd === "capture" && sub !== "install" && sub !== "remove") {
     process.stderr.write(`capture needs install or remove\n${USAGE}\n`);
@@ -141,6 +149,11 @@ export async function main(argv: string[]): Promise<number> {
       write(printSync(r), r);
       return 0;
     }
+    if (cmd === "cutover") {
+      const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze });
+      write(printCutover(r), r);
+      return 0;
+    }
     if (cmd === "verify") {
       const v = await verify(o.source, target);
       write(printVerify(v), v);
@@ -160,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     if (isMigrationError(e)) {
       if (o.json) process.stdout.write(JSON.stringify({ error: e.toJSON() }, null, 2) + "\n");
       process.stderr.write(`armp-migrate ${cmd} failed [${e.code}]: ${e.message}\n`);
-      return e.code === "CONFIG_INVALID" ? 2 : e.code === "VERIFY_MISMATCH" ? 1 : 3;
+      return e.code === "CONFIG_INVALID" ? 2 : e.code === "VERIFY_MISMATCH" || e.code === "CUTOVER_BLOCKED" ? 1 : 3;
     }
     process.stderr.write(`armp-migrate ${cmd} failed: ${e instanceof Error ? e.message : String(e)} (target ${redactUrl(target.url)})\n`);
     return 3;
