@@ -16,6 +16,8 @@ export type ErrorCode =
   | "VERIFY_MISMATCH"
   | "CUTOVER_BLOCKED"
   | "CONFIG_INVALID"
+  /** rollback would lose writes (SQLite written after cut-over, or a value SQLite cannot hold) */
+  | "ROLLBACK_UNSAFE"
   | "INTERNAL";
 
 export interface ErrorMeta {

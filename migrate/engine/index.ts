@@ -18,3 +18,4 @@ export { LOCK_KEY } from "./lock";
 export { installCapture, removeCapture, type CaptureStatus } from "./capture";
 export { syncChanges, type SyncOptions, type SyncReport } from "./sync";
 export { cutover, type CutoverOptions, type CutoverReport, type CutoverPhase } from "./cutover";
+export { installTargetCapture, removeTargetCapture, rollbackChanges, targetCaptureStatus, type TargetCaptureStatus, type RollbackReport, type RollbackOptions } from "./rollback";
