@@ -32,6 +32,12 @@ export interface AppEnvironmentArgs {
   readonly bindAddress?: pulumi.Input<string>;
   /** Network to join (docker mode). */
   readonly networkName?: pulumi.Input<string | undefined>;
+  /**
+   * Resources that must succeed before the app is pointed at PostgreSQL (the migration's
+   * verification: issue 6's gated cut-over). The env file and the app container depend on them
+   * directly — a component's dependsOn is not inherited by its children.
+   */
+  readonly switchAfter?: pulumi.Resource[];
 }
 
 export class AppEnvironment extends pulumi.ComponentResource {
@@ -64,7 +70,7 @@ export class AppEnvironment extends pulumi.ComponentResource {
     this.variables = vars(this.databaseUrl, this.directDatabaseUrl);
 
     if (args.envFile !== undefined) {
-      this.envFile = new EnvFile(`${name}-envfile`, { path: args.envFile, values: this.variables }, { parent: this });
+      this.envFile = new EnvFile(`${name}-envfile`, { path: args.envFile, values: this.variables }, { parent: this, dependsOn: args.switchAfter ?? [] });
     }
 
     if (args.appImage !== undefined) {
@@ -79,7 +85,7 @@ export class AppEnvironment extends pulumi.ComponentResource {
           networksAdvanced: pulumi.output(args.networkName).apply((n) => (n ? [{ name: n }] : [])),
           restart: "unless-stopped",
         },
-        { parent: this, deleteBeforeReplace: true },
+        { parent: this, deleteBeforeReplace: true, dependsOn: args.switchAfter ?? [] },
       );
     }
 

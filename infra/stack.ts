@@ -24,8 +24,11 @@ export interface MigrationInputs {
   capture: boolean;
 }
 
-/** Builds the Migration component; returns its verification report output. */
-export type MigrationFactory = (name: string, args: MigrationInputs, opts: pulumi.ComponentResourceOptions) => { report: pulumi.Output<unknown> };
+/**
+ * Builds the Migration component; returns its verification report output and the verification
+ * resource, which the app's switch to PostgreSQL (env file, app container) waits for.
+ */
+export type MigrationFactory = (name: string, args: MigrationInputs, opts: pulumi.ComponentResourceOptions) => { report: pulumi.Output<unknown>; verification?: pulumi.Resource };
 
 export interface StackOutputs {
   postgresMode: string;
@@ -112,26 +115,13 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
     );
   };
 
-  const env = new AppEnvironment(name, {
-    databaseUrl: bouncer ? viaBouncer(bouncer.host, bouncer.port) : db.url,
-    directDatabaseUrl: db.url,
-    containerDatabaseUrl: bouncer ? viaBouncer(bouncer.internalHost, bouncer.internalPort) : db.internalUrl,
-    containerDirectDatabaseUrl: db.internalUrl,
-    environment: cfg.app.environment,
-    logLevel: cfg.app.logLevel,
-    appPort: cfg.app.port,
-    appHostPort: cfg.app.hostPort,
-    ...(server ? { networkName: server.networkName } : {}),
-    ...(cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile } : {}),
-    ...(cfg.app.image !== undefined ? { appImage: cfg.app.image } : {}),
-  });
-
   // The migration writes over the DIRECT url: COPY, DDL and its advisory lock need a session,
   // which transaction pooling does not give.
   let migrationReport: pulumi.Output<unknown> | undefined;
+  let migrationVerification: pulumi.Resource | undefined;
   if (cfg.migration.enabled && opts.migration) {
     const m = cfg.migration;
-    migrationReport = opts.migration(
+    const migration = opts.migration(
       name,
       {
         sourcePath: m.sourcePath,
@@ -144,8 +134,26 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         capture: m.captureEnabled,
       },
       { dependsOn: db.ready },
-    ).report;
+    );
+    migrationReport = migration.report;
+    migrationVerification = migration.verification;
   }
+
+  const env = new AppEnvironment(name, {
+    databaseUrl: bouncer ? viaBouncer(bouncer.host, bouncer.port) : db.url,
+    directDatabaseUrl: db.url,
+    containerDatabaseUrl: bouncer ? viaBouncer(bouncer.internalHost, bouncer.internalPort) : db.internalUrl,
+    containerDirectDatabaseUrl: db.internalUrl,
+    environment: cfg.app.environment,
+    logLevel: cfg.app.logLevel,
+    appPort: cfg.app.port,
+    appHostPort: cfg.app.hostPort,
+    ...(server ? { networkName: server.networkName } : {}),
+    ...(cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile } : {}),
+    ...(cfg.app.image !== undefined ? { appImage: cfg.app.image } : {}),
+    // Gated cut-over (issue 6): the app is switched only after the migration verified identical.
+    ...(migrationVerification ? { switchAfter: [migrationVerification] } : {}),
+  });
 
   return {
     postgresMode: cfg.postgres.mode,
