@@ -35,8 +35,15 @@ async function dependencies(migration?: MigrationFactory): Promise<Map<string, s
   return deps;
 }
 
+/** Stands in for MigrationVerification (a custom resource whose create fails on a mismatch). */
+class FakeVerification extends pulumi.CustomResource {
+  constructor(name: string) {
+    super("test:migrate:Verification", name, {});
+  }
+}
+
 const withVerification: MigrationFactory = (name) => {
-  const verification = new pulumi.CustomResource("test:migrate:Verification", `${name}-verification`, {});
+  const verification = new FakeVerification(`${name}-verification`);
   return { report: pulumi.output({ ok: true }), verification };
 };
 
