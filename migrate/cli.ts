@@ -5,9 +5,16 @@
  */
 import { parseArgs } from "util";
 import { cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
+import { installTargetCapture, removeTargetCapture, rollbackChanges, type RollbackReport } from "./engine";
 
 const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file.sqlite> [--target <postgres-url>] [options]
        armp-migrate capture <install|remove> --source <file.sqlite>
+       armp-migrate capture <install-target|remove-target> --target <postgres-url> [--source <file.sqlite>]
+       armp-migrate rollback --source <file.sqlite> --target <postgres-url>
+  capture install-target record every write to the target's migrated tables (at the cut-over), so
+                         rollback can replay them into SQLite; remove-target drops that again
+  rollback               replay PostgreSQL's writes into the SQLite file (refuses with
+                         ROLLBACK_UNSAFE, exit 3, rather than lose any write)
   capture install        add change-capture triggers + changelog to the source (the only writes
                          to it; install before the copy); capture remove drops them again
   sync                   replay captured changes into the target (resumable, idempotent)
@@ -65,6 +72,40 @@ function printCutover(r: CutoverReport): string {
   return `cut-over gate passed: ${r.verify.tables.length} table(s) identical, sequences past max, capture drained (catch-up ${r.catchUp.syncs} sync(s), ${r.catchUp.applied} row(s); final sync ${r.finalSync.applied} row(s)); ${freeze}; ${r.seconds.toFixed(2)} s. Switch the app to PostgreSQL now, then run sync once more (writes that waited on the freeze commit to SQLite).`;
 }
 
+function printRollback(r: RollbackReport): string {
+  const rows: (string | number)[][] = [["table", "upserts", "deletes"]];
+  for (const [t, n] of Object.entries(r.tables)) rows.push([t, n.upserts, n.deletes]);
+  return [
+    ...(rows.length > 1 ? [table(rows)] : []),
+    `rolled back: applied ${r.applied} row change(s) to SQLite from ${r.changes} PostgreSQL changelog entries (seq ${r.fromSeq} -> ${r.toSeq}), lost ${r.lost}, ${r.seconds.toFixed(2)} s` +
+      (r.pending ? `; ${r.pending} write(s) reached PostgreSQL after the replay: stop the app and run rollback again` : "; point the app back at SQLite now"),
+  ].join("\n");
+}
+
+/** capture install-target / remove-target: PostgreSQL-side capture for rollback (needs only --target). */
+async function captureTarget(sub: "install-target" | "remove-target", o: { target?: string; schema?: string; source?: string; json?: boolean }): Promise<number> {
+  if (!o.target) {
+    process.stderr.write(`capture ${sub} needs --target\n${USAGE}\n`);
+    return 2;
+  }
+  const target = { url: o.target, ...(o.schema ? { schema: o.schema } : {}) };
+  try {
+    if (sub === "install-target") {
+      const r = await installTargetCapture(target, o.source ? { sourcePath: o.source } : {});
+      process.stdout.write((o.json ? JSON.stringify(r, null, 2) : `target capture installed on ${r.tables.length} table(s): ${r.tables.join(", ")}; changelog at seq ${r.lastSeq}, rollback position ${r.appliedSeq}`) + "\n");
+    } else {
+      const r = await removeTargetCapture(target);
+      process.stdout.write((o.json ? JSON.stringify(r, null, 2) : `target capture removed: ${r.removedTriggers} trigger(s) dropped, ${r.droppedChanges} unreplayed changelog entries discarded`) + "\n");
+    }
+    return 0;
+  } catch (e) {
+    if (!isMigrationError(e)) throw e;
+    if (o.json) process.stdout.write(JSON.stringify({ error: e.toJSON() }, null, 2) + "\n");
+    process.stderr.write(`armp-migrate capture ${sub} failed [${e.code}]: ${e.message}\n`);
+    return e.code === "CONFIG_INVALID" ? 2 : 3;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -95,8 +136,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return o.help ? 0 : 2;
   }
-  const known = ["plan", "run", "verify", "sync", "capture", "cutover"];
+  const known = ["plan", "run", "verify", "sync", "capture", "cutover", "rollback"];
   const sub = positionals[1];
+  if (cmd === "capture" && (sub === "install-target" || sub === "remove-target")) return captureTarget(sub, o);
   if (cmd === "capture" && sub !== "install" && sub !== "remove") {
     process.stderr.write(`capture needs install or remove\n${USAGE}\n`);
     return 2;
@@ -152,6 +194,11 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "cutover") {
       const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze });
       write(printCutover(r), r);
+      return 0;
+    }
+    if (cmd === "rollback") {
+      const r = await rollbackChanges(target, o.source);
+      write(printRollback(r), r);
       return 0;
     }
     if (cmd === "verify") {

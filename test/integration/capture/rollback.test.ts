@@ -6,6 +6,7 @@
 import * as path from "path";
 import Database from "better-sqlite3";
 import { installCapture, installTargetCapture, isMigrationError, removeTargetCapture, rollbackChanges, runMigration, syncChanges, targetCaptureStatus, verify, type MigrationError } from "../../../migrate/engine";
+import { main } from "../../../migrate/cli";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "../engine/helpers";
 
@@ -61,6 +62,19 @@ async function appWrites(url: string): Promise<{ orgId: bigint; a: bigint; b: bi
     await c.query("INSERT INTO note VALUES ('n2')");
     return { orgId, a: BigInt(a.rows[0].id), b: BigInt(b.rows[0].id) };
   });
+}
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const o = jest.spyOn(process.stdout, "write").mockImplementation((x) => ((out += String(x)), true));
+  const e = jest.spyOn(process.stderr, "write").mockImplementation((x) => ((err += String(x)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 describe("rollback: PostgreSQL writes after the cut-over replayed into SQLite", () => {
@@ -164,5 +178,29 @@ describe("rollback: PostgreSQL writes after the cut-over replayed into SQLite", 
     expect(err.message).toBe("item.ratio (double precision) at key [2] cannot be stored in SQLite: NaN has no SQLite REAL form (SQLite stores it as NULL). Nothing was written; change that value in PostgreSQL (or stop and keep PostgreSQL), then run rollback again.");
     expect(err.meta).toMatchObject({ table: "item", column: "ratio", key: { pk: "[2]" } });
     expect(sha256File(src)).toBe(hash);
+  });
+
+  it("armp-migrate capture install-target, rollback (human and --json), capture remove-target", async () => {
+    const src = makeSource("rbcli");
+    const args = ["--target", pg.url, "--schema", "rbcli"];
+    await withClient(pg.url, (c) => c.query("CREATE SCHEMA rbcli"));
+    expect((await cli(["run", "--source", src, ...args, "--json"])).code).toBe(0);
+    const inst = await cli(["capture", "install-target", ...args, "--source", src]);
+    expect(inst).toEqual({ code: 0, out: "target capture installed on 4 table(s): item, note, org, tag; changelog at seq 0, rollback position 0\n", err: "" });
+    await withClient(pg.url, (c) => c.query("INSERT INTO rbcli.org (name) VALUES ('cli'); DELETE FROM rbcli.tag WHERE item_id = 2"));
+    const rb = await cli(["rollback", "--source", src, ...args]);
+    expect(rb.code).toBe(0);
+    expect(rb.out.replace(/\d+\.\d\d s;/, "S s;")).toBe(
+      ["table  upserts  deletes", "tag          0        1", "org          1        0", "rolled back: applied 2 row change(s) to SQLite from 2 PostgreSQL changelog entries (seq 0 -> 2), lost 0, S s; point the app back at SQLite now", ""].join("\n"),
+    );
+    const again = await cli(["rollback", "--source", src, ...args, "--json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ fromSeq: 2, toSeq: 2, changes: 0, applied: 0, lost: 0, pending: 0 });
+    expect(rows(src, "SELECT * FROM org ORDER BY id")).toEqual([[1n, "Acme"], [2n, "Globex"], [3n, "cli"]]);
+    expect(await cli(["capture", "remove-target", ...args])).toEqual({ code: 0, out: "target capture removed: 4 trigger(s) dropped, 0 unreplayed changelog entries discarded\n", err: "" });
+    const missing = await cli(["rollback", "--source", src, ...args]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^armp-migrate rollback failed \[CONFIG_INVALID\]: PostgreSQL-side capture is not installed in schema rbcli/);
+    expect((await cli(["capture", "install-target"])).code).toBe(2);
   });
 });
