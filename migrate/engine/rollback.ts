@@ -34,6 +34,7 @@ import { readCapture, CHANGELOG as SQLITE_CHANGELOG } from "./capture";
 import { targetColumns, type TargetColumn } from "./copy";
 import { qualified, quoteIdent, quoteLiteral } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
+import { fingerprintData, type DataFingerprint } from "./fingerprint";
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { acquireLock } from "./lock";
 import { inTransaction, schemaOf, withTarget, type TargetRef } from "./pg";
@@ -156,13 +157,18 @@ export async function targetCaptureStatus(target: TargetRef): Promise<TargetCapt
 export async function installTargetCapture(target: TargetRef, opts: { sourcePath?: string } = {}): Promise<TargetCaptureStatus> {
   const schema = schemaOf(target);
   const inSource = opts.sourcePath ? new Set(withSource(opts.sourcePath, (db) => introspect(db).tables.map((t) => t.name))) : null;
+  // Without SQLite-side capture, this fingerprint is how rollback tells that SQLite was written
+  // after the cut-over. Only the first install records it: re-running install must not bless
+  // writes made since.
+  const fingerprint = opts.sourcePath ? fingerprintData(opts.sourcePath) : null;
   try {
     return await withTarget(target, "capture install-target", async (c) => {
       await inTransaction(c, async () => {
         await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, PG_CHANGELOG)} (seq bigserial PRIMARY KEY, tbl text NOT NULL, op char(1) NOT NULL CHECK (op IN ('I','U','D')), pk jsonb, at timestamptz NOT NULL DEFAULT now())`);
-        await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, PG_ROLLBACK_STATE)} (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), last_seq bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+        await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, PG_ROLLBACK_STATE)} (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), last_seq bigint NOT NULL, source_fingerprint jsonb, updated_at timestamptz NOT NULL DEFAULT now())`);
         // A fresh install starts at the changelog head: earlier entries (if any) were already replayed.
         await c.query(`INSERT INTO ${qualified(schema, PG_ROLLBACK_STATE)} (last_seq) SELECT coalesce(max(seq), 0) FROM ${qualified(schema, PG_CHANGELOG)} ON CONFLICT (id) DO NOTHING`);
+        if (fingerprint) await c.query(`UPDATE ${qualified(schema, PG_ROLLBACK_STATE)} SET source_fingerprint = coalesce(source_fingerprint, $1::jsonb)`, [JSON.stringify(fingerprint)]);
         await c.query(functionSql(schema));
         for (const t of await capturedTables(c, schema)) await c.query(`DROP TRIGGER ${quoteIdent(PG_TRIGGER)} ON ${qualified(schema, t)}`);
         for (const [t, key] of await targetTables(c, schema)) {
@@ -362,6 +368,23 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
     const tables = introspect(db).tables;
     const cap = readCapture(db);
     let syncedSeq = 0;
+    if (!cap.installed || !cap.id) {
+      // No SQLite changelog: compare the file's data with the fingerprint taken at install-target.
+      const st = await c.query<{ fp: DataFingerprint | null }>(`SELECT source_fingerprint AS fp FROM ${qualified(schema, PG_ROLLBACK_STATE)}`);
+      const then = st.rows[0]?.fp ?? null;
+      if (!then) {
+        throw unsafe(`Cannot prove the SQLite file was not written after the cut-over: it has no change capture and \`capture install-target\` was run without --source, so no fingerprint of it was recorded. Nothing was written. If you are sure SQLite is as it was at the cut-over, record it now (\`armp-migrate capture install-target --target ... --source ${sourcePath}\`) and run rollback again.`, { path: sourcePath });
+      }
+      const now = fingerprintData(sourcePath);
+      if (now.hash !== then.hash) {
+        const changed = [...new Set([...Object.keys(then.tables), ...Object.keys(now.tables)])].filter((t) => then.tables[t]?.hash !== now.tables[t]?.hash).sort();
+        const detail = changed.map((t) => `${t} (${then.tables[t]?.rows ?? 0} -> ${now.tables[t]?.rows ?? 0} rows)`).join(", ");
+        throw unsafe(
+          `The SQLite file was written after the cut-over: ${changed.length} table(s) changed since \`capture install-target\` recorded it: ${detail}. Those writes never reached PostgreSQL and replaying PostgreSQL's changes over them could lose them. Nothing was written. Without SQLite change capture the individual writes cannot be counted or synced: compare the tables, carry the writes you need into PostgreSQL by hand, then record SQLite's state again (\`capture remove-target\` + \`capture install-target --source\`, which also forgets PostgreSQL's pending writes) or keep PostgreSQL.`,
+          { changedTables: changed, path: sourcePath, table: changed[0] },
+        );
+      }
+    }
     if (cap.installed && cap.id) {
       syncedSeq = await syncPosition(c, schema, cap.id);
       const unsynced = Number((db.prepare(`SELECT count(*) AS n FROM ${SQLITE_CHANGELOG} WHERE seq > ?`).get(syncedSeq) as { n: number }).n);
@@ -428,7 +451,9 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
       throw mapSqliteError(e, { step: "rollback", path: sourcePath });
     }
     await opts.afterSqliteCommit?.();
-    await c.query(`UPDATE ${qualified(schema, PG_ROLLBACK_STATE)} SET last_seq = $1, updated_at = now()`, [toSeq]);
+    // The file now legitimately differs from the recorded fingerprint: our own writes.
+    const after = cap.installed ? null : fingerprintData(sourcePath);
+    await c.query(`UPDATE ${qualified(schema, PG_ROLLBACK_STATE)} SET last_seq = $1, source_fingerprint = coalesce($2::jsonb, source_fingerprint), updated_at = now()`, [toSeq, after ? JSON.stringify(after) : null]);
     if (cap.installed && cap.id && sqliteHead > syncedSeq) {
       await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, SYNC_STATE)} (source_id text PRIMARY KEY, last_seq bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
       await c.query(`INSERT INTO ${qualified(schema, SYNC_STATE)} (source_id, last_seq) VALUES ($1, $2) ON CONFLICT (source_id) DO UPDATE SET last_seq = GREATEST(${qualified(schema, SYNC_STATE)}.last_seq, EXCLUDED.last_seq), updated_at = now()`, [cap.id, sqliteHead]);

@@ -165,6 +165,27 @@ describe("rollback: PostgreSQL writes after the cut-over replayed into SQLite", 
     expect(await rollbackChanges(target, src)).toMatchObject({ changes: 0, applied: 0 });
   });
 
+  it("without SQLite capture, refuses (ROLLBACK_UNSAFE, file untouched) when the fingerprint recorded at install-target no longer matches", async () => {
+    const src = makeSource("rb4");
+    const target = { url: pg.url, schema: "rb4" };
+    await withClient(pg.url, (c) => c.query("CREATE SCHEMA rb4"));
+    await runMigration(src, target);
+    await installTargetCapture(target, { sourcePath: src });
+    await withClient(pg.url, (c) => c.query("UPDATE rb4.org SET name = 'Acme (pg)' WHERE id = 1"));
+    const w = new Database(src);
+    w.exec("INSERT INTO tag VALUES (2, 'late'); UPDATE org SET name = 'Globex (sqlite)' WHERE id = 2");
+    w.close();
+    // Re-running install must not bless the SQLite writes: the first fingerprint is kept.
+    await installTargetCapture(target, { sourcePath: src });
+    const hash = sha256File(src);
+    const err = (await rollbackChanges(target, src).then(() => undefined, (e: unknown) => e)) as MigrationError;
+    expect(err.code).toBe("ROLLBACK_UNSAFE");
+    expect(err.message).toMatch(/^The SQLite file was written after the cut-over: 2 table\(s\) changed since `capture install-target` recorded it: org \(2 -> 2 rows\), tag \(3 -> 4 rows\)\. /);
+    expect(err.meta).toMatchObject({ changedTables: ["org", "tag"], table: "org" });
+    expect(sha256File(src)).toBe(hash);
+    expect(rows(src, "SELECT * FROM org ORDER BY id")).toEqual([[1n, "Acme"], [2n, "Globex (sqlite)"]]);
+  });
+
   it("refuses a value SQLite cannot hold (double NaN) and names table, column and key", async () => {
     const src = makeSource("rb3");
     const target = { url: pg.url, schema: "rb3" };
