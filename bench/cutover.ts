@@ -1,0 +1,111 @@
+/**
+ * Issue 6 number: how long the cut-over freezes the app's writes. ARMP in WAL mode, capture
+ * installed, full copy, then a writer process at a steady rate while `cutover --freeze` runs;
+ * repeated `--runs` times on the same file. Runs its own throwaway cluster. Shared machine: the
+ * split (final sync vs verify) matters more than the absolute milliseconds.
+ *
+ * node dist/bench/cutover.js [--scale 0.005] [--rate 200] [--runs 3]
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import Database from "better-sqlite3";
+import { Client } from "pg";
+import { parseArgs } from "util";
+import { cutover, installCapture, runMigration } from "../migrate/engine";
+import { generateArmp } from "./armp-data";
+import { startCluster, stopCluster, type ClusterInfo } from "./support/pg-cluster";
+
+// The app: one write per transaction (insert a publication, update one), busy_timeout 5 s so the
+// freeze makes it wait rather than fail; prints how many writes waited longer than 50 ms.
+const WRITER = `
+const Database = require("better-sqlite3");
+const [file, seconds, rate] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+const db = new Database(file, { timeout: 5000 });
+const ins = db.prepare("INSERT INTO publication (doi, title, year, organization_id) VALUES (?, 'bench', 2024, 1)");
+const upd = db.prepare("UPDATE publication SET citation_count = citation_count + 1 WHERE id = ?");
+const sleep = new Int32Array(new SharedArrayBuffer(4));
+const t0 = Date.now();
+let writes = 0, waited = 0, maxMs = 0;
+for (let i = 0; Date.now() - t0 < seconds * 1000; i++) {
+  const s = Date.now();
+  const id = ins.run("10.bench-cut/" + process.pid + "/" + i).lastInsertRowid;
+  upd.run(id);
+  writes += 2;
+  const ms = Date.now() - s;
+  if (ms > 50) waited++;
+  maxMs = Math.max(maxMs, ms);
+  if (i === 0) process.stdout.write("ready\\n");
+  const due = t0 + ((i + 1) * 2000) / rate - Date.now();
+  if (due > 0) Atomics.wait(sleep, 0, 0, due);
+}
+db.close();
+process.stdout.write(JSON.stringify({ writes, waited, maxMs }) + "\\n");
+`;
+
+function startWriter(file: string, seconds: number, rate: number): { ready: Promise<void>; done: Promise<{ writes: number; waited: number; maxMs: number }> } {
+  const child = spawn(process.execPath, ["-e", WRITER, file, String(seconds), String(rate)], { cwd: path.join(__dirname, "../.."), stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  let ready: () => void = () => undefined;
+  const readyP = new Promise<void>((r) => (ready = r));
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    if (out.startsWith("ready\n")) ready();
+  });
+  const done = new Promise<{ writes: number; waited: number; maxMs: number }>((res, rej) =>
+    child.on("exit", (code) => (ready(), code === 0 ? res(JSON.parse(out.split("\n")[1]) as { writes: number; waited: number; maxMs: number }) : rej(new Error(`writer exited ${code}`)))),
+  );
+  return { ready: readyP, done };
+}
+
+async function main(): Promise<void> {
+  const { values: o } = parseArgs({ options: { scale: { type: "string" }, rate: { type: "string" }, runs: { type: "string" } } });
+  const scale = Number(o.scale ?? 0.005);
+  const rate = Number(o.rate ?? 200);
+  const runs = Number(o.runs ?? 3);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armp-bench-cutover-"));
+  let cluster: ClusterInfo | undefined;
+  try {
+    const src = path.join(dir, "armp.sqlite");
+    generateArmp(src, { scale });
+    const db = new Database(src);
+    db.pragma("journal_mode = WAL");
+    db.close();
+    installCapture(src);
+    cluster = await startCluster();
+    const admin = new Client({ host: "127.0.0.1", port: cluster.port, user: cluster.superuser, password: cluster.password, database: "postgres" });
+    await admin.connect();
+    await admin.query("CREATE DATABASE bench_cutover");
+    await admin.end();
+    const target = { url: `postgres://${cluster.superuser}:${encodeURIComponent(cluster.password)}@127.0.0.1:${cluster.port}/bench_cutover` };
+    await runMigration(src, target, { jobs: 2 });
+    const results = [];
+    for (let r = 0; r < runs; r++) {
+      const w = startWriter(src, 4, rate);
+      await w.ready;
+      await new Promise((res) => setTimeout(res, 1000));
+      const c = await cutover(src, target, { freeze: true });
+      const writer = await w.done;
+      results.push({
+        freezeMs: Math.round(c.freezeMs! * 10) / 10,
+        finalSyncMs: Math.round(c.finalSync.seconds * 10000) / 10,
+        finalSyncChanges: c.finalSync.changes,
+        verifyMs: Math.round(c.verify.seconds * 10000) / 10,
+        catchUpSyncs: c.catchUp.syncs,
+        writerWrites: writer.writes,
+        writerWaitsOver50ms: writer.waited,
+        writerMaxWriteMs: writer.maxMs,
+      });
+    }
+    process.stdout.write(JSON.stringify({ scale, rate, runs: results }, null, 2) + "\n");
+  } finally {
+    if (cluster) stopCluster(cluster);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:cutover failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
