@@ -87,7 +87,7 @@ describe("cut-over with a write freeze under a steady writer (ARMP scale 0.005, 
       },
     });
     // No timed assertion (shared cores); the number goes to docs/README-capture.md.
-    process.stdout.write(`cutover freeze: ${r.freezeMs!.toFixed(1)} ms (final sync ${r.finalSync.applied} rows from ${r.finalSync.changes} entries, verify ${r.verify.seconds.toFixed(3)} s; catch-up ${r.catchUp.syncs} sync(s), ${r.catchUp.applied} rows)\n`);
+    process.stdout.write(`cutover freeze: ${r.freezeMs!.toFixed(1)} ms (final sync ${r.finalSync.applied} rows from ${r.finalSync.changes} entries, verify ${r.verify.seconds.toFixed(3)} s; catch-up ${r.catchUp.syncs} sync(s), ${r.catchUp.applied} rows; re-verified in the freeze: ${r.reverified.join(", ")})\n`);
     expect(busyCode).toBe("SQLITE_BUSY");
     expect(r.ok).toBe(true);
     expect(r.frozen).toBe(true);
@@ -98,6 +98,10 @@ describe("cut-over with a write freeze under a steady writer (ARMP scale 0.005, 
     expect(r.verify.tables.map((t) => [t.table, t.match, t.sequenceOk])).toEqual([
       ["organization", true, true], ["harvest_log", true, true], ["project", true, true], ["publication", true, true], ["project_publication", true, true], ["researcher", true, true], ["publication_author", true, true],
     ]);
+    // Inside the freeze only tables that could have changed are verified again: never the two the
+    // writer does not touch (they matched before the freeze and had no write since).
+    expect(r.reverified.filter((t) => !["organization", "publication", "researcher", "publication_author", "project_publication"].includes(t))).toEqual([]);
+    expect(r.preVerify!.mismatched.filter((t) => !r.reverified.includes(t))).toEqual([]);
     // The writer was mid-run when the lock was taken (it waited on busy_timeout, it did not fail).
     expect(atFreeze!.capPubs).toBeGreaterThan(0);
     const summary = await writer.done;
