@@ -319,8 +319,19 @@ async function readRows(c: Client, schema: string, tr: TableRows, pgKey: string[
 
 function applyToSqlite(db: SqliteDb, work: TableRows[]): Record<string, { upserts: number; deletes: number }> {
   const perTable: Record<string, { upserts: number; deletes: number }> = {};
+  let current = "";
+  try {
+    return applyTables(db, work, perTable, (t) => (current = t));
+  } catch (e) {
+    if (e && typeof e === "object") (e as { armpTable?: string }).armpTable = current;
+    throw e;
+  }
+}
+
+function applyTables(db: SqliteDb, work: TableRows[], perTable: Record<string, { upserts: number; deletes: number }>, at: (table: string) => void): Record<string, { upserts: number; deletes: number }> {
   // Children first for deletes, parents first for upserts; FKs are checked at COMMIT anyway.
   for (const w of [...work].reverse()) {
+    at(w.t.name);
     const p = (perTable[w.t.name] ??= { upserts: 0, deletes: 0 });
     if (w.reload) {
       p.deletes += db.prepare(`DELETE FROM ${qi(w.t.name)}`).run().changes;
@@ -330,6 +341,7 @@ function applyToSqlite(db: SqliteDb, work: TableRows[]): Record<string, { upsert
     }
   }
   for (const w of work) {
+    at(w.t.name);
     const p = (perTable[w.t.name] ??= { upserts: 0, deletes: 0 });
     if (!w.upserts.length) continue;
     const names = w.cols.map((c) => qi(c.column));
@@ -448,6 +460,11 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
       if (cap.installed && cap.id) sqliteHead = Number((db.prepare(`SELECT coalesce(max(seq), 0) AS m FROM ${SQLITE_CHANGELOG}`).get() as { m: number }).m);
       db.exec("COMMIT");
     } catch (e) {
+      const code = (e as { code?: string }).code ?? "";
+      if (code.startsWith("SQLITE_CONSTRAINT")) {
+        const table = (e as { armpTable?: string }).armpTable;
+        throw unsafe(`SQLite rejected a replayed row${table ? ` of ${table}` : ""}: ${(e as Error).message}. Nothing was written. The PostgreSQL rows break a constraint SQLite enforces (e.g. a UNIQUE value moved between two rows, or a foreign key); fix the rows in PostgreSQL and run rollback again.`, { table, sqliteCode: code }, e);
+      }
       throw mapSqliteError(e, { step: "rollback", path: sourcePath });
     }
     await opts.afterSqliteCommit?.();

@@ -186,6 +186,25 @@ describe("rollback: PostgreSQL writes after the cut-over replayed into SQLite", 
     expect(rows(src, "SELECT * FROM org ORDER BY id")).toEqual([[1n, "Acme"], [2n, "Globex (sqlite)"]]);
   });
 
+  it("refuses (ROLLBACK_UNSAFE, nothing committed) when SQLite rejects a replayed row: a UNIQUE value swapped between two rows", async () => {
+    const src = path.join(tempDir("rb5"), "rb5.sqlite");
+    const w = new Database(src);
+    w.exec("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT UNIQUE); INSERT INTO u VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    w.close();
+    const target = { url: pg.url, schema: "rb5" };
+    await withClient(pg.url, (c) => c.query("CREATE SCHEMA rb5"));
+    await runMigration(src, target);
+    await installTargetCapture(target, { sourcePath: src });
+    await withClient(pg.url, (c) => c.query("UPDATE rb5.u SET email = 'tmp' WHERE id = 1; UPDATE rb5.u SET email = 'a' WHERE id = 2; UPDATE rb5.u SET email = 'b' WHERE id = 1; UPDATE rb5.u SET email = 'c2' WHERE id = 3"));
+    const hash = sha256File(src);
+    const err = (await rollbackChanges(target, src).then(() => undefined, (e: unknown) => e)) as MigrationError;
+    expect(err.code).toBe("ROLLBACK_UNSAFE");
+    expect(err.message).toBe("SQLite rejected a replayed row of u: UNIQUE constraint failed: u.email. Nothing was written. The PostgreSQL rows break a constraint SQLite enforces (e.g. a UNIQUE value moved between two rows, or a foreign key); fix the rows in PostgreSQL and run rollback again.");
+    expect(err.meta).toMatchObject({ table: "u", sqliteCode: "SQLITE_CONSTRAINT_UNIQUE" });
+    expect(sha256File(src)).toBe(hash);
+    expect(rows(src, "SELECT * FROM u ORDER BY id")).toEqual([[1n, "a"], [2n, "b"], [3n, "c"]]);
+  });
+
   it("refuses a value SQLite cannot hold (double NaN) and names table, column and key", async () => {
     const src = makeSource("rb3");
     const target = { url: pg.url, schema: "rb3" };
