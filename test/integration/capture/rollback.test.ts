@@ -6,6 +6,7 @@
 import * as path from "path";
 import Database from "better-sqlite3";
 import { installCapture, installTargetCapture, isMigrationError, removeTargetCapture, rollbackChanges, runMigration, syncChanges, targetCaptureStatus, verify, type MigrationError } from "../../../migrate/engine";
+import { generateArmp } from "../../../bench/armp-data";
 import { main } from "../../../migrate/cli";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "../engine/helpers";
@@ -131,6 +132,45 @@ describe("rollback: PostgreSQL writes after the cut-over replayed into SQLite", 
 
     expect(await removeTargetCapture(target)).toEqual({ removedTriggers: 4, droppedChanges: 0 });
     expect(await targetCaptureStatus(target)).toEqual({ installed: false, tables: [], lastSeq: 0, appliedSeq: 0 });
+  });
+
+  it("ARMP x0.005: writes after the cut-over (incl. ON DELETE CASCADE children) all land in SQLite and verify says identical", async () => {
+    const src = path.join(tempDir("rbarmp"), "armp.sqlite");
+    generateArmp(src, { scale: 0.005 });
+    const target = { url: pg.url, schema: "rbarmp" };
+    await withClient(pg.url, (c) => c.query("CREATE SCHEMA rbarmp"));
+    expect((await runMigration(src, target)).ok).toBe(true);
+    await installTargetCapture(target, { sourcePath: src });
+    const { pubId, victim, victimChildren } = await withClient(`${pg.url}?options=-csearch_path%3Drbarmp`, async (c) => {
+      const org = (await c.query<{ id: string }>("INSERT INTO organization (name, is_active, created_at) VALUES ('Ünï 組織 rb', true, '2026-11-25 10:00:00') RETURNING id")).rows[0].id;
+      const pub = await c.query<{ id: string }>(
+        `INSERT INTO publication (doi, title, abstract, publication_date, year, impact_score, apc_cost, is_open_access, pdf_thumbnail, organization_id, harvested_at, metadata)
+         VALUES ('rb/1', 'naïve ✓', NULL, '2026-11-25', 2026, 1.25, 1999.95, true, '\\xdeadbeef', $1, '2026-11-25 12:00:00.5', '{"k": [1, "ü"]}') RETURNING id`,
+        [org],
+      );
+      const researcher = (await c.query<{ id: string }>("SELECT min(id) AS id FROM researcher")).rows[0].id;
+      await c.query("INSERT INTO publication_author VALUES ($1, $2, 1, true)", [pub.rows[0].id, researcher]);
+      await c.query("UPDATE publication SET citation_count = citation_count + 1 WHERE id IN (SELECT id FROM publication ORDER BY id LIMIT 5)");
+      await c.query("UPDATE researcher SET email = NULL WHERE id = $1", [researcher]);
+      const v = (await c.query<{ id: string; n: string }>("SELECT publication_id AS id, count(*) AS n FROM publication_author WHERE publication_id NOT IN (SELECT id FROM publication ORDER BY id LIMIT 5) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1")).rows[0];
+      await c.query("DELETE FROM publication WHERE id = $1", [v.id]); // cascades to publication_author / project_publication
+      return { pubId: BigInt(pub.rows[0].id), victim: BigInt(v.id), victimChildren: Number(v.n) };
+    });
+    expect(victimChildren).toBeGreaterThan(0);
+    const r = await rollbackChanges(target, src);
+    expect(r.lost).toBe(0);
+    expect(r.tables.publication).toEqual({ upserts: 6, deletes: 1 });
+    expect(r.tables.organization).toEqual({ upserts: 1, deletes: 0 });
+    expect(r.tables.researcher).toEqual({ upserts: 1, deletes: 0 });
+    expect(r.tables.publication_author.deletes).toBe(victimChildren);
+    expect(rows(src, `SELECT doi, title, abstract, publication_date, year, impact_score, apc_cost, typeof(apc_cost), is_open_access, hex(pdf_thumbnail), harvested_at, metadata FROM publication WHERE id = ${pubId}`)).toEqual([
+      ["rb/1", "naïve ✓", null, "2026-11-25", 2026n, 1.25, 1999.95, "real", 1n, "DEADBEEF", "2026-11-25 12:00:00.5", '{"k": [1, "ü"]}'],
+    ]);
+    expect(rows(src, `SELECT count(*) FROM publication_author WHERE publication_id = ${victim}`)).toEqual([[0n]]);
+    expect(rows(src, `SELECT count(*) FROM publication WHERE id = ${victim}`)).toEqual([[0n]]);
+    const v = await verify(src, target);
+    expect(v.tables.filter((t) => !t.match)).toEqual([]);
+    expect(v.ok).toBe(true);
   });
 
   it("refuses (ROLLBACK_UNSAFE, file untouched) when SQLite was written after the cut-over, and succeeds after those writes are synced", async () => {
