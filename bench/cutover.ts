@@ -4,7 +4,8 @@
  * repeated `--runs` times on the same file. Runs its own throwaway cluster. Shared machine: the
  * split (final sync vs verify) matters more than the absolute milliseconds.
  *
- * node dist/bench/cutover.js [--scale 0.005] [--rate 200] [--runs 3]
+ * node dist/bench/cutover.js [--scale 0.005] [--rate 200] [--runs 3] [--seconds 4]
+ * (--seconds: how long the writer runs; it must outlast the pre-freeze verify to be frozen at all)
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -60,10 +61,11 @@ function startWriter(file: string, seconds: number, rate: number): { ready: Prom
 }
 
 async function main(): Promise<void> {
-  const { values: o } = parseArgs({ options: { scale: { type: "string" }, rate: { type: "string" }, runs: { type: "string" } } });
+  const { values: o } = parseArgs({ options: { scale: { type: "string" }, rate: { type: "string" }, runs: { type: "string" }, seconds: { type: "string" } } });
   const scale = Number(o.scale ?? 0.005);
   const rate = Number(o.rate ?? 200);
   const runs = Number(o.runs ?? 3);
+  const seconds = Number(o.seconds ?? 4);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armp-bench-cutover-"));
   let cluster: ClusterInfo | undefined;
   try {
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     await runMigration(src, target, { jobs: 2 });
     const results = [];
     for (let r = 0; r < runs; r++) {
-      const w = startWriter(src, 4, rate);
+      const w = startWriter(src, seconds, rate);
       await w.ready;
       await new Promise((res) => setTimeout(res, 1000));
       const c = await cutover(src, target, { freeze: true });
