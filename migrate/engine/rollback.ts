@@ -34,7 +34,7 @@ import { readCapture, CHANGELOG as SQLITE_CHANGELOG } from "./capture";
 import { targetColumns, type TargetColumn } from "./copy";
 import { qualified, quoteIdent, quoteLiteral } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
-import { fingerprintData, type DataFingerprint } from "./fingerprint";
+import { fingerprintData, fingerprintDb, type DataFingerprint } from "./fingerprint";
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { acquireLock } from "./lock";
 import { inTransaction, schemaOf, withTarget, type TargetRef } from "./pg";
@@ -165,7 +165,7 @@ export async function installTargetCapture(target: TargetRef, opts: { sourcePath
     return await withTarget(target, "capture install-target", async (c) => {
       await inTransaction(c, async () => {
         await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, PG_CHANGELOG)} (seq bigserial PRIMARY KEY, tbl text NOT NULL, op char(1) NOT NULL CHECK (op IN ('I','U','D')), pk jsonb, at timestamptz NOT NULL DEFAULT now())`);
-        await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, PG_ROLLBACK_STATE)} (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), last_seq bigint NOT NULL, source_fingerprint jsonb, updated_at timestamptz NOT NULL DEFAULT now())`);
+        await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, PG_ROLLBACK_STATE)} (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), last_seq bigint NOT NULL, source_fingerprint jsonb, pending jsonb, updated_at timestamptz NOT NULL DEFAULT now())`);
         // A fresh install starts at the changelog head: earlier entries (if any) were already replayed.
         await c.query(`INSERT INTO ${qualified(schema, PG_ROLLBACK_STATE)} (last_seq) SELECT coalesce(max(seq), 0) FROM ${qualified(schema, PG_CHANGELOG)} ON CONFLICT (id) DO NOTHING`);
         if (fingerprint) await c.query(`UPDATE ${qualified(schema, PG_ROLLBACK_STATE)} SET source_fingerprint = coalesce(source_fingerprint, $1::jsonb)`, [JSON.stringify(fingerprint)]);
@@ -261,6 +261,14 @@ function openSqliteReadWrite(sourcePath: string): SqliteDb {
   } catch (e) {
     throw mapSqliteError(e, { step: "rollback", path: sourcePath });
   }
+}
+
+/** Written before the SQLite COMMIT: what the file looks like once this rollback's writes commit. */
+interface Intent {
+  fingerprint: DataFingerprint;
+  /** SQLite changelog range our own writes occupy (seq > sqliteFrom, <= sqliteTo). */
+  sqliteFrom: number;
+  sqliteTo: number;
 }
 
 interface Entry {
@@ -380,15 +388,23 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
     const tables = introspect(db).tables;
     const cap = readCapture(db);
     let syncedSeq = 0;
+    const st = (await c.query<{ fp: DataFingerprint | null; pending: Intent | null }>(`SELECT source_fingerprint AS fp, pending FROM ${qualified(schema, PG_ROLLBACK_STATE)}`)).rows[0];
+    // A previous rollback that committed SQLite but crashed before recording its position left
+    // its intent: the file then equals the intent's fingerprint, and its writes are ours, not lost.
+    let nowFp: DataFingerprint | undefined;
+    const recovering = (): Intent | null => {
+      if (!st?.pending) return null;
+      nowFp ??= fingerprintDb(db!);
+      return nowFp.hash === st.pending.fingerprint.hash ? st.pending : null;
+    };
     if (!cap.installed || !cap.id) {
       // No SQLite changelog: compare the file's data with the fingerprint taken at install-target.
-      const st = await c.query<{ fp: DataFingerprint | null }>(`SELECT source_fingerprint AS fp FROM ${qualified(schema, PG_ROLLBACK_STATE)}`);
-      const then = st.rows[0]?.fp ?? null;
+      const then = st?.fp ?? null;
       if (!then) {
         throw unsafe(`Cannot prove the SQLite file was not written after the cut-over: it has no change capture and \`capture install-target\` was run without --source, so no fingerprint of it was recorded. Nothing was written. If you are sure SQLite is as it was at the cut-over, record it now (\`armp-migrate capture install-target --target ... --source ${sourcePath}\`) and run rollback again.`, { path: sourcePath });
       }
-      const now = fingerprintData(sourcePath);
-      if (now.hash !== then.hash) {
+      const now = (nowFp ??= fingerprintDb(db));
+      if (now.hash !== then.hash && !recovering()) {
         const changed = [...new Set([...Object.keys(then.tables), ...Object.keys(now.tables)])].filter((t) => then.tables[t]?.hash !== now.tables[t]?.hash).sort();
         const detail = changed.map((t) => `${t} (${then.tables[t]?.rows ?? 0} -> ${now.tables[t]?.rows ?? 0} rows)`).join(", ");
         throw unsafe(
@@ -399,7 +415,12 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
     }
     if (cap.installed && cap.id) {
       syncedSeq = await syncPosition(c, schema, cap.id);
-      const unsynced = Number((db.prepare(`SELECT count(*) AS n FROM ${SQLITE_CHANGELOG} WHERE seq > ?`).get(syncedSeq) as { n: number }).n);
+      const countAfter = (seq: number): number => Number((db!.prepare(`SELECT count(*) AS n FROM ${SQLITE_CHANGELOG} WHERE seq > ?`).get(seq) as { n: number }).n);
+      let unsynced = countAfter(syncedSeq);
+      if (unsynced > 0) {
+        const intent = recovering();
+        if (intent && intent.sqliteFrom <= syncedSeq) unsynced = countAfter(Math.max(syncedSeq, intent.sqliteTo));
+      }
       if (unsynced > 0) {
         throw unsafe(
           `The SQLite file was written after the cut-over: ${unsynced} write(s) in ${SQLITE_CHANGELOG} (after seq ${syncedSeq}) never reached PostgreSQL, and replaying PostgreSQL's changes over them would lose them. Nothing was written. Decide which side wins: to keep them, stop the app and run \`armp-migrate sync\` (they overwrite the same rows in PostgreSQL), then rollback again.`,
@@ -452,12 +473,18 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
     }
     let perTable: Record<string, { upserts: number; deletes: number }>;
     let sqliteHead = 0;
+    let afterFp: DataFingerprint;
     try {
       db.pragma("defer_foreign_keys = ON");
       perTable = applyToSqlite(db, work);
       // Our own writes fire SQLite capture triggers; they equal PostgreSQL by construction, so the
       // sync position moves past them (otherwise the next rollback would call them unsynced).
       if (cap.installed && cap.id) sqliteHead = Number((db.prepare(`SELECT coalesce(max(seq), 0) AS m FROM ${SQLITE_CHANGELOG}`).get() as { m: number }).m);
+      afterFp = fingerprintDb(db);
+      // Committed on its own connection before the SQLite COMMIT, so it survives a crash between
+      // the two commits (see recovering()).
+      const intent: Intent = { fingerprint: afterFp, sqliteFrom: syncedSeq, sqliteTo: sqliteHead };
+      await withTarget(target, "rollback", (c2) => c2.query(`UPDATE ${qualified(schema, PG_ROLLBACK_STATE)} SET pending = $1::jsonb`, [JSON.stringify(intent)]));
       db.exec("COMMIT");
     } catch (e) {
       const code = (e as { code?: string }).code ?? "";
@@ -468,13 +495,18 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
       throw mapSqliteError(e, { step: "rollback", path: sourcePath });
     }
     await opts.afterSqliteCommit?.();
-    // The file now legitimately differs from the recorded fingerprint: our own writes.
-    const after = cap.installed ? null : fingerprintData(sourcePath);
-    await c.query(`UPDATE ${qualified(schema, PG_ROLLBACK_STATE)} SET last_seq = $1, source_fingerprint = coalesce($2::jsonb, source_fingerprint), updated_at = now()`, [toSeq, after ? JSON.stringify(after) : null]);
-    if (cap.installed && cap.id && sqliteHead > syncedSeq) {
-      await c.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, SYNC_STATE)} (source_id text PRIMARY KEY, last_seq bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
-      await c.query(`INSERT INTO ${qualified(schema, SYNC_STATE)} (source_id, last_seq) VALUES ($1, $2) ON CONFLICT (source_id) DO UPDATE SET last_seq = GREATEST(${qualified(schema, SYNC_STATE)}.last_seq, EXCLUDED.last_seq), updated_at = now()`, [cap.id, sqliteHead]);
-    }
+    // Recorded on a second connection (the snapshot transaction cannot update the row the intent
+    // changed) while the freeze is still held, then the freeze ends. The file now legitimately
+    // differs from the recorded fingerprint: our own writes.
+    await withTarget(target, "rollback", (c2) =>
+      inTransaction(c2, async () => {
+        await c2.query(`UPDATE ${qualified(schema, PG_ROLLBACK_STATE)} SET last_seq = $1, source_fingerprint = $2::jsonb, pending = NULL, updated_at = now()`, [toSeq, JSON.stringify(afterFp)]);
+        if (cap.installed && cap.id && sqliteHead > syncedSeq) {
+          await c2.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, SYNC_STATE)} (source_id text PRIMARY KEY, last_seq bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+          await c2.query(`INSERT INTO ${qualified(schema, SYNC_STATE)} (source_id, last_seq) VALUES ($1, $2) ON CONFLICT (source_id) DO UPDATE SET last_seq = GREATEST(${qualified(schema, SYNC_STATE)}.last_seq, EXCLUDED.last_seq), updated_at = now()`, [cap.id, sqliteHead]);
+        }
+      }),
+    );
     await c.query("COMMIT");
     pgOpen = false;
     const pending = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema, PG_CHANGELOG)} WHERE seq > $1`, [toSeq])).rows[0].n);

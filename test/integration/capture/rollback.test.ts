@@ -245,6 +245,36 @@ describe("rollback: PostgreSQL writes after the cut-over replayed into SQLite", 
     expect(rows(src, "SELECT * FROM u ORDER BY id")).toEqual([[1n, "a"], [2n, "b"], [3n, "c"]]);
   });
 
+  it("a crash between the SQLite COMMIT and recording the position is recovered: the next rollback replays the same rows (with and without SQLite capture)", async () => {
+    for (const withSqliteCapture of [false, true]) {
+      const name = withSqliteCapture ? "rb6c" : "rb6";
+      const src = makeSource(name);
+      const target = { url: pg.url, schema: name };
+      await withClient(pg.url, (c) => c.query(`CREATE SCHEMA ${name}`));
+      if (withSqliteCapture) installCapture(src);
+      await runMigration(src, target);
+      if (withSqliteCapture) await syncChanges(src, target);
+      await installTargetCapture(target, { sourcePath: src });
+      await withClient(pg.url, (c) => c.query(`UPDATE ${name}.org SET name = 'Acme (pg)' WHERE id = 1; INSERT INTO ${name}.org (name) VALUES ('new')`));
+      const crash = await rollbackChanges(target, src, { afterSqliteCommit: () => { throw new Error("simulated crash"); } }).then(() => undefined, (e: unknown) => e);
+      expect((crash as MigrationError).message).toMatch(/simulated crash/);
+      // SQLite has the rows; the position does not.
+      expect(rows(src, "SELECT * FROM org ORDER BY id")).toEqual([[1n, "Acme (pg)"], [2n, "Globex"], [3n, "new"]]);
+      expect(await targetCaptureStatus(target)).toMatchObject({ lastSeq: 2, appliedSeq: 0 });
+      const r = await rollbackChanges(target, src);
+      expect(r).toMatchObject({ fromSeq: 0, toSeq: 2, changes: 2, applied: 2, upserts: 2, lost: 0 });
+      expect(rows(src, "SELECT * FROM org ORDER BY id")).toEqual([[1n, "Acme (pg)"], [2n, "Globex"], [3n, "new"]]);
+      expect((await verify(src, target)).ok).toBe(true);
+      expect(await rollbackChanges(target, src)).toMatchObject({ changes: 0, applied: 0 });
+      // A real SQLite write after that is still caught.
+      const w = new Database(src);
+      w.exec("UPDATE org SET name = 'late' WHERE id = 2");
+      w.close();
+      const err = (await rollbackChanges(target, src).then(() => undefined, (e: unknown) => e)) as MigrationError;
+      expect(err.code).toBe("ROLLBACK_UNSAFE");
+    }
+  });
+
   it("refuses a value SQLite cannot hold (double NaN) and names table, column and key", async () => {
     const src = makeSource("rb3");
     const target = { url: pg.url, schema: "rb3" };
