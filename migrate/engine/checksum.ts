@@ -170,3 +170,49 @@ function keyJson(keyCols: TargetColumn[], vals: (string | null)[]): string {
   });
   return JSON.stringify(o);
 }
+
+/** A source key rendered as verify's differingKeys render it (canonical values, JSON object). */
+export function sourceKeyJson(keyCols: TargetColumn[], vals: SqliteValue[]): string {
+  return keyJson(keyCols, vals.map((v, i) => sourceCanonical(v, keyCols[i])));
+}
+
+/**
+ * Per-row (key -> hash) on the source for the given keys only (cut-over's keyed check): one
+ * prepared primary-key lookup per key, the same canonical text and md5 as sourceRowMap. Keys with
+ * no row are absent from the map.
+ */
+export function sourceRowMapByKeys(db: SqliteDb, t: SourceTable, cols: TargetColumn[], keyCols: TargetColumn[], keys: SqliteValue[][]): Map<string, string> {
+  const stmt = db.prepare(`SELECT ${cols.map((c) => qi(c.column)).join(", ")} FROM ${qi(t.name)} WHERE ${keyCols.map((k) => `${qi(k.column)} = ?`).join(" AND ")}`).raw(true).safeIntegers(true);
+  const out = new Map<string, string>();
+  for (const key of keys) {
+    const row = stmt.get(...(key as unknown[])) as unknown[] | undefined;
+    if (row) out.set(sourceKeyJson(keyCols, key), sourceRowHash(row, cols));
+  }
+  return out;
+}
+
+/**
+ * Per-row (key -> hash) on the target for the given keys only: the same SQL row hash as
+ * targetRowMap, selected with `WHERE (key) IN (...)` in batches. Keys are PostgreSQL text as sync
+ * writes them (toPgText); a key that cannot be converted cannot be in the target and is skipped.
+ */
+export async function targetRowMapByKeys(c: Client, schema: string, table: string, cols: TargetColumn[], keyCols: TargetColumn[], keys: SqliteValue[][], batch = 1000): Promise<Map<string, string>> {
+  const encoded: string[][] = [];
+  for (const key of keys) {
+    try {
+      encoded.push(key.map((v, i) => toPgText(v, keyCols[i]) as string));
+    } catch {
+      // Unconvertible key: sync could not have written it, so it is (correctly) missing here.
+    }
+  }
+  const out = new Map<string, string>();
+  const per = Math.max(1, Math.floor(batch / keyCols.length));
+  for (let i = 0; i < encoded.length; i += per) {
+    const part = encoded.slice(i, i + per);
+    let n = 0;
+    const tuples = part.map(() => "(" + keyCols.map((k) => `$${++n}::${k.pgType}`).join(", ") + ")").join(", ");
+    const m = await targetRowMap(c, schema, table, cols, keyCols, `(${keyCols.map((k) => quoteIdent(k.column)).join(", ")}) IN (${tuples})`, part.flat());
+    for (const [k, h] of m) out.set(k, h);
+  }
+  return out;
+}

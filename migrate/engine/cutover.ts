@@ -14,12 +14,19 @@
  * A catch-up sync runs before the freeze so the frozen window only drains the tail.
  *
  * Verification is split the same way, because a full verify is a full scan of both sides (4.6 s at
- * ARMP x1, far over the 1 s freeze target): all tables are verified before the freeze, and inside
- * it only the tables that could have changed since — those that mismatched, those with changelog
- * entries after the head recorded before that verify began, and any table capture does not cover.
- * A table outside that set had no SQLite write (capture logs every write) and no sync touched it
- * in PostgreSQL, so its earlier match still holds. What this cannot see is a write to PostgreSQL by
- * someone else between the two verifies; the app does not write there before the switch.
+ * ARMP x1, far over the 1 s freeze target). Before the freeze every table is verified in full,
+ * after noting P, the position the catch-up synced to. Inside it, after the final sync, a table
+ * with changelog entries after P is checked by key: row counts on both sides plus the row hashes
+ * of just the keys logged after P (a few thousand at most, instead of 150k rows). That suffices
+ * because a key with no entry after P was not written in SQLite since P (capture logs every
+ * write) and no sync after P wrote it in PostgreSQL (syncs only write logged keys), so its
+ * pre-freeze verdict still holds. A pre-freeze mismatch is accepted into the keyed check only when
+ * verify listed every differing key (fewer than its cap) and each is a key logged after P — the
+ * pending tail the writer made while the verify started; anything else (a differing key with no
+ * later write, sequences behind, a table capture does not cover or without a primary key) is
+ * verified again in full, as before. Tables with no entry after P need nothing: they matched and
+ * nothing could change them. What this cannot see is a write to PostgreSQL by someone else
+ * between the two verifies; the app does not write there before the switch.
  *
  * Writes the app attempted during the freeze commit to SQLite once the lock is released (they were
  * waiting, not rejected). Capture still logs them, so keep capture installed and run `sync` again
@@ -27,9 +34,10 @@
  */
 import Database from "better-sqlite3";
 import { CHANGELOG, readCapture } from "./capture";
+import { introspect } from "./introspect";
 import { MigrationError } from "./errors";
 import { syncChanges, type SyncReport } from "./sync";
-import { verify, type VerifyReport } from "./verify";
+import { MAX_DIFFERING_KEYS, verify, verifyKeys, type VerifyReport, type VerifyTableReport } from "./verify";
 import { mapSqliteError, withSource, type SqliteDb } from "./sqlite";
 import type { TargetRef } from "./pg";
 
@@ -45,6 +53,10 @@ export interface CutoverOptions {
    * switch the app. Tests use it to prove writes cannot commit during the freeze.
    */
   duringFreeze?: () => Promise<void>;
+  /** Runs after the pre-freeze verify, before the lock is taken (tests: a write after P). */
+  beforeFreeze?: () => Promise<void>;
+  /** Runs inside the freeze after the final sync, before the check (tests: tamper the target). */
+  afterFinalSync?: () => Promise<void>;
 }
 
 export interface CutoverPhase {
@@ -66,7 +78,10 @@ export interface CutoverReport {
   verify: VerifyReport;
   /** Frozen only: the full verify before the freeze, and the tables verified again inside it. */
   preVerify: { seconds: number; mismatched: string[] } | null;
+  /** Tables verified in full inside the freeze (mismatched before it and not explained, or not keyable). */
   reverified: string[];
+  /** Tables checked by key inside the freeze: the keys logged after the pre-verify position. */
+  keyed: { table: string; keys: number }[];
   seconds: number;
 }
 
@@ -92,34 +107,55 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
     // in which case pending or the verify below says so and the gate stays shut.
     const v = await verify(sourcePath, target);
     gate(sourcePath, last, v, false);
-    return { ok: true, frozen: false, freezeMs: null, catchUp, finalSync: last, verify: v, preVerify: null, reverified: [], seconds: ms(started) / 1000 };
+    return { ok: true, frozen: false, freezeMs: null, catchUp, finalSync: last, verify: v, preVerify: null, reverified: [], keyed: [], seconds: ms(started) / 1000 };
   }
 
-  // Head first, then the verify: every write the verify might have missed is after this seq.
-  const headBefore = withSource(sourcePath, (db) => readCapture(db).lastSeq);
+  // P is where the target stands (the catch-up's last sync); every row that may differ from the
+  // verify below without being broken has a changelog entry after it.
+  const sinceSeq = last.toSeq;
   const pre = await verify(sourcePath, target);
+  await opts.beforeFreeze?.();
   const lock = freezeWrites(sourcePath, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   let freezeMs: number;
   let finalSync: SyncReport;
   let v: VerifyReport;
   let reverified: string[];
+  let keyed: { table: string; keys: number }[] = [];
   try {
     finalSync = await syncChanges(sourcePath, target, { batchSize: opts.batchSize });
-    const { captured, changed } = withSource(sourcePath, (db) => ({
-      captured: new Set(readCapture(db).tables),
-      changed: new Set(db.prepare(`SELECT DISTINCT tbl FROM ${CHANGELOG} WHERE seq > ?`).pluck(true).all(headBefore) as string[]),
-    }));
-    reverified = pre.tables.filter((t) => !t.match || !t.sequenceOk || changed.has(t.table) || !captured.has(t.table)).map((t) => t.table);
+    await opts.afterFinalSync?.();
+    const { captured, changed, withPk } = withSource(sourcePath, (db) => {
+      const changed = new Map<string, string[]>();
+      for (const r of db.prepare(`SELECT DISTINCT tbl, pk FROM ${CHANGELOG} WHERE seq > ?`).all(sinceSeq) as { tbl: string; pk: string }[]) {
+        const list = changed.get(r.tbl) ?? [];
+        list.push(r.pk);
+        changed.set(r.tbl, list);
+      }
+      // Tables without a primary key are logged by rowid, which the target does not have.
+      const withPk = new Set(introspect(db).tables.filter((t) => t.primaryKey.length > 0).map((t) => t.name));
+      return { captured: new Set(readCapture(db).tables), changed, withPk };
+    });
+    const keyable = (t: VerifyTableReport): boolean => captured.has(t.table) && t.sequenceOk && (t.match || t.differingKeys.length < MAX_DIFFERING_KEYS);
+    const byKey = new Map(pre.tables.filter((t) => keyable(t) && changed.has(t.table) && withPk.has(t.table)).map((t) => [t.table, changed.get(t.table)!]));
+    const k = byKey.size ? await verifyKeys(sourcePath, target, byKey) : { tables: [], seconds: 0 };
+    // A pre-freeze difference is explained only if the key was written after P (so it was checked now).
+    const explained = new Set(k.tables.filter((x) => {
+      const p = pre.tables.find((t) => t.table === x.table)!;
+      return p.match || (p.differingKeys.length > 0 && p.differingKeys.every((key) => x.keys.includes(key)));
+    }).map((x) => x.table));
+    const keyedReports: VerifyTableReport[] = k.tables.filter((x) => explained.has(x.table)).map(({ keysChecked: _n, keys: _k, ...r }) => r);
+    keyed = k.tables.filter((x) => explained.has(x.table)).map((x) => ({ table: x.table, keys: x.keysChecked }));
+    reverified = pre.tables.filter((t) => !explained.has(t.table) && (!t.match || !t.sequenceOk || changed.has(t.table) || !captured.has(t.table))).map((t) => t.table);
     const again = reverified.length ? await verify(sourcePath, target, { tables: reverified }) : { tables: [], seconds: 0 };
-    const tables = pre.tables.map((t) => again.tables.find((x) => x.table === t.table) ?? t);
-    v = { ok: tables.every((t) => t.match && t.sequenceOk), tables, seconds: again.seconds };
+    const tables = pre.tables.map((t) => keyedReports.find((x) => x.table === t.table) ?? again.tables.find((x) => x.table === t.table) ?? t);
+    v = { ok: tables.every((t) => t.match && t.sequenceOk), tables, seconds: k.seconds + again.seconds };
     gate(sourcePath, finalSync, v, true);
     await opts.duringFreeze?.();
   } finally {
     freezeMs = lock.release();
   }
   const preVerify = { seconds: pre.seconds, mismatched: pre.tables.filter((t) => !t.match || !t.sequenceOk).map((t) => t.table) };
-  return { ok: true, frozen: true, freezeMs, catchUp, finalSync, verify: v, preVerify, reverified, seconds: ms(started) / 1000 };
+  return { ok: true, frozen: true, freezeMs, catchUp, finalSync, verify: v, preVerify, reverified, keyed, seconds: ms(started) / 1000 };
 }
 
 /** Takes the source's write lock without writing; release() rolls back and returns ms held. */

@@ -87,7 +87,7 @@ describe("cut-over with a write freeze under a steady writer (ARMP scale 0.005, 
       },
     });
     // No timed assertion (shared cores); the number goes to docs/README-capture.md.
-    process.stdout.write(`cutover freeze: ${r.freezeMs!.toFixed(1)} ms (final sync ${r.finalSync.applied} rows from ${r.finalSync.changes} entries, verify ${r.verify.seconds.toFixed(3)} s; catch-up ${r.catchUp.syncs} sync(s), ${r.catchUp.applied} rows; re-verified in the freeze: ${r.reverified.join(", ")})\n`);
+    process.stdout.write(`cutover freeze: ${r.freezeMs!.toFixed(1)} ms (final sync ${r.finalSync.applied} rows from ${r.finalSync.changes} entries, verify ${r.verify.seconds.toFixed(3)} s; catch-up ${r.catchUp.syncs} sync(s), ${r.catchUp.applied} rows; re-verified in the freeze: ${r.reverified.join(", ")}; by key: ${r.keyed.map((k) => `${k.table} (${k.keys})`).join(", ")})\n`);
     expect(busyCode).toBe("SQLITE_BUSY");
     expect(r.ok).toBe(true);
     expect(r.frozen).toBe(true);
@@ -101,7 +101,11 @@ describe("cut-over with a write freeze under a steady writer (ARMP scale 0.005, 
     // Inside the freeze only tables that could have changed are verified again: never the two the
     // writer does not touch (they matched before the freeze and had no write since).
     expect(r.reverified.filter((t) => !["organization", "publication", "researcher", "publication_author", "project_publication"].includes(t))).toEqual([]);
-    expect(r.preVerify!.mismatched.filter((t) => !r.reverified.includes(t))).toEqual([]);
+    // A table that mismatched before the freeze (the writer's pending tail) is checked again inside
+    // it: by key when every differing key was written after P, else in full.
+    const checked = [...r.reverified, ...r.keyed.map((k) => k.table)];
+    expect(r.preVerify!.mismatched.filter((t) => !checked.includes(t))).toEqual([]);
+    expect(r.keyed.filter((k) => r.reverified.includes(k.table))).toEqual([]);
     // The writer was mid-run when the lock was taken (it waited on busy_timeout, it did not fail).
     expect(atFreeze!.capPubs).toBeGreaterThan(0);
     const summary = await writer.done;
@@ -132,5 +136,63 @@ describe("cut-over with a write freeze under a steady writer (ARMP scale 0.005, 
     expect(data).not.toEqual(before);
     removeCapture(src);
     expect(masterRows(src)).toEqual(before);
+  });
+});
+
+describe("cut-over keyed check inside the freeze (ARMP scale 0.005)", () => {
+  let pg: Awaited<ReturnType<typeof createTestDatabase>>;
+  let src: string;
+  beforeAll(async () => {
+    pg = await createTestDatabase("cutover_keyed");
+    src = path.join(tempDir("cutover-keyed"), "armp.sqlite");
+    generateArmp(src, { scale: 0.005, seed: 12 });
+    installCapture(src);
+    await runMigration(src, { url: pg.url }, { jobs: 1 });
+  });
+  afterAll(async () => {
+    await pg.drop();
+  });
+
+  /** An app write after P (the pre-freeze verify's position): publication 5 and one new organization. */
+  const writeAfterP = async (title: string): Promise<void> => {
+    const db = new Database(src);
+    try {
+      db.prepare("UPDATE publication SET title = ? WHERE id = 5").run(title);
+      db.prepare("INSERT INTO organization (name, country) VALUES (?, 'NZ')").run(title);
+    } finally {
+      db.close();
+    }
+  };
+
+  it("checks only the keys written after P (no full re-verify) and passes", async () => {
+    const r = await cutover(src, { url: pg.url }, { freeze: true, beforeFreeze: () => writeAfterP("changed after P") });
+    expect(r.preVerify).toEqual({ seconds: r.preVerify!.seconds, mismatched: [] });
+    expect(r.finalSync.changes).toBe(2);
+    expect(r.keyed).toEqual([{ table: "organization", keys: 1 }, { table: "publication", keys: 1 }]);
+    expect(r.reverified).toEqual([]);
+    const pub = r.verify.tables.find((t) => t.table === "publication")!;
+    expect([pub.match, pub.sourceRows, pub.targetRows, pub.differingKeys, pub.sourceChecksum === pub.targetChecksum]).toEqual([true, 750, 750, [], true]);
+    expect(r.verify.ok).toBe(true);
+  });
+
+  it("blocks with CUTOVER_BLOCKED naming the key when a row written after P differs in PostgreSQL after the final sync", async () => {
+    const hash = sha256File(src);
+    const err = (await cutover(src, { url: pg.url }, {
+      freeze: true,
+      beforeFreeze: async () => {
+        await writeAfterP("changed again after P");
+      },
+      afterFinalSync: async () => {
+        await withClient(pg.url, (c) => c.query("UPDATE publication SET title = 'tampered' WHERE id = 5"));
+      },
+    }).catch((e: unknown) => e)) as MigrationError;
+    expect(err.code).toBe("CUTOVER_BLOCKED");
+    expect(err.message).toContain('table publication differs (source 750 rows, target 750; keys {"id":5})');
+    expect(err.meta).toEqual({ step: "cutover", pending: 0, frozen: true, sequencesBehind: [], mismatched: [{ table: "publication", sourceRows: 750, targetRows: 750, differingKeys: ['{"id":5}'] }] });
+    // The lock was released and the freeze wrote nothing to the file.
+    expect(sha256File(src)).not.toBe(hash); // writeAfterP changed it before the freeze
+    const after = sha256File(src);
+    tryWrite(src, "written after the keyed block");
+    expect(sha256File(src)).not.toBe(after);
   });
 });
