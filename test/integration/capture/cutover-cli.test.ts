@@ -1,23 +1,12 @@
 /** `armp-migrate cutover [--freeze] [--json]` through main(): exit 0 when the gate passes, 1 when blocked. */
 import * as path from "path";
 import Database from "better-sqlite3";
-import { main } from "../../../migrate/cli";
+import { runMigrateCli } from "../../support/cli";
 import { installCapture, removeCapture, runMigration } from "../../../migrate/engine";
 import { createTestDatabase, withClient } from "../../support/db";
 import { tempDir } from "../engine/helpers";
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = jest.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runMigrateCli;
 
 describe("armp-migrate cutover", () => {
   let pg: Awaited<ReturnType<typeof createTestDatabase>>;

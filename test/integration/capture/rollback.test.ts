@@ -7,7 +7,7 @@ import * as path from "path";
 import Database from "better-sqlite3";
 import { installCapture, installTargetCapture, isMigrationError, removeTargetCapture, rollbackChanges, runMigration, syncChanges, targetCaptureStatus, verify, type MigrationError } from "../../../migrate/engine";
 import { generateArmp } from "../../../bench/armp-data";
-import { main } from "../../../migrate/cli";
+import { runMigrateCli } from "../../support/cli";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "../engine/helpers";
 
@@ -65,18 +65,7 @@ async function appWrites(url: string): Promise<{ orgId: bigint; a: bigint; b: bi
   });
 }
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = jest.spyOn(process.stdout, "write").mockImplementation((x) => ((out += String(x)), true));
-  const e = jest.spyOn(process.stderr, "write").mockImplementation((x) => ((err += String(x)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runMigrateCli;
 
 describe("rollback: PostgreSQL writes after the cut-over replayed into SQLite", () => {
   let pg: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -1,24 +1,12 @@
 import * as path from "path";
 import Database from "better-sqlite3";
 import { generateArmp } from "../../../bench/armp-data";
-import { main } from "../../../migrate/cli";
+import { runMigrateCli } from "../../support/cli";
 import { LOCK_KEY, MigrationError, runMigration } from "../../../migrate/engine";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "./helpers";
 
-/** Captures stdout/stderr of the CLI's main(). */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = jest.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runMigrateCli;
 
 describe("ARMP database (generated, scale 0.01) through engine and CLI", () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
