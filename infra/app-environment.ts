@@ -35,9 +35,11 @@ export interface AppEnvironmentArgs {
   /**
    * Resources that must succeed before the app is pointed at PostgreSQL (the migration's
    * verification: issue 6's gated cut-over). The env file and the app container depend on them
-   * directly — a component's dependsOn is not inherited by its children.
+   * directly — a component's dependsOn is not inherited by its children. With capture on it also
+   * holds the migration's rollback guard: dependents are destroyed first, so the app is stopped
+   * (container) or switched back (env file) before the guard replays its writes into SQLite.
    */
-  readonly switchAfter?: pulumi.Resource[];
+  readonly switchAfter?: pulumi.Input<pulumi.Resource[]>;
 }
 
 export class AppEnvironment extends pulumi.ComponentResource {

@@ -25,10 +25,15 @@ export interface MigrationInputs {
 }
 
 /**
- * Builds the Migration component; returns its verification report output and the verification
- * resource, which the app's switch to PostgreSQL (env file, app container) waits for.
+ * Builds the Migration component; returns its verification report output, the verification
+ * resource and (capture on) the rollback guard, which the app's switch to PostgreSQL (env file,
+ * app container) waits for.
  */
-export type MigrationFactory = (name: string, args: MigrationInputs, opts: pulumi.ComponentResourceOptions) => { report: pulumi.Output<unknown>; verification?: pulumi.Resource };
+export type MigrationFactory = (
+  name: string,
+  args: MigrationInputs,
+  opts: pulumi.ComponentResourceOptions,
+) => { report: pulumi.Output<unknown>; verification?: pulumi.Resource; rollbackGuard?: pulumi.Output<pulumi.Resource | undefined> };
 
 export interface StackOutputs {
   postgresMode: string;
@@ -118,7 +123,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
   // The migration writes over the DIRECT url: COPY, DDL and its advisory lock need a session,
   // which transaction pooling does not give.
   let migrationReport: pulumi.Output<unknown> | undefined;
-  let migrationVerification: pulumi.Resource | undefined;
+  let switchAfter: pulumi.Output<pulumi.Resource[]> | undefined;
   if (cfg.migration.enabled && opts.migration) {
     const m = cfg.migration;
     const migration = opts.migration(
@@ -136,7 +141,14 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
       { dependsOn: db.ready },
     );
     migrationReport = migration.report;
-    migrationVerification = migration.verification;
+    const verification = migration.verification;
+    // The rollback guard (capture on) joins the gate: its PostgreSQL triggers exist before the
+    // app's first write there, and destroy removes the app before the guard replays into SQLite.
+    if (verification) {
+      switchAfter = pulumi.output(migration.rollbackGuard).apply((g) => (g ? [verification, g] : [verification]));
+    } else if (migration.rollbackGuard) {
+      switchAfter = migration.rollbackGuard.apply((g) => (g ? [g] : []));
+    }
   }
 
   const env = new AppEnvironment(name, {
@@ -152,7 +164,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
     ...(cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile } : {}),
     ...(cfg.app.image !== undefined ? { appImage: cfg.app.image } : {}),
     // Gated cut-over (issue 6): the app is switched only after the migration verified identical.
-    ...(migrationVerification ? { switchAfter: [migrationVerification] } : {}),
+    ...(switchAfter ? { switchAfter } : {}),
   });
 
   return {

@@ -113,3 +113,23 @@ export const captureProvider: pulumi.dynamic.ResourceProvider = {
     return lifecycles().captureLifecycle.delete(id, props);
   },
 };
+
+export const rollbackGuardProvider: pulumi.dynamic.ResourceProvider = {
+  async check(olds, news) {
+    return lifecycles().rollbackGuardLifecycle.check(olds, news);
+  },
+  async diff(id, olds, news) {
+    return lifecycles().rollbackGuardLifecycle.diff(id, olds, news);
+  },
+  async create(inputs) {
+    return lifecycles().rollbackGuardLifecycle.create(inputs);
+  },
+  async update(id, olds, news) {
+    return lifecycles().rollbackGuardLifecycle.update(id, olds, news);
+  },
+  // No guarded() here: this text is serialized into state and must stay import-free; the
+  // lifecycle scrubs the URL and a ROLLBACK_UNSAFE refusal propagates, stopping the destroy.
+  async delete(id, props) {
+    return lifecycles().rollbackGuardLifecycle.delete(id, props);
+  },
+};

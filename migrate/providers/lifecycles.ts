@@ -7,3 +7,4 @@ export { dataLifecycle } from "./data-lifecycle";
 export { indexesLifecycle } from "./indexes-lifecycle";
 export { verificationLifecycle } from "./verification-lifecycle";
 export { captureLifecycle } from "./capture-lifecycle";
+export { rollbackGuardLifecycle } from "./rollback-guard-lifecycle";

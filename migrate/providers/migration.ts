@@ -1,7 +1,9 @@
 /**
  * The `Migration` component: SQLite → PostgreSQL as four stack resources, chained so `pulumi up`
  * builds schema → data → indexes → verification and `pulumi destroy` undoes them in reverse
- * (verification → indexes → data → schema).
+ * (verification → indexes → data → schema). With `capture` on, capture comes before data and a
+ * rollback guard after verification; destroy then runs guard (replay into SQLite) → verification
+ * → indexes → data → capture → schema.
  *
  * Everything about the source is read here, at program time, with the engine's read-only
  * fingerprints: preview then shows concrete per-table hashes and column lists instead of
@@ -13,6 +15,7 @@ import { fingerprintData, fingerprintSchema, fkCoveringIndexes, sourceIndexes, t
 import { MigrationCapture } from "./migration-capture";
 import { MigrationData } from "./migration-data";
 import { MigrationIndexes } from "./migration-indexes";
+import { MigrationRollbackGuard } from "./migration-rollback-guard";
 import { MigrationSchema } from "./migration-schema";
 import { MigrationVerification } from "./migration-verification";
 import { columnName } from "./schema-diff";
@@ -88,6 +91,13 @@ export class Migration extends pulumi.ComponentResource {
   public readonly data: MigrationData;
   public readonly indexes: MigrationIndexes;
   public readonly verification: MigrationVerification;
+  /**
+   * PostgreSQL-side capture replayed into SQLite on destroy, or undefined when `capture` is off.
+   * Whatever switches the app to PostgreSQL must depend on it (infra/stack.ts `switchAfter`):
+   * then the app's writes are captured from its first one, and destroy stops the app before the
+   * replay.
+   */
+  public readonly rollbackGuard: pulumi.Output<MigrationRollbackGuard | undefined>;
   /** The last verification's per-table report (counts, checksums, timings). */
   public readonly report: pulumi.Output<VerifyReport>;
 
@@ -154,6 +164,17 @@ export class Migration extends pulumi.ComponentResource {
         trigger: pulumi.output(args.verifyTrigger ?? ""),
       },
       { parent: this, dependsOn: [this.data, this.indexes] },
+    );
+    // After verification (the switch's gate), so its triggers record only the app's writes; it
+    // depends on capture too, so destroy replays into SQLite before the SQLite triggers go.
+    this.rollbackGuard = this.capture.apply((c) =>
+      c
+        ? new MigrationRollbackGuard(
+            `${name}-rollback-guard`,
+            { sourcePath, targetUrl, targetSchema },
+            { parent: this, dependsOn: [this.verification, this.data, c] },
+          )
+        : undefined,
     );
     this.report = this.verification.report;
     this.registerOutputs({ report: this.report });

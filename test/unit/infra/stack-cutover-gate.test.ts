@@ -12,6 +12,7 @@ import { installMocks, settle, valueOf } from "./harness";
 jest.setTimeout(30_000);
 
 const VERIFICATION = "urn:pulumi:unit::armp-postgres::test:migrate:Verification::armp-verification";
+const GUARD = "urn:pulumi:unit::armp-postgres::test:migrate:RollbackGuard::armp-rollback-guard";
 
 interface Req {
   getName(): string;
@@ -47,6 +48,20 @@ const withVerification: MigrationFactory = (name) => {
   return { report: pulumi.output({ ok: true }), verification };
 };
 
+/** Stands in for MigrationRollbackGuard (capture on): PostgreSQL capture, replayed on destroy. */
+class FakeGuard extends pulumi.CustomResource {
+  constructor(name: string, opts: pulumi.CustomResourceOptions) {
+    super("test:migrate:RollbackGuard", name, {}, opts);
+  }
+}
+
+/** Like the Migration component with capture on: the guard is an Output, decided at run time. */
+const withGuard: MigrationFactory = (name) => {
+  const verification = new FakeVerification(`${name}-verification`);
+  const rollbackGuard = pulumi.output(true).apply((on) => (on ? new FakeGuard(`${name}-rollback-guard`, { dependsOn: [verification] }) : undefined));
+  return { report: pulumi.output({ ok: true }), verification, rollbackGuard };
+};
+
 describe("gated cut-over: the app is switched only after the migration verified", () => {
   it("adds exactly the verification resource to the env file's and the app container's dependencies", async () => {
     const gated = await dependencies(withVerification);
@@ -57,5 +72,15 @@ describe("gated cut-over: the app is switched only after the migration verified"
     }
     // Nothing else waits for it: the database side must exist before the migration can run.
     expect([...gated.entries()].filter(([, d]) => d.includes(VERIFICATION)).map(([n]) => n).sort()).toEqual(["armp-app", "armp-envfile"]);
+  });
+
+  it("with capture on, the env file and app container also depend on the rollback guard (destroyed before its replay)", async () => {
+    const guarded = await dependencies(withGuard);
+    const plain = await dependencies();
+    for (const name of ["armp-envfile", "armp-app"]) {
+      expect(guarded.get(name)).toEqual([...plain.get(name)!, GUARD, VERIFICATION].sort());
+    }
+    expect([...guarded.entries()].filter(([, d]) => d.includes(GUARD)).map(([n]) => n).sort()).toEqual(["armp-app", "armp-envfile"]);
+    expect(guarded.get("armp-rollback-guard")).toEqual([VERIFICATION]);
   });
 });

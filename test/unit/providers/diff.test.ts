@@ -7,6 +7,7 @@ import type { DataFingerprint, IndexSpec, SchemaFingerprint } from "../../../mig
 import { diffCapture } from "../../../migrate/providers/capture-diff";
 import { diffData, tablesToCopyOnUpdate, tablesToRecopy } from "../../../migrate/providers/data-diff";
 import { desiredIndexes, diffIndexes, planIndexChange } from "../../../migrate/providers/indexes-diff";
+import { diffRollbackGuard } from "../../../migrate/providers/rollback-guard-diff";
 import { diffSchema, planSchemaChange } from "../../../migrate/providers/schema-diff";
 import { diffVerification } from "../../../migrate/providers/verification-diff";
 import { SECRET_SIG, SECRET_SIG_KEY, UNKNOWN } from "../../../migrate/providers/wire-values";
@@ -259,5 +260,21 @@ describe("MigrationVerification diff", () => {
     // State written before read() existed, or with no report at all, is no change either.
     const { report: _none, ...noReport } = olds;
     expect(diffVerification(noReport, news())).toEqual(NO_CHANGE);
+  });
+});
+
+describe("MigrationRollbackGuard diff", () => {
+  const news = (over: Record<string, unknown> = {}) => ({ __provider: "exports.handler = …", sourcePath: "data/armp.sqlite", targetUrl: URL_A, targetSchema: "public", ...over });
+  const olds = { ...news(), targetUrl: envelope(URL_A), capturedTables: ["organization", "publication"] };
+
+  it("replaces on another database, schema or SQLite file; a rotated password only updates", () => {
+    expect(diffRollbackGuard(olds, news())).toEqual(NO_CHANGE);
+    expect(diffRollbackGuard(olds, news({ targetUrl: URL_A_ROTATED }))).toEqual(UPDATE);
+    expect(diffRollbackGuard(olds, news({ targetUrl: URL_B }))).toEqual(replace("targetUrl"));
+    expect(diffRollbackGuard(olds, news({ targetSchema: "armp" }))).toEqual(replace("targetSchema"));
+    expect(diffRollbackGuard(olds, news({ sourcePath: "other.sqlite" }))).toEqual(replace("sourcePath"));
+    expect(diffRollbackGuard(olds, news({ sourcePath: UNKNOWN }))).toEqual(replace("sourcePath"));
+    // capturedTables is the provider's output, never an input: a different list changes nothing.
+    expect(diffRollbackGuard({ ...olds, capturedTables: ["organization"] }, news())).toEqual(NO_CHANGE);
   });
 });

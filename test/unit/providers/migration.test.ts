@@ -128,6 +128,8 @@ describe("Migration component", () => {
     // An Output (capture is decided from the resolved arg): off, data follows the schema only.
     expect(await resolve(opts("armp-data").dependsOn as pulumi.Output<pulumi.Resource[]>)).toEqual([m.schema]);
     expect(await resolve(m.capture)).toBeUndefined();
+    // Off: no rollback guard either (it replays into SQLite, which off never writes).
+    expect(await resolve(m.rollbackGuard)).toBeUndefined();
     expect(opts("armp-indexes").dependsOn).toEqual([m.data]);
     expect(opts("armp-verification").dependsOn).toEqual([m.data, m.indexes]);
     for (const name of ["armp-schema", "armp-data", "armp-indexes", "armp-verification"]) {
@@ -145,10 +147,15 @@ describe("Migration component", () => {
     await resolve(m.report);
     const capture = await resolve(m.capture);
     expect(capture).toBeDefined();
+    const guard = await resolve(m.rollbackGuard);
+    expect(guard).toBeDefined();
+    // Registered from an apply: wait for its registration before reading what was recorded.
+    await resolve(guard!.id);
 
     const names = recorded.map((r) => r.name);
-    expect([...names].sort()).toEqual(["armp", "armp-capture", "armp-data", "armp-indexes", "armp-schema", "armp-verification"]);
+    expect([...names].sort()).toEqual(["armp", "armp-capture", "armp-data", "armp-indexes", "armp-rollback-guard", "armp-schema", "armp-verification"]);
     expect(names.indexOf("armp-capture")).toBeLessThan(names.indexOf("armp-data"));
+    expect(names.indexOf("armp-verification")).toBeLessThan(names.indexOf("armp-rollback-guard"));
     const { __provider, ...captureInputs } = recorded.find((r) => r.name === "armp-capture")!.inputs;
     expect(typeof __provider).toBe("string");
     expect((__provider as string).length).toBeLessThan(3000);
@@ -170,6 +177,18 @@ describe("Migration component", () => {
     expect(await resolve(opts("armp-data").dependsOn as pulumi.Output<pulumi.Resource[]>)).toEqual([m.schema, capture]);
     expect(opts("armp-capture").parent).toBe(m);
     expect(opts("armp-capture").dependsOn).toBeUndefined();
+
+    // The rollback guard: PostgreSQL-side capture after verification, replayed on destroy. It
+    // depends on capture, so destroy replays into SQLite before the SQLite triggers are removed.
+    const guardRec = recorded.find((r) => r.name === "armp-rollback-guard")!;
+    expect(guardRec.type).toBe("pulumi-nodejs:dynamic/migrate:MigrationRollbackGuard");
+    const { __provider: gp, ...guardInputs } = guardRec.inputs;
+    expect((gp as string).length).toBeLessThan(3000);
+    expect(guardInputs).toEqual({ sourcePath: source, targetUrl: SECRET_URL, targetSchema: "public" });
+    expect(await pulumi.isSecret(guard!.targetUrl)).toBe(true);
+    expect(opts("armp-rollback-guard").dependsOn).toEqual([m.verification, m.data, capture]);
+    expect(opts("armp-rollback-guard").additionalSecretOutputs).toEqual(["targetUrl"]);
+    expect(opts("armp-rollback-guard").parent).toBe(m);
   });
 
   it("rejects an extra index on a column the source does not have, naming the argument", async () => {
