@@ -8,7 +8,18 @@ import Database from "better-sqlite3";
 import { installCapture, runMigration } from "../../../migrate/engine";
 import { rollbackGuardProvider } from "../../../migrate/providers/dynamic-providers";
 import { createTestDatabase, withClient } from "../../support/db";
-import { rehydrate, requireBuiltDist, serializeProvider, wireSecret, type Props, type RehydratedProvider } from "../../support/provider-host";
+import {
+  REPO_ROOT,
+  rehydrate,
+  requireBuiltDist,
+  serializeProvider,
+  startProviderHost,
+  wireSecret,
+  type HostError,
+  type Props,
+  type ProviderHost,
+  type RehydratedProvider,
+} from "../../support/provider-host";
 import { editSource, makeSource, sha256File, tempDir } from "./source-fixture";
 
 function sqliteRows(file: string, sql: string): unknown[] {
@@ -63,7 +74,16 @@ describe("MigrationRollbackGuard, serialized and rehydrated", () => {
       await c.query("DELETE FROM publication WHERE id = 3");
     });
 
-    await guard.delete(g.id, g.outs!);
+    // Update (only a rotated password reaches it) re-installs without forgetting the app's writes.
+    const u = await guard.update(g.id, g.outs!, news());
+    expect(u.outs).toEqual(g.outs);
+    expect(await pgRows(db.url, "SELECT tbl, op, pk::text FROM _armp_pg_changelog ORDER BY seq")).toEqual([
+      { tbl: "researcher", op: "I", pk: "[3]" },
+      { tbl: "publication", op: "U", pk: "[1]" },
+      { tbl: "publication", op: "D", pk: "[3]" },
+    ]);
+
+    await guard.delete(g.id, u.outs!);
     expect(sqliteRows(source, "SELECT id, title, year, open_access, score, organization_id, created_at FROM publication ORDER BY id")).toEqual([
       { id: 1, title: "Graphs, revised", year: 2020, open_access: 0, score: 9.5, organization_id: 1, created_at: "2020-01-02 03:04:05" },
       { id: 2, title: "Ångström scale", year: null, open_access: 0, score: 2.5, organization_id: 2, created_at: "2021-06-07 08:09:10" },
@@ -100,6 +120,26 @@ describe("MigrationRollbackGuard, serialized and rehydrated", () => {
     expect(sha256File(source)).toBe(before);
     expect(await pgRows(db.url, TRIGGERS)).toEqual([{ tbl: "organization" }, { tbl: "publication" }, { tbl: "researcher" }]);
     expect(await pgRows(db.url, "SELECT tbl, op FROM _armp_pg_changelog ORDER BY seq")).toEqual([{ tbl: "researcher", op: "U" }]);
+
+    // Through @pulumi/pulumi's real provider host, as `pulumi destroy` calls it: the delete fails
+    // with the coded message (what the engine shows and stops on), and no password anywhere.
+    let host: ProviderHost | undefined;
+    try {
+      host = await startProviderHost({ cwd: REPO_ROOT });
+      await host.configure();
+      const urn = "urn:pulumi:dev::armp-postgres::armp:migrate:Migration$pulumi-nodejs:dynamic/migrate:MigrationRollbackGuard::armp-rollback-guard";
+      const hostErr = (await host.delete(urn, g.id, { ...g.outs!, __provider: text }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as HostError;
+      expect(hostErr.code).toBe(2); // grpc UNKNOWN: the host's mapping of a provider error
+      expect(hostErr.details).toMatch(/^ROLLBACK_UNSAFE: The SQLite file was written after the cut-over: 2 write\(s\)/);
+      expect(host.output()).not.toContain(new URL(db.url).password);
+    } finally {
+      await host?.stop();
+    }
+    expect(sha256File(source)).toBe(before);
+    expect(await pgRows(db.url, TRIGGERS)).toEqual([{ tbl: "organization" }, { tbl: "publication" }, { tbl: "researcher" }]);
     await db.drop();
   });
 });
