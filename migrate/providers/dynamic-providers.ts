@@ -20,116 +20,46 @@ function lifecycles(): typeof Lifecycles {
   return require("./dist/migrate/providers/lifecycles") as typeof Lifecycles;
 }
 
-export const schemaProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
-    return lifecycles().schemaLifecycle.check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return lifecycles().schemaLifecycle.diff(id, olds, news);
-  },
-  async create(inputs) {
-    return lifecycles().schemaLifecycle.create(inputs);
-  },
-  async update(id, olds, news) {
-    return lifecycles().schemaLifecycle.update(id, olds, news);
-  },
-  async delete(id, props) {
-    return lifecycles().schemaLifecycle.delete(id, props);
-  },
-};
+type LifecycleName = keyof typeof Lifecycles;
+type Methods = Required<Pick<pulumi.dynamic.ResourceProvider, "check" | "diff" | "create" | "update" | "delete" | "read">>;
 
-export const dataProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
-    return lifecycles().dataLifecycle.check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return lifecycles().dataLifecycle.diff(id, olds, news);
-  },
-  async create(inputs) {
-    return lifecycles().dataLifecycle.create(inputs);
-  },
-  async update(id, olds, news) {
-    return lifecycles().dataLifecycle.update(id, olds, news);
-  },
-  async delete(id, props) {
-    return lifecycles().dataLifecycle.delete(id, props);
-  },
-};
+/**
+ * The trampoline for one lifecycle: every method loads the compiled lifecycle and delegates.
+ * Only `name` (a string) and `lifecycles` are captured, so the serialized text stays small.
+ * `read` is present only where the lifecycle implements refresh; elsewhere Pulumi's default
+ * (state as recorded) applies.
+ */
+function trampoline(name: LifecycleName, opts: { read?: boolean } = {}): pulumi.dynamic.ResourceProvider {
+  const target = (): Methods => lifecycles()[name] as unknown as Methods;
+  const provider: pulumi.dynamic.ResourceProvider = {
+    async check(olds, news) {
+      return target().check(olds, news);
+    },
+    async diff(id, olds, news) {
+      return target().diff(id, olds, news);
+    },
+    async create(inputs) {
+      return target().create(inputs);
+    },
+    async update(id, olds, news) {
+      return target().update(id, olds, news);
+    },
+    // The rollback guard's delete may refuse (ROLLBACK_UNSAFE) and must propagate, stopping the
+    // destroy; every lifecycle scrubs the URL from its errors itself.
+    async delete(id, props) {
+      return target().delete(id, props);
+    },
+  };
+  if (opts.read) {
+    provider.read = async (id, props) => target().read(id, props ?? {});
+  }
+  return provider;
+}
 
-export const indexesProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
-    return lifecycles().indexesLifecycle.check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return lifecycles().indexesLifecycle.diff(id, olds, news);
-  },
-  async create(inputs) {
-    return lifecycles().indexesLifecycle.create(inputs);
-  },
-  async update(id, olds, news) {
-    return lifecycles().indexesLifecycle.update(id, olds, news);
-  },
-  async delete(id, props) {
-    return lifecycles().indexesLifecycle.delete(id, props);
-  },
-};
-
-export const verificationProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
-    return lifecycles().verificationLifecycle.check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return lifecycles().verificationLifecycle.diff(id, olds, news);
-  },
-  async create(inputs) {
-    return lifecycles().verificationLifecycle.create(inputs);
-  },
-  async update(id, olds, news) {
-    return lifecycles().verificationLifecycle.update(id, olds, news);
-  },
-  // Refresh re-verifies, so a target changed behind the stack's back is caught (see diff).
-  async read(id, props) {
-    return lifecycles().verificationLifecycle.read(id, props ?? {});
-  },
-  async delete(id, props) {
-    return lifecycles().verificationLifecycle.delete(id, props);
-  },
-};
-
-export const captureProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
-    return lifecycles().captureLifecycle.check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return lifecycles().captureLifecycle.diff(id, olds, news);
-  },
-  async create(inputs) {
-    return lifecycles().captureLifecycle.create(inputs);
-  },
-  async update(id, olds, news) {
-    return lifecycles().captureLifecycle.update(id, olds, news);
-  },
-  async delete(id, props) {
-    return lifecycles().captureLifecycle.delete(id, props);
-  },
-};
-
-export const rollbackGuardProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
-    return lifecycles().rollbackGuardLifecycle.check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return lifecycles().rollbackGuardLifecycle.diff(id, olds, news);
-  },
-  async create(inputs) {
-    return lifecycles().rollbackGuardLifecycle.create(inputs);
-  },
-  async update(id, olds, news) {
-    return lifecycles().rollbackGuardLifecycle.update(id, olds, news);
-  },
-  // No guarded() here: this text is serialized into state and must stay import-free; the
-  // lifecycle scrubs the URL and a ROLLBACK_UNSAFE refusal propagates, stopping the destroy.
-  async delete(id, props) {
-    return lifecycles().rollbackGuardLifecycle.delete(id, props);
-  },
-};
+export const schemaProvider = trampoline("schemaLifecycle");
+export const dataProvider = trampoline("dataLifecycle");
+export const indexesProvider = trampoline("indexesLifecycle");
+// Refresh re-verifies, so a target changed behind the stack's back is caught (see its diff).
+export const verificationProvider = trampoline("verificationLifecycle", { read: true });
+export const captureProvider = trampoline("captureLifecycle");
+export const rollbackGuardProvider = trampoline("rollbackGuardLifecycle");
