@@ -105,8 +105,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
       db.exec("COMMIT");
     }
   } catch (e) {
-    if (e instanceof MigrationError) throw e;
-    throw (e as { code?: string }).code?.startsWith("SQLITE") ? mapSqliteError(e, { step: "verify" }) : asMigrationError(e, "verify");
+    throw verifyError(e);
   } finally {
     db.close();
   }
@@ -281,9 +280,14 @@ export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Ma
       db.exec("COMMIT");
     }
   } catch (e) {
-    if (e instanceof MigrationError) throw e;
-    throw (e as { code?: string }).code?.startsWith("SQLITE") ? mapSqliteError(e, { step: "verify" }) : asMigrationError(e, "verify");
+    throw verifyError(e);
   } finally {
     db.close();
   }
+}
+
+/** A verify failure as a MigrationError: coded ones pass through, SQLite errors get their code. */
+function verifyError(e: unknown): MigrationError {
+  if (e instanceof MigrationError) return e;
+  return (e as { code?: string }).code?.startsWith("SQLITE") ? mapSqliteError(e, { step: "verify" }) : asMigrationError(e, "verify");
 }
