@@ -7,15 +7,9 @@
  * node dist/bench/cutover.js [--scale 0.005] [--rate 200] [--runs 3] [--seconds 4]
  * (--seconds: how long the writer runs; it must outlast the pre-freeze verify to be frozen at all)
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import Database from "better-sqlite3";
-import { Client } from "pg";
 import { parseArgs } from "util";
-import { cutover, installCapture, runMigration } from "../migrate/engine";
-import { generateArmp } from "./armp-data";
-import { startCluster, stopCluster, type ClusterInfo } from "./support/pg-cluster";
+import { cutover } from "../migrate/engine";
+import { capturedArmp } from "./support/captured-armp";
 import { startWriter } from "./support/steady-writer";
 
 async function main(): Promise<void> {
@@ -24,22 +18,8 @@ async function main(): Promise<void> {
   const rate = Number(o.rate ?? 200);
   const runs = Number(o.runs ?? 3);
   const seconds = Number(o.seconds ?? 4);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armp-bench-cutover-"));
-  let cluster: ClusterInfo | undefined;
+  const { src, target, cleanup } = await capturedArmp(scale, "bench_cutover");
   try {
-    const src = path.join(dir, "armp.sqlite");
-    generateArmp(src, { scale });
-    const db = new Database(src);
-    db.pragma("journal_mode = WAL");
-    db.close();
-    installCapture(src);
-    cluster = await startCluster();
-    const admin = new Client({ host: "127.0.0.1", port: cluster.port, user: cluster.superuser, password: cluster.password, database: "postgres" });
-    await admin.connect();
-    await admin.query("CREATE DATABASE bench_cutover");
-    await admin.end();
-    const target = { url: `postgres://${cluster.superuser}:${encodeURIComponent(cluster.password)}@127.0.0.1:${cluster.port}/bench_cutover` };
-    await runMigration(src, target, { jobs: 2 });
     const results = [];
     for (let r = 0; r < runs; r++) {
       const w = startWriter(src, seconds, rate);
@@ -64,8 +44,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(JSON.stringify({ scale, rate, runs: results }, null, 2) + "\n");
   } finally {
-    if (cluster) stopCluster(cluster);
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 

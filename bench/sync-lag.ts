@@ -6,15 +6,9 @@
  *
  * node dist/bench/sync-lag.js [--scale 0.1] [--rate 200] [--seconds 20] [--every 1000]
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import Database from "better-sqlite3";
-import { Client } from "pg";
 import { parseArgs } from "util";
-import { installCapture, runMigration, syncChanges } from "../migrate/engine";
-import { generateArmp } from "./armp-data";
-import { startCluster, stopCluster, type ClusterInfo } from "./support/pg-cluster";
+import { syncChanges } from "../migrate/engine";
+import { capturedArmp } from "./support/captured-armp";
 import { startWriter } from "./support/steady-writer";
 
 async function main(): Promise<void> {
@@ -23,22 +17,8 @@ async function main(): Promise<void> {
   const rate = Number(o.rate ?? 200);
   const seconds = Number(o.seconds ?? 20);
   const every = Number(o.every ?? 1000);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armp-bench-lag-"));
-  let cluster: ClusterInfo | undefined;
+  const { src, target, cleanup } = await capturedArmp(scale, "bench_lag");
   try {
-    const src = path.join(dir, "armp.sqlite");
-    generateArmp(src, { scale });
-    const db = new Database(src);
-    db.pragma("journal_mode = WAL");
-    db.close();
-    installCapture(src);
-    cluster = await startCluster();
-    const admin = new Client({ connectionString: cluster.adminUrl });
-    await admin.connect();
-    await admin.query("CREATE DATABASE bench_lag");
-    await admin.end();
-    const target = { url: cluster.adminUrl.replace(/\/postgres$/, "/bench_lag") };
-    await runMigration(src, target, { jobs: 2 });
     const writer = startWriter(src, seconds, rate);
     await writer.ready;
     const syncs: { applied: number; pending: number; oldestPendingSeconds: number | null; ms: number }[] = [];
@@ -67,8 +47,7 @@ async function main(): Promise<void> {
       ) + "\n",
     );
   } finally {
-    if (cluster) stopCluster(cluster);
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 
