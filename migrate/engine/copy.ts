@@ -18,7 +18,7 @@ import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
 import { pickTables } from "./target-ddl";
 import { kindOfPgType, type ValueKind } from "./typemap";
 import type { ValueTarget } from "./values";
-import { RowSum, type RangeSum } from "./checksum";
+import { checksumAlgo, RowSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import { keyFromRow, TableEncoder } from "./encode";
 import { canUseEncodeWorkers, inThreadChunks, workerChunks, WORKER_MIN_ROWS } from "./encode-thread";
 
@@ -95,7 +95,7 @@ async function copyTable(
   replace: boolean,
   totalRows: number,
   onProgress?: (p: CopyProgress) => void,
-  checksum = false,
+  checksum: ChecksumAlgo | null = null,
   threadedSource: string | null = null,
 ): Promise<TableCopyReport> {
   const started = process.hrtime.bigint();
@@ -104,7 +104,7 @@ async function copyTable(
   const stmt = db.prepare(sql).raw(true).safeIntegers(true);
   let rows = 0;
   let bytes = 0;
-  const sum = checksum ? new RowSum() : null;
+  const sum = checksum ? new RowSum(checksum) : null;
   let sourceSum: RangeSum | undefined;
   await client.query("BEGIN");
   try {
@@ -255,12 +255,14 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
       const counts = new Map(tables.map((t) => [t.name, Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n)]));
       // Workers read in their own transactions; the counts above hold this one's SHARED lock first.
       const threaded = canUseEncodeWorkers(db) ? sourcePath : null;
+      // The row hash verify() will use against this server, so the sums summed here are usable.
+      const algo = opts.checksum ? await withTarget(target, "checksum", checksumAlgo) : null;
       if (opts.replace) await dropForeignKeysTouching(target, tables);
       const order = [...tables].sort((a, b) => counts.get(b.name)! - counts.get(a.name)!);
       report = await pool(order, opts.jobs ?? 1, async (t) => {
         const client = await connect(target, `copy ${t.name}`);
         try {
-          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, !!opts.checksum, threaded);
+          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded);
         } finally {
           await client.end().catch(() => undefined);
         }

@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Worker } from "worker_threads";
 import type { Statement } from "better-sqlite3";
-import type { RangeSum, RowSum } from "./checksum";
+import type { ChecksumAlgo, RangeSum, RowSum } from "./checksum";
 import type { TargetColumn } from "./copy";
 import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
 import { MigrationError, type ErrorCode, type ErrorMeta } from "./errors";
@@ -42,7 +42,8 @@ export interface WorkerJob {
   sql: string;
   keyIdx: number[];
   keyNames: string[];
-  checksum: boolean;
+  /** Row hash for the source sum, or null when no sum is kept. */
+  checksum: ChecksumAlgo | null;
   /** Int32Array view: [0] chunks in flight, [1] abort flag. */
   flow: SharedArrayBuffer;
   maxInFlight: number;

@@ -22,7 +22,7 @@ function run(): void {
     try {
       const t: SourceTable = job.table;
       const cols: TargetColumn[] = job.cols;
-      const sum = job.checksum ? new RowSum() : null;
+      const sum = job.checksum ? new RowSum(job.checksum) : null;
       const enc = new TableEncoder(db, t, cols, job.keyIdx, job.keyNames, sum);
       const state: EncodeResult = { rows: 0, problem: null };
       const it = db.prepare(job.sql).raw(true).safeIntegers(true).iterate() as IterableIterator<unknown[]>;

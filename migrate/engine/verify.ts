@@ -8,7 +8,7 @@ import { fkName, qualified, quoteIdent } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { targetColumns, type TargetColumn } from "./copy";
-import { RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type RangeSum } from "./checksum";
+import { checksumAlgo, RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import type { SqliteValue } from "./values";
 import { connect, schemaOf, withTarget, type TargetRef } from "./pg";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
@@ -64,6 +64,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
     db.exec("BEGIN");
     try {
       const out = await withTarget(target, "verify", async (c) => {
+        const algo = await checksumAlgo(c);
         await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         const extra: Client[] = [];
         try {
@@ -90,7 +91,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
             clients.map(async (client) => {
               while (next < order.length) {
                 const { t, i } = order[next++];
-                reports[i] = await verifyTable(db, client, s, t, opts.sourceSums?.get(t.name));
+                reports[i] = await verifyTable(db, client, s, t, algo, opts.sourceSums?.get(t.name));
               }
             }),
           );
@@ -111,14 +112,15 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
   }
 }
 
-async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable, known?: RangeSum): Promise<VerifyTableReport> {
+async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable, algo: ChecksumAlgo, known?: RangeSum): Promise<VerifyTableReport> {
   const cols = await targetColumns(c, schema, t);
-  const pending = targetSum(c, schema, t.name, cols);
+  const pending = targetSum(c, schema, t.name, cols, algo);
   pending.catch(() => undefined);
-  const src = known ?? sourceSum(db, t, cols); // runs while PostgreSQL computes its side
+  // A sum from the copy pass counts only when it was built with the same row hash.
+  const src = known && (known.algo ?? "md5") === algo ? known : sourceSum(db, t, cols, algo); // runs while PostgreSQL computes its side
   const tgt = await pending;
   const match = src.rows === tgt.rows && src.checksum === tgt.checksum;
-  const differingKeys = match ? [] : await findDifferingKeys(db, c, schema, t, cols);
+  const differingKeys = match ? [] : await findDifferingKeys(db, c, schema, t, cols, algo);
   return {
     table: t.name,
     sourceRows: src.rows,
@@ -132,7 +134,7 @@ async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTab
   };
 }
 
-async function findDifferingKeys(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[]): Promise<string[]> {
+async function findDifferingKeys(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo): Promise<string[]> {
   const keyCols = t.primaryKey.map((k) => cols.find((x) => x.column === k)).filter((x): x is TargetColumn => !!x);
   if (keyCols.length === 0 || keyCols.length !== t.primaryKey.length) {
     // No key: compare the multisets of row hashes and report the differing rows' hashes.
@@ -147,7 +149,7 @@ async function findDifferingKeys(db: SqliteDb, c: Client, schema: string, t: Sou
     const lo = cands.reduce((a, b) => (b < a ? b : a));
     const hi = cands.reduce((a, b) => (b > a ? b : a));
     const found: string[] = [];
-    await bisect(db, c, schema, t, cols, k, lo, hi, found);
+    await bisect(db, c, schema, t, cols, algo, k, lo, hi, found);
     return found.slice(0, MAX_KEYS);
   }
   const srcMap = sourceRowMap(db, t, cols, keyCols);
@@ -155,12 +157,12 @@ async function findDifferingKeys(db: SqliteDb, c: Client, schema: string, t: Sou
   return diffMaps(srcMap, tgtMap);
 }
 
-async function bisect(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], k: TargetColumn, lo: bigint, hi: bigint, found: string[]): Promise<void> {
+async function bisect(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, k: TargetColumn, lo: bigint, hi: bigint, found: string[]): Promise<void> {
   if (found.length >= MAX_KEYS) return;
   const sw = `${qi(k.column)} BETWEEN ? AND ?`;
   const pw = `${quoteIdent(k.column)} BETWEEN $1 AND $2`;
-  const src = sourceSum(db, t, cols, sw, [lo, hi]);
-  const tgt = await targetSum(c, schema, t.name, cols, pw, [lo.toString(), hi.toString()]);
+  const src = sourceSum(db, t, cols, algo, sw, [lo, hi]);
+  const tgt = await targetSum(c, schema, t.name, cols, algo, pw, [lo.toString(), hi.toString()]);
   if (src.rows === tgt.rows && src.checksum === tgt.checksum) return;
   if (hi - lo < BigInt(LEAF_ROWS) || Math.max(src.rows, tgt.rows) <= LEAF_ROWS) {
     const sm = sourceRowMap(db, t, cols, [k], sw, [lo, hi]);
@@ -169,8 +171,8 @@ async function bisect(db: SqliteDb, c: Client, schema: string, t: SourceTable, c
     return;
   }
   const mid = lo + (hi - lo) / 2n;
-  await bisect(db, c, schema, t, cols, k, lo, mid, found);
-  await bisect(db, c, schema, t, cols, k, mid + 1n, hi, found);
+  await bisect(db, c, schema, t, cols, algo, k, lo, mid, found);
+  await bisect(db, c, schema, t, cols, algo, k, mid + 1n, hi, found);
 }
 
 function diffMaps(a: Map<string, string>, b: Map<string, string>): string[] {
