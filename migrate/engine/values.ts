@@ -20,6 +20,8 @@ const BOOL_SPELLINGS: Record<string, "t" | "f"> = {
   "1": "t", "0": "f", t: "t", f: "f", true: "t", false: "f", y: "t", n: "f", yes: "t", no: "f", on: "t", off: "f",
 };
 
+const PLAIN_DECIMAL = /^(-?(?:0|[1-9]\d*))(?:\.(\d+))?$/;
+
 /** Returns the PostgreSQL input text for a value, or null for SQL NULL. */
 export function toPgText(v: SqliteValue, target: ValueTarget): string | null {
   if (v === null || v === undefined) return null;
@@ -36,9 +38,18 @@ export function toPgText(v: SqliteValue, target: ValueTarget): string | null {
     case "numeric": {
       const s = typeof v === "string" ? v : typeof v === "number" || typeof v === "bigint" ? String(v) : null;
       if (s === null) throw new ValueError("a BLOB value in a numeric column");
+      if (typeof v !== "string" && target.scale !== undefined) {
+        // Fast path (same result as normaliseDecimal): plain digits with at most `scale` decimals.
+        const m = PLAIN_DECIMAL.exec(s);
+        if (m && (m[2]?.length ?? 0) <= target.scale && s !== "-0") {
+          const frac = (m[2] ?? "") + "0".repeat(target.scale - (m[2]?.length ?? 0));
+          return target.scale > 0 ? `${m[1]}.${frac}` : m[1];
+        }
+      }
       return normaliseDecimal(s, target.scale) ?? s;
     }
     case "bool": {
+      if (v === 1n || v === 0n) return v === 1n ? "t" : "f";
       const b = BOOL_SPELLINGS[(Buffer.isBuffer(v) ? "" : String(v)).trim().toLowerCase()];
       if (typeof v === "number" && (v === 0 || v === 1)) return v === 1 ? "t" : "f";
       if (!b) throw new ValueError(`${JSON.stringify(Buffer.isBuffer(v) ? "<blob>" : String(v))} is not a boolean spelling (0/1, true/false, t/f, yes/no, on/off)`);
@@ -81,10 +92,18 @@ export function canonicalFromPgText(text: string | null, target: ValueTarget): s
   }
 }
 
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Byte order of F64_BYTES: the big-endian hex of float8send reads them last to first on little-endian hosts. */
+const F64_ORDER = new Float64Array(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf0, 0x3f]).buffer)[0] === 1 ? [7, 6, 5, 4, 3, 2, 1, 0] : [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** The 8 bytes of an IEEE double, big-endian, as hex (what encode(float8send(x), 'hex') renders). */
 export function floatHex(n: number): string {
-  const b = Buffer.allocUnsafe(8);
-  b.writeDoubleBE(n);
-  return b.toString("hex");
+  F64[0] = n;
+  let s = "";
+  for (const i of F64_ORDER) s += HEX[F64_BYTES[i]];
+  return s;
 }
 
 /**
@@ -159,8 +178,20 @@ function microsToParts(us: bigint): { date: string; time: string } {
   };
 }
 
+/** ISO text that is already exactly what toPgText would produce (no offset, no fraction). */
+const PLAIN_TS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
 export function normaliseTimestamp(v: SqliteValue, tz: boolean): string {
   const suffix = tz ? "+00" : "";
+  if (typeof v === "bigint" && v >= 0n && v < 253_402_300_800_000n) {
+    // Fast path (same result as below): non-negative Unix seconds or milliseconds before year 10000.
+    const ms = v < 100_000_000_000n ? Number(v) * 1000 : Number(v);
+    const iso = new Date(ms).toISOString();
+    const frac = ms % 1000;
+    return iso.slice(0, 10) + " " + iso.slice(11, 19) + (frac === 0 ? "" : "." + iso.slice(20, 23).replace(/0+$/, "")) + suffix;
+  }
+  if (typeof v === "string" && v.length === 19 && PLAIN_TS.test(v)) return v + suffix;
   if (typeof v === "bigint" || typeof v === "number") {
     const p = microsToParts(unixToMicros(v));
     return `${p.date} ${p.time}${suffix}`;
@@ -186,6 +217,7 @@ export function normaliseTimestamp(v: SqliteValue, tz: boolean): string {
 }
 
 export function normaliseDate(v: SqliteValue): string {
+  if (typeof v === "string" && v.length === 10 && PLAIN_DATE.test(v)) return v;
   if (typeof v === "bigint" || typeof v === "number") {
     const p = microsToParts(unixToMicros(v));
     if (p.time !== "00:00:00") throw new ValueError(`Unix time ${String(v)} is not midnight UTC; a date column would drop the time (cast the column to timestamp)`);
@@ -207,6 +239,20 @@ export function copyEscape(s: string): string {
   return s.replace(/[\\\n\r\t]/g, (c) => (c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t"));
 }
 
+// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
+const JSON_STRING = /"((?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"/y;
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// eslint-disable-next-line no-control-regex -- ASCII test
+const ASCII = /^[\u0000-\u007f]*$/;
+
+/** jsonb orders object keys by UTF-8 length, then bytes; for ASCII keys that is length, then code units. */
+function jsonbKeyOrder(a: string, b: string): number {
+  if (ASCII.test(a) && ASCII.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length - bb.length || Buffer.compare(ba, bb);
+}
+
 /**
  * jsonb's own text rendering: keys ordered by length then bytes, last duplicate wins, ", " and
  * ": " separators, numbers as numeric. Needed so the source side of a jsonb checksum is
@@ -221,11 +267,11 @@ export function jsonbText(src: string): string {
     throw new ValueError(`invalid JSON at offset ${i}`);
   };
   const str = (): string => {
-    // eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
-    const m = /^"((?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"/.exec(src.slice(i));
+    JSON_STRING.lastIndex = i;
+    const m = JSON_STRING.exec(src);
     if (!m) return fail();
     i += m[0].length;
-    return JSON.parse(m[0]) as string;
+    return m[1].includes("\\") ? (JSON.parse(m[0]) as string) : m[1];
   };
   const q = (s: string): string => {
     if (s.includes("\u0000")) throw new ValueError("\\u0000 cannot be stored in jsonb");
@@ -254,11 +300,7 @@ export function jsonbText(src: string): string {
         if (d === "}") break;
         if (d !== ",") fail();
       }
-      const keys = [...entries.keys()].sort((a, b) => {
-        const ba = Buffer.from(a);
-        const bb = Buffer.from(b);
-        return ba.length - bb.length || Buffer.compare(ba, bb);
-      });
+      const keys = [...entries.keys()].sort(jsonbKeyOrder);
       return "{" + keys.map((k) => `${q(k)}: ${entries.get(k)!}`).join(", ") + "}";
     }
     if (c === "[") {
@@ -285,7 +327,8 @@ export function jsonbText(src: string): string {
         return lit;
       }
     }
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(src.slice(i));
+    JSON_NUMBER.lastIndex = i;
+    const m = JSON_NUMBER.exec(src);
     if (!m) return fail();
     i += m[0].length;
     return normaliseDecimal(m[0])!;

@@ -54,6 +54,32 @@ describe("toPgText", () => {
     expect(toPgText(0.1, as("float"))).toBe("0.1");
   });
 
+  it("fast paths (Unix bigint times, plain ISO text, 0/1, plain decimals) give the general path's answers", () => {
+    let x = 7;
+    const next = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    const mismatches: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      // Seconds, and milliseconds (some with a zero last digit): the number path is the general one.
+      const sec = BigInt(next() % 2_000_000_000) * BigInt(1 + (next() % 2));
+      const ms = sec * 1000n + BigInt((next() % 100) * 10);
+      for (const v of [sec, ms]) {
+        for (const kind of ["timestamp", "timestamptz"] as const) {
+          if (toPgText(v, as(kind)) !== toPgText(Number(v), as(kind))) mismatches.push(`${kind} ${v}`);
+        }
+      }
+      const iso = toPgText(sec, as("timestamp")) as string;
+      if (toPgText(iso, as("timestamp")) !== toPgText(` ${iso}`, as("timestamp"))) mismatches.push(`iso ${iso}`);
+      const day = iso.slice(0, 10);
+      if (toPgText(day, as("date")) !== toPgText(` ${day}`, as("date"))) mismatches.push(`date ${day}`);
+      const dec = (next() % 2 ? -1 : 1) * (next() % 1_000_000) / [1, 10, 100, 1000][next() % 4];
+      for (const scale of [0, 2, 3]) {
+        if (toPgText(dec, as("numeric", scale)) !== toPgText(String(dec), as("numeric", scale))) mismatches.push(`numeric(${scale}) ${dec}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect([toPgText(1709214301120n, as("timestamp")), toPgText(2275.8, as("numeric", 2)), toPgText(5n, as("numeric", 2)), toPgText(-0.5, as("numeric", 2)), toPgText(1n, as("bool")), toPgText(0n, as("bool"))]).toEqual(["2024-02-29 13:45:01.12", "2275.80", "5.00", "-0.50", "t", "f"]);
+  });
+
   it("bytea as hex, for blobs and for text cast to bytea", () => {
     expect([toPgText(Buffer.from([0, 0xff, 0x10]), as("bytea")), toPgText("é", as("bytea")), toPgText(Buffer.from([1]), as("other"))]).toEqual(["\\x00ff10", "\\xc3a9", "\\x01"]);
     expect(() => toPgText(Buffer.from([1]), as("text"))).toThrow(new ValueError("a BLOB value in a text column"));
