@@ -166,6 +166,15 @@ export function finishSum(rows: number, a: bigint, b: bigint): RangeSum {
   return { rows, checksum: norm64(a) + norm64(b), algo: "md5" };
 }
 
+/** The sum over the union of two disjoint row sets (sums must use the same row hash). */
+export function combineSums(x: RangeSum, y: RangeSum): RangeSum {
+  const algo = x.algo ?? "md5";
+  if (algo !== (y.algo ?? "md5")) throw new Error(`cannot add a ${algo} sum to a ${y.algo ?? "md5"} sum`);
+  if (algo === "h64") return finishSum64(x.rows + y.rows, BigInt("0x" + x.checksum) + BigInt("0x" + y.checksum));
+  const half = (c: string, i: number): bigint => BigInt("0x" + c.slice(i * 16, i * 16 + 16));
+  return finishSum(x.rows + y.rows, half(x.checksum, 0) + half(y.checksum, 0), half(x.checksum, 1) + half(y.checksum, 1));
+}
+
 /** h64 sums are one 64-bit number (16 hex digits), so they never look like an md5 sum (32). */
 export function finishSum64(rows: number, s: bigint): RangeSum {
   return { rows, checksum: norm64(s), algo: "h64" };

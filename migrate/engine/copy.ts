@@ -20,7 +20,7 @@ import { kindOfPgType, type ValueKind } from "./typemap";
 import type { ValueTarget } from "./values";
 import { checksumAlgo, RowSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import { keyFromRow, TableEncoder } from "./encode";
-import { canUseEncodeWorkers, inThreadChunks, workerChunks, WORKER_MIN_ROWS } from "./encode-thread";
+import { canUseEncodeWorkers, inThreadChunks, rowidBlocks, splitMinRows, splitWorkerChunks, SPLIT_WORKERS, workerChunks, WORKER_MIN_ROWS } from "./encode-thread";
 
 export interface CopyProgress {
   table: string;
@@ -71,21 +71,42 @@ export async function targetColumns(c: Client, schema: string, t: SourceTable): 
     });
 }
 
-/** SELECT used for both the copy and the checksum: same columns, same order, stable row order. */
-export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql: string; keyIdx: number[]; keyNames: string[] } {
+/**
+ * SELECT used for both the copy and the checksum: same columns, same order, stable row order.
+ * `rangeSql` is the same query over one rowid block (`rowid >= ? AND rowid < ?`), for tables that
+ * can be read in blocks (splittable()), else null.
+ */
+export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql: string; rangeSql: string | null; keyIdx: number[]; keyNames: string[] } {
   const names = cols.map((c) => c.column);
   const keyNames = keyColumns(t);
   const extra = keyNames.filter((k) => !names.includes(k));
   const all = [...names, ...extra];
   // rowid order is the table's storage order (free); WITHOUT ROWID tables are stored by PK.
   const order = t.withoutRowid ? t.primaryKey : ["rowid"];
+  const head = `SELECT ${all.map((n) => (n === "rowid" && !t.columns.some((c) => c.name === "rowid") ? "rowid" : qi(n))).join(", ")} FROM ${qi(t.name)}`;
+  const orderBy = ` ORDER BY ${order.map((n) => (n === "rowid" ? "rowid" : qi(n))).join(", ")}`;
   return {
-    sql: `SELECT ${all.map((n) => (n === "rowid" && !t.columns.some((c) => c.name === "rowid") ? "rowid" : qi(n))).join(", ")} FROM ${qi(t.name)} ORDER BY ${order.map((n) => (n === "rowid" ? "rowid" : qi(n))).join(", ")}`,
+    sql: head + orderBy,
+    rangeSql: splittable(t) ? `${head} WHERE rowid >= ? AND rowid < ?${orderBy}` : null,
     keyIdx: keyNames.map((k) => all.indexOf(k)),
     keyNames,
   };
 }
 
+/** A rowid table whose `rowid` is the real rowid (no column shadows it), so rowid ranges partition it. */
+export function splittable(t: SourceTable): boolean {
+  return !t.withoutRowid && !t.columns.some((c) => ["rowid", "oid", "_rowid_"].includes(c.name.toLowerCase()));
+}
+
+
+/**
+ * Encode worker threads alive at once across all tables. Each costs ~60-70 MB RSS (capped heap,
+ * SQLite page cache); 4 at once peaked at 355 MB in the scale-10 bench, 3 stay under 300 MB.
+ */
+const MAX_WORKERS = 3;
+interface WorkerBudget {
+  free: number;
+}
 
 async function copyTable(
   db: SqliteDb,
@@ -97,15 +118,17 @@ async function copyTable(
   onProgress?: (p: CopyProgress) => void,
   checksum: ChecksumAlgo | null = null,
   threadedSource: string | null = null,
+  workers: WorkerBudget = { free: 0 },
 ): Promise<TableCopyReport> {
   const started = process.hrtime.bigint();
   const cols = await targetColumns(client, schema, t);
-  const { sql, keyIdx, keyNames } = sourceSelect(t, cols);
+  const { sql, rangeSql, keyIdx, keyNames } = sourceSelect(t, cols);
   const stmt = db.prepare(sql).raw(true).safeIntegers(true);
   let rows = 0;
   let bytes = 0;
   const sum = checksum ? new RowSum(checksum) : null;
   let sourceSum: RangeSum | undefined;
+  let releaseWorkers = (): void => undefined;
   await client.query("BEGIN");
   try {
     if (replace) await client.query(`TRUNCATE ${qualified(schema, t.name)}`);
@@ -118,16 +141,28 @@ async function copyTable(
       stream.on("finish", res);
       stream.on("error", rej);
     });
-    done.catch(() => undefined);
+    // PostgreSQL may reject a row while we are still sending: stop sending then (writing to a failed
+    // COPY throws inside pg-copy-streams) and report the row it names.
+    let copyError: unknown = null;
+    done.catch((e: unknown) => void (copyError = e));
     // The source checksum (run only) is summed from the same converted values as the COPY text.
     // Big tables are encoded on a worker thread (encode-thread.ts) so --jobs uses every core.
+    const job = { sourcePath: threadedSource ?? "", table: t, cols, sql, keyIdx, keyNames, checksum };
+    // Split a big table only when the worker budget (peak RSS, issue 2: <= 300 MB) has room for it.
+    const blocks = threadedSource !== null && rangeSql !== null && totalRows >= splitMinRows() && workers.free >= SPLIT_WORKERS ? rowidBlocks(db, t) : null;
+    const taken = blocks !== null ? SPLIT_WORKERS : threadedSource !== null && totalRows >= WORKER_MIN_ROWS && workers.free >= 1 ? 1 : 0;
+    workers.free -= taken;
+    releaseWorkers = () => void (workers.free += taken);
     const src =
-      threadedSource !== null && totalRows >= WORKER_MIN_ROWS
-        ? workerChunks({ sourcePath: threadedSource, table: t, cols, sql, keyIdx, keyNames, checksum })
-        : inThreadChunks(stmt, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), sum);
+      blocks !== null
+        ? splitWorkerChunks({ ...job, sql: rangeSql! }, blocks, SPLIT_WORKERS)
+        : threadedSource !== null && totalRows >= WORKER_MIN_ROWS
+          ? workerChunks(job)
+          : inThreadChunks(stmt, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), sum);
     let lastProgress = 0;
     try {
       for await (const chunk of src.chunks) {
+        if (copyError !== null) break;
         bytes += Buffer.byteLength(chunk);
         const ok = stream.write(chunk);
         if (!ok) await Promise.race([once(stream, "drain"), done]);
@@ -139,6 +174,12 @@ async function copyTable(
       }
     } finally {
       await src.close();
+      releaseWorkers();
+      releaseWorkers = () => undefined;
+    }
+    if (copyError !== null) {
+      (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
+      throw rejectedRow(db, t, cols, sql, keyIdx, keyNames, copyError);
     }
     const res = src.result();
     rows = res.rows;
@@ -205,7 +246,8 @@ function rejectedRow(db: SqliteDb, t: SourceTable, cols: TargetColumn[], sql: st
   );
 }
 
-async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs fn over items, at most `jobs` at a time; results in input order; the first failure stops new starts and is thrown. */
+export async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   let failed: unknown = null;
@@ -255,6 +297,7 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
       const counts = new Map(tables.map((t) => [t.name, Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n)]));
       // Workers read in their own transactions; the counts above hold this one's SHARED lock first.
       const threaded = canUseEncodeWorkers(db) ? sourcePath : null;
+      const workers: WorkerBudget = { free: MAX_WORKERS };
       // The row hash verify() will use against this server, so the sums summed here are usable.
       const algo = opts.checksum ? await withTarget(target, "checksum", checksumAlgo) : null;
       if (opts.replace) await dropForeignKeysTouching(target, tables);
@@ -262,7 +305,7 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
       report = await pool(order, opts.jobs ?? 1, async (t) => {
         const client = await connect(target, `copy ${t.name}`);
         try {
-          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded);
+          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded, workers);
         } finally {
           await client.end().catch(() => undefined);
         }

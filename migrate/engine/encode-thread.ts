@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Worker } from "worker_threads";
 import type { Statement } from "better-sqlite3";
-import type { ChecksumAlgo, RangeSum, RowSum } from "./checksum";
+import { combineSums, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
 import type { TargetColumn } from "./copy";
 import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
 import { MigrationError, type ErrorCode, type ErrorMeta } from "./errors";
@@ -33,7 +33,7 @@ const WORKER_FILE = path.join(__dirname, "encode-worker.js");
  * let each worker's old space grow with garbage and the scale-10 bench peaked at 320 MB RSS (issue 2
  * allows 300 MB). Young space too: two default-sized ones alone cost ~60 MB RSS.
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 16 };
 
 export interface WorkerJob {
   sourcePath: string;
@@ -44,6 +44,8 @@ export interface WorkerJob {
   keyNames: string[];
   /** Row hash for the source sum, or null when no sum is kept. */
   checksum: ChecksumAlgo | null;
+  /** Read only these rowid blocks (`sql` then takes the block's [from, to) rowids). */
+  blocks?: RowidBlocks & { part: number; parts: number };
   /** Int32Array view: [0] chunks in flight, [1] abort flag. */
   flow: SharedArrayBuffer;
   maxInFlight: number;
@@ -58,12 +60,13 @@ interface SerializedError {
 }
 
 export type WorkerMessage =
-  | { type: "chunk"; data: ArrayBuffer; rows: number }
+  | { type: "chunk"; data: ArrayBuffer; length: number; rows: number }
+  | { type: "block"; block: number }
   | { type: "end"; rows: number; problem: SerializedError | null; sum: RangeSum | null }
   | { type: "error"; error: SerializedError };
 
 export interface ChunkSource {
-  chunks: AsyncIterable<string | Buffer> | Iterable<string | Buffer>;
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>;
   /** Rows encoded so far (for progress). */
   rows(): number;
   /** Called once a chunk has been handed to the COPY stream (and drained if it asked to). */
@@ -100,46 +103,77 @@ function revive(e: SerializedError): Error {
   return e.code?.startsWith("SQLITE") ? mapSqliteError(err, { step: "copy", table: typeof e.meta?.table === "string" ? e.meta.table : undefined }) : err;
 }
 
-export function workerChunks(job: Omit<WorkerJob, "flow" | "maxInFlight">): ChunkSource {
-  const flow = new Int32Array(new SharedArrayBuffer(8));
-  const worker = new Worker(WORKER_FILE, { workerData: { ...job, flow: flow.buffer, maxInFlight: MAX_IN_FLIGHT } satisfies WorkerJob, resourceLimits: WORKER_LIMITS });
-  const queue: WorkerMessage[] = [];
-  let wake: (() => void) | null = null;
-  let failure: Error | null = null;
-  let exited = false;
-  let end: Extract<WorkerMessage, { type: "end" }> | null = null;
-  let rowsSoFar = 0;
-  const poke = (): void => {
-    const w = wake;
-    wake = null;
+/** One encode worker and the messages it has sent that nobody has taken yet. */
+class WorkerChannel {
+  readonly flow = new Int32Array(new SharedArrayBuffer(8));
+  private readonly worker: Worker;
+  private readonly queue: WorkerMessage[] = [];
+  private wake: (() => void) | null = null;
+  private failure: Error | null = null;
+  private exited = false;
+  rowsSoFar = 0;
+
+  constructor(private readonly job: Omit<WorkerJob, "flow" | "maxInFlight">, maxInFlight: number) {
+    this.worker = new Worker(WORKER_FILE, { workerData: { ...job, flow: this.flow.buffer, maxInFlight } satisfies WorkerJob, resourceLimits: WORKER_LIMITS });
+    this.worker.on("message", (m: WorkerMessage) => {
+      this.queue.push(m);
+      this.poke();
+    });
+    this.worker.on("error", (e) => {
+      this.failure ??= e;
+      this.poke();
+    });
+    this.worker.on("exit", () => {
+      this.exited = true;
+      this.poke();
+    });
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
     w?.();
-  };
-  worker.on("message", (m: WorkerMessage) => {
-    queue.push(m);
-    poke();
-  });
-  worker.on("error", (e) => {
-    failure ??= e;
-    poke();
-  });
-  worker.on("exit", () => {
-    exited = true;
-    poke();
-  });
+  }
+
+  /** The next message; a worker error is thrown (revived as a MigrationError where it was one). */
+  async next(): Promise<Exclude<WorkerMessage, { type: "error" }>> {
+    while (this.queue.length === 0) {
+      if (this.failure) throw this.failure;
+      if (this.exited) throw new MigrationError("INTERNAL", `The encode worker for table ${this.job.table.name} stopped without finishing. Re-run; if it repeats, set ARMP_MIGRATE_ENCODE_THREADS=0 and report it.`, { table: this.job.table.name, step: "copy" });
+      await new Promise<void>((r) => (this.wake = r));
+    }
+    const m = this.queue.shift()!;
+    if (m.type === "error") throw revive(m.error);
+    if (m.type === "chunk") this.rowsSoFar = m.rows;
+    return m;
+  }
+
+  release(): void {
+    Atomics.sub(this.flow, 0, 1);
+    Atomics.notify(this.flow, 0);
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.flow, 1, 1);
+    Atomics.notify(this.flow, 0);
+    if (!this.exited) await this.worker.terminate();
+  }
+}
+
+type EndMessage = Extract<WorkerMessage, { type: "end" }>;
+
+function noResult(table: string): MigrationError {
+  return new MigrationError("INTERNAL", `The encode worker for table ${table} gave no result.`, { table, step: "copy" });
+}
+
+export function workerChunks(job: Omit<WorkerJob, "flow" | "maxInFlight">): ChunkSource {
+  const ch = new WorkerChannel(job, MAX_IN_FLIGHT);
+  let end: EndMessage | null = null;
   async function* chunks(): AsyncGenerator<Buffer, void, void> {
     for (;;) {
-      while (queue.length === 0) {
-        if (failure) throw failure;
-        if (exited) throw new MigrationError("INTERNAL", `The encode worker for table ${job.table.name} stopped without finishing. Re-run; if it repeats, set ARMP_MIGRATE_ENCODE_THREADS=0 and report it.`, { table: job.table.name, step: "copy" });
-        await new Promise<void>((r) => (wake = r));
-      }
-      const m = queue.shift()!;
-      if (m.type === "chunk") {
-        rowsSoFar = m.rows;
-        yield Buffer.from(m.data);
-      }
-      else if (m.type === "error") throw revive(m.error);
-      else {
+      const m = await ch.next();
+      if (m.type === "chunk") yield Buffer.from(m.data, 0, m.length);
+      else if (m.type === "end") {
         end = m;
         return;
       }
@@ -148,21 +182,103 @@ export function workerChunks(job: Omit<WorkerJob, "flow" | "maxInFlight">): Chun
   let closed = false;
   return {
     chunks: chunks(),
-    rows: () => rowsSoFar,
-    release: () => {
-      Atomics.sub(flow, 0, 1);
-      Atomics.notify(flow, 0);
-    },
+    rows: () => ch.rowsSoFar,
+    release: () => ch.release(),
     result: () => {
-      if (!end) throw new MigrationError("INTERNAL", `The encode worker for table ${job.table.name} gave no result.`, { table: job.table.name, step: "copy" });
+      if (!end) throw noResult(job.table.name);
       return { rows: end.rows, problem: end.problem ? (revive(end.problem) as MigrationError) : null, sum: end.sum };
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      Atomics.store(flow, 1, 1);
-      Atomics.notify(flow, 0);
-      if (!exited) await worker.terminate();
+      await ch.close();
+    },
+  };
+}
+
+/** Big rowid tables are read by SPLIT_WORKERS workers at once, in blocks of about BLOCK_ROWS rows. */
+export const SPLIT_WORKERS = 2;
+const BLOCK_ROWS = 2048;
+/** A split worker may run a whole block (~3 chunks of ARMP publication) ahead while its partner's block is sent. */
+const SPLIT_IN_FLIGHT = 8;
+
+/** Tables with at least this many rows are split (ARMP_MIGRATE_SPLIT_MIN_ROWS overrides; 0 = never). */
+export function splitMinRows(): number {
+  const env = process.env.ARMP_MIGRATE_SPLIT_MIN_ROWS;
+  const n = env === undefined || env === "" ? 200_000 : Number(env);
+  return Number.isFinite(n) && n > 0 ? n : Infinity;
+}
+
+export interface RowidBlocks {
+  /** First rowid of block 0 and the rowid width of each block, as decimal strings (bigint). */
+  base: string;
+  width: string;
+  count: number;
+}
+
+/** Blocks of consecutive rowids covering the table (read in the caller's snapshot). */
+export function rowidBlocks(db: SqliteDb, t: SourceTable): RowidBlocks | null {
+  const r = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi, count(*) AS n FROM "${t.name.replace(/"/g, '""')}"`).safeIntegers(true).get() as { lo: bigint | null; hi: bigint | null; n: bigint };
+  if (r.lo === null || r.hi === null) return null;
+  const count = Math.max(1, Math.ceil(Number(r.n) / BLOCK_ROWS));
+  const span = r.hi - r.lo + 1n;
+  const width = (span + BigInt(count) - 1n) / BigInt(count);
+  return { base: r.lo.toString(), width: width.toString(), count: Number((span + width - 1n) / width) };
+}
+
+/**
+ * Several workers encode one table: worker w reads blocks w, w + n, w + 2n, ... and the chunks are
+ * handed to the COPY stream in block order, so PostgreSQL receives the rows in rowid order exactly
+ * as from one reader (COPY line numbers still map to source rows, see rejectedRow). The source sum
+ * is the sum of the workers' sums (row sums are order-independent).
+ */
+export function splitWorkerChunks(job: Omit<WorkerJob, "flow" | "maxInFlight" | "blocks">, blocks: RowidBlocks, n: number): ChunkSource {
+  const chans = Array.from({ length: n }, (_, part) => new WorkerChannel({ ...job, blocks: { ...blocks, part, parts: n } }, SPLIT_IN_FLIGHT));
+  const ends: (EndMessage | null)[] = chans.map(() => null);
+  let current: WorkerChannel | null = null;
+  async function* chunks(): AsyncGenerator<Buffer, void, void> {
+    for (let b = 0; b < blocks.count; b++) {
+      const w = b % n;
+      if (ends[w]) return; // that worker stopped early (a row problem): nothing after it may be sent
+      current = chans[w];
+      for (;;) {
+        const m = await chans[w].next();
+        if (m.type === "chunk") yield Buffer.from(m.data, 0, m.length);
+        else if (m.type === "block") {
+          if (m.block !== b) throw new MigrationError("INTERNAL", `Encode worker ${w} for table ${job.table.name} finished block ${m.block} while block ${b} was expected.`, { table: job.table.name, step: "copy" });
+          break;
+        } else {
+          ends[w] = m;
+          if (m.problem) return;
+          throw new MigrationError("INTERNAL", `Encode worker ${w} for table ${job.table.name} ended before block ${b}.`, { table: job.table.name, step: "copy" });
+        }
+      }
+    }
+    for (let w = 0; w < n; w++) {
+      while (!ends[w]) {
+        const m = await chans[w].next();
+        if (m.type === "end") ends[w] = m;
+        else throw new MigrationError("INTERNAL", `Encode worker ${w} for table ${job.table.name} sent data after its last block.`, { table: job.table.name, step: "copy" });
+      }
+    }
+  }
+  let closed = false;
+  return {
+    chunks: chunks(),
+    rows: () => chans.reduce((a, c) => a + c.rowsSoFar, 0),
+    release: () => current?.release(),
+    result: () => {
+      const problem = ends.find((e) => e?.problem)?.problem;
+      if (problem) return { rows: ends.reduce((a, e) => a + (e?.rows ?? 0), 0), problem: revive(problem) as MigrationError, sum: null };
+      if (ends.some((e) => e === null)) throw noResult(job.table.name);
+      const done = ends as EndMessage[];
+      const sums = done.map((e) => e.sum);
+      return { rows: done.reduce((a, e) => a + e.rows, 0), problem: null, sum: sums.some((x) => x === null) ? null : sums.reduce((a, x) => combineSums(a!, x!)) };
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await Promise.all(chans.map((c) => c.close()));
     },
   };
 }

@@ -25,31 +25,53 @@ function run(): void {
       const sum = job.checksum ? new RowSum(job.checksum) : null;
       const enc = new TableEncoder(db, t, cols, job.keyIdx, job.keyNames, sum);
       const state: EncodeResult = { rows: 0, problem: null };
-      const it = db.prepare(job.sql).raw(true).safeIntegers(true).iterate() as IterableIterator<unknown[]>;
-      try {
-        for (const chunk of encodeChunks(it, enc, state)) {
-          // Back-pressure: wait while the coordinator still holds maxInFlight of our chunks.
-          for (;;) {
-            if (Atomics.load(flow, 1) !== 0) return; // coordinator gave up on this table
-            const inFlight = Atomics.load(flow, 0);
-            if (inFlight < job.maxInFlight) break;
-            Atomics.wait(flow, 0, inFlight, 100);
-          }
-          const ab = new ArrayBuffer(Buffer.byteLength(chunk));
-          Buffer.from(ab).write(chunk);
-          Atomics.add(flow, 0, 1);
-          post({ type: "chunk", data: ab, rows: state.rows }, [ab]);
+      const stmt = db.prepare(job.sql).raw(true).safeIntegers(true);
+      const send = (chunk: Buffer): boolean => {
+        // Back-pressure: wait while the coordinator still holds maxInFlight of our chunks.
+        for (;;) {
+          if (Atomics.load(flow, 1) !== 0) return false; // coordinator gave up on this table
+          const inFlight = Atomics.load(flow, 0);
+          if (inFlight < job.maxInFlight) break;
+          Atomics.wait(flow, 0, inFlight, 100);
         }
-      } finally {
-        it.return?.();
+        // encodeChunks gives each chunk its own ArrayBuffer at offset 0: transfer it, no copy.
+        const ab = chunk.buffer as ArrayBuffer;
+        Atomics.add(flow, 0, 1);
+        post({ type: "chunk", data: ab, length: chunk.length, rows: state.rows }, [ab]);
+        return true;
+      };
+      const pass = (it: IterableIterator<unknown[]>): boolean => {
+        try {
+          for (const chunk of encodeChunks(it, enc, state)) if (!send(chunk)) return false;
+        } finally {
+          it.return?.();
+        }
+        return state.problem === null;
+      };
+      const b = job.blocks;
+      if (!b) {
+        if (!pass(stmt.iterate() as IterableIterator<unknown[]>)) return finish();
+      } else {
+        // Our share of the rowid blocks, each ended with a marker so the coordinator keeps block order.
+        const base = BigInt(b.base);
+        const width = BigInt(b.width);
+        for (let i = b.part; i < b.count; i += b.parts) {
+          const from = base + BigInt(i) * width;
+          if (!pass(stmt.iterate(from, from + width) as IterableIterator<unknown[]>)) return finish();
+          post({ type: "block", block: i });
+        }
       }
-      const p = state.problem;
-      post({
-        type: "end",
-        rows: state.rows,
-        problem: p ? { name: "MigrationError", code: p.code, message: p.message, meta: p.meta, cause: p.cause instanceof Error ? p.cause.message : undefined } : null,
-        sum: sum ? sum.finish() : null,
-      });
+      return finish();
+      function finish(): void {
+        if (Atomics.load(flow, 1) !== 0) return;
+        const p = state.problem;
+        post({
+          type: "end",
+          rows: state.rows,
+          problem: p ? { name: "MigrationError", code: p.code, message: p.message, meta: p.meta, cause: p.cause instanceof Error ? p.cause.message : undefined } : null,
+          sum: sum ? sum.finish() : null,
+        });
+      }
     } finally {
       db.exec("COMMIT");
     }

@@ -153,25 +153,49 @@ export interface EncodeResult {
   problem: MigrationError | null;
 }
 
+/** Room past CHUNK so a typical row still fits before the chunk is handed on. */
+const SLACK = 64 * 1024;
+
+type Utf8Writable = Buffer & { utf8Write(s: string, offset: number): number };
+
+function newChunk(size: number): Utf8Writable {
+  // A fresh ArrayBuffer per chunk (offset 0, not the shared pool) so a worker can transfer it whole.
+  return Buffer.from(new ArrayBuffer(size)) as Utf8Writable;
+}
+
 /**
- * Yields COPY text in chunks of about `chunk` characters; `state` holds the row count and the
- * first row problem (encoding stops there, the caller aborts the table).
+ * Yields COPY text as UTF-8 chunks of about `chunk` bytes; `state` holds the row count and the
+ * first row problem (encoding stops there, the caller aborts the table). Each line is written
+ * straight into the chunk's bytes, so no chunk-sized string is ever built (those strings lived
+ * long enough to reach the old generation and made the GC, and peak RSS, grow). Every yielded
+ * Buffer starts at offset 0 of its own ArrayBuffer and is never written again.
  */
-export function* encodeChunks(rows: Iterable<unknown[]>, enc: TableEncoder, state: EncodeResult, chunk = CHUNK): Generator<string, void, void> {
-  let buf = "";
+export function* encodeChunks(rows: Iterable<unknown[]>, enc: TableEncoder, state: EncodeResult, chunk = CHUNK): Generator<Buffer, void, void> {
+  let buf = newChunk(chunk + SLACK);
+  let pos = 0;
   for (const row of rows) {
+    let line: string;
     try {
-      buf += enc.encode(row);
+      line = enc.encode(row);
     } catch (e) {
       if (!(e instanceof RowProblem)) throw e;
       state.problem = e.error;
-      return;
+      break;
     }
     state.rows++;
-    if (buf.length >= chunk) {
-      yield buf;
-      buf = "";
+    // A UTF-16 code unit is at most 3 UTF-8 bytes.
+    const max = line.length * 3;
+    if (pos + max > buf.length) {
+      if (pos > 0) yield buf.subarray(0, pos);
+      buf = newChunk(Math.max(chunk + SLACK, max));
+      pos = 0;
+    }
+    pos += buf.utf8Write(line, pos);
+    if (pos >= chunk) {
+      yield buf.subarray(0, pos);
+      buf = newChunk(chunk + SLACK);
+      pos = 0;
     }
   }
-  if (buf.length > 0) yield buf;
+  if (pos > 0) yield buf.subarray(0, pos);
 }
