@@ -1,13 +1,14 @@
 /**
  * runMigration(): what `armp-migrate run` does, in steps that each leave the target consistent:
- * lock -> check target -> create tables -> copy (+constraints, sequences) -> indexes -> views -> verify.
+ * lock -> check target -> create tables -> copy (+constraints, sequences) -> indexes and verify
+ * (together) -> views.
  * A failure after the tables were created drops the tables this run created, so the target is as
  * before the run and a re-run needs no flag.
  */
 import type { IndexSpec } from "./ddl";
 import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
-import { copyTables, type CopyProgress, type CopyReport } from "./copy";
+import { copyTables, pool, type CopyProgress, type CopyReport } from "./copy";
 import { acquireLock } from "./lock";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, tableExists, withTarget, type TargetRef } from "./pg";
@@ -75,14 +76,30 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     // The source checksums come from the copy pass itself (same snapshot, same converted values),
     // so verification only has to read the target; see docs/README-bench-copy.md.
     const copy = await copyTables(sourcePath, target, { jobs: opts.jobs, onProgress: opts.onProgress, checksum: true });
+    // Secondary indexes (`jobs` at a time) and verification run together: CREATE INDEX (ShareLock)
+    // and verify's reads (AccessShareLock) never block each other, verification needs none of these
+    // indexes, and together they keep both cores busy instead of two serial CPU-bound tails.
+    const jobs = opts.jobs ?? 2;
+    const specs = [...sourceIndexesOf(schema), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
     opts.onProgress?.({ step: "indexes" });
-    const indexes: RunReport["indexes"] = { created: [], skipped: [] };
-    for (const ix of [...sourceIndexesOf(schema), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])]) {
+    const indexing = pool(specs, jobs, async (ix): Promise<{ created: string[] } | { skipped: { name: string; reason: string } }> => {
       try {
-        indexes.created.push(...(await createIndexes(target, [ix])));
+        return { created: await createIndexes(target, [ix]) };
       } catch (e) {
-        indexes.skipped.push({ name: ix.name, reason: e instanceof Error ? e.message : String(e) });
+        return { skipped: { name: ix.name, reason: e instanceof Error ? e.message : String(e) } };
       }
+    });
+    opts.onProgress?.({ step: "verify" });
+    const sums = new Map(copy.tables.flatMap((r) => (r.sourceSum ? [[r.table, r.sourceSum] as const] : [])));
+    const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums });
+    const [ixDone, verDone] = await Promise.allSettled([indexing, verifying]);
+    if (ixDone.status === "rejected") throw ixDone.reason;
+    if (verDone.status === "rejected") throw verDone.reason;
+    const ver = verDone.value;
+    const indexes: RunReport["indexes"] = { created: [], skipped: [] };
+    for (const r of ixDone.value) {
+      if ("created" in r) indexes.created.push(...r.created);
+      else indexes.skipped.push(r.skipped);
     }
     const views: RunReport["views"] = [];
     await withTarget(target, "views", async (c) => {
@@ -103,9 +120,6 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
         }
       }
     });
-    opts.onProgress?.({ step: "verify" });
-    const sums = new Map(copy.tables.flatMap((r) => (r.sourceSum ? [[r.table, r.sourceSum] as const] : [])));
-    const ver = await verifyTables(sourcePath, target, { jobs: opts.jobs ?? 2, sourceSums: sums });
     const vb = new Map(ver.tables.map((t) => [t.table, t]));
     const tables: RunTableReport[] = copy.tables.map((r) => {
       const v = vb.get(r.table)!;
