@@ -119,6 +119,7 @@ async function copyTable(
   checksum: ChecksumAlgo | null = null,
   threadedSource: string | null = null,
   workers: WorkerBudget = { free: 0 },
+  split = false,
 ): Promise<TableCopyReport> {
   const started = process.hrtime.bigint();
   const cols = await targetColumns(client, schema, t);
@@ -148,11 +149,13 @@ async function copyTable(
     // The source checksum (run only) is summed from the same converted values as the COPY text.
     // Big tables are encoded on a worker thread (encode-thread.ts) so --jobs uses every core.
     const job = { sourcePath: threadedSource ?? "", table: t, cols, sql, keyIdx, keyNames, checksum };
-    // Split a big table only when the worker budget (peak RSS, issue 2: <= 300 MB) has room for it.
-    const blocks = threadedSource !== null && rangeSql !== null && totalRows >= splitMinRows() && workers.free >= SPLIT_WORKERS ? rowidBlocks(db, t) : null;
-    const taken = blocks !== null ? SPLIT_WORKERS : threadedSource !== null && totalRows >= WORKER_MIN_ROWS && workers.free >= 1 ? 1 : 0;
+    // The split table's workers were reserved up front (copyTables); other big tables take one
+    // worker while the budget (peak RSS, issue 2: <= 300 MB) has room, else encode on this thread.
+    const blocks = split && threadedSource !== null && rangeSql !== null ? rowidBlocks(db, t) : null;
+    const single = blocks === null && threadedSource !== null && totalRows >= WORKER_MIN_ROWS && (split || workers.free >= 1);
+    const taken = single && !split ? 1 : 0;
     workers.free -= taken;
-    releaseWorkers = () => void (workers.free += taken);
+    releaseWorkers = () => void (workers.free += taken + (split ? SPLIT_WORKERS : 0));
     const src =
       blocks !== null
         ? splitWorkerChunks({ ...job, sql: rangeSql! }, blocks, SPLIT_WORKERS)
@@ -297,15 +300,19 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
       const counts = new Map(tables.map((t) => [t.name, Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n)]));
       // Workers read in their own transactions; the counts above hold this one's SHARED lock first.
       const threaded = canUseEncodeWorkers(db) ? sourcePath : null;
-      const workers: WorkerBudget = { free: MAX_WORKERS };
+      // Only the largest table is split, decided here before any table starts: deciding inside
+      // copyTable let a smaller table that reached the check first take the split's workers.
+      const order = [...tables].sort((a, b) => counts.get(b.name)! - counts.get(a.name)!);
+      const first = order[0];
+      const splitName = threaded !== null && first && splittable(first) && counts.get(first.name)! >= splitMinRows() ? first.name : null;
+      const workers: WorkerBudget = { free: MAX_WORKERS - (splitName !== null ? SPLIT_WORKERS : 0) };
       // The row hash verify() will use against this server, so the sums summed here are usable.
       const algo = opts.checksum ? await withTarget(target, "checksum", checksumAlgo) : null;
       if (opts.replace) await dropForeignKeysTouching(target, tables);
-      const order = [...tables].sort((a, b) => counts.get(b.name)! - counts.get(a.name)!);
       report = await pool(order, opts.jobs ?? 1, async (t) => {
         const client = await connect(target, `copy ${t.name}`);
         try {
-          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded, workers);
+          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded, workers, t.name === splitName);
         } finally {
           await client.end().catch(() => undefined);
         }

@@ -156,7 +156,7 @@ describe("worker-thread encoding in the built CLI", () => {
 
     it.each([
       ["a row PostgreSQL rejects (COPY line -> key)", "UPDATE publication SET publication_date = '2021-02-30' WHERE id = 20500", "ROW_REJECTED", { table: "publication", column: "publication_date", key: { id: 20500 } }],
-      ["a value a worker cannot convert", "UPDATE publication_author SET is_corresponding = 'maybe' WHERE rowid = 15000", "TYPE_MISMATCH", { table: "publication_author", column: "is_corresponding" }],
+      ["a value a split worker cannot convert", "UPDATE publication SET is_open_access = 'maybe' WHERE id = 14000", "TYPE_MISMATCH", { table: "publication", column: "is_open_access", key: { id: 14000 } }],
     ])("reports %s with its table, column and key, and leaves no table behind", async (_what, update, code, meta) => {
       const bad = path.join(tempDir("split-bad"), "armp.sqlite");
       fs.copyFileSync(src, bad);
