@@ -325,7 +325,7 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
   } finally {
     db.close();
   }
-  const warnings = await finishTables(target, schema, tables);
+  const warnings = await finishTables(target, schema, tables, opts.jobs ?? 1);
   const byName = new Map(report.map((r) => [r.table, r]));
   const ordered = tables.map((t) => byName.get(t.name)!);
   return {
@@ -353,47 +353,104 @@ async function dropForeignKeysTouching(target: TargetRef, tables: SourceTable[])
   });
 }
 
-/** PK/UNIQUE, then FKs, then sequences; each skipped when already present so re-runs are safe. */
-export async function finishTables(target: TargetRef, schema: SourceSchema, tables: SourceTable[]): Promise<string[]> {
+/**
+ * Runs fn over items on `jobs` connections of their own (each item on one connection, in order of
+ * the items as connections free up); the first failure stops new starts and is thrown.
+ */
+async function onConnections<T>(target: TargetRef, label: string, jobs: number, items: T[], fn: (c: Client, item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown = null;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, async () => {
+      if (next >= items.length) return;
+      const c = await connect(target, label);
+      try {
+        while (failed === null && next < items.length) {
+          const i = next++;
+          try {
+            await fn(c, items[i]);
+          } catch (e) {
+            failed ??= e;
+          }
+        }
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    }),
+  );
+  if (failed !== null) throw failed;
+}
+
+/**
+ * PK/UNIQUE, then FKs, then sequences; each skipped when already present so re-runs are safe.
+ * Keys go table by table (one transaction per table, `jobs` tables at a time, largest first): a key
+ * that cannot be added rolls back that table's keys and fails the step. Foreign keys are added NOT
+ * VALID in one short transaction, then validated `jobs` at a time (VALIDATE takes only SHARE UPDATE
+ * EXCLUSIVE on the child and ROW SHARE on the parent, so validations cannot deadlock); one whose rows
+ * reference missing parents stays NOT VALID with a warning, which is what SQLite's data allows.
+ */
+export async function finishTables(target: TargetRef, schema: SourceSchema, tables: SourceTable[], jobs = 1): Promise<string[]> {
   const s = schemaOf(target);
-  const warnings: string[] = [];
-  // One transaction: constraints are all added or none (the load itself is already committed per table).
-  await withTarget(target, "constraints", (c) => inTransaction(c, async () => {
-    for (const t of tables) {
+  const sizes = await withTarget(target, "constraints", async (c) => {
+    const r = await c.query<{ relname: string; n: string }>("SELECT c.relname, c.relpages::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s]);
+    return new Map(r.rows.map((x) => [x.relname, Number(x.n)]));
+  });
+  const bySize = [...tables].sort((a, b) => (sizes.get(b.name) ?? 0) - (sizes.get(a.name) ?? 0));
+  await onConnections(target, "constraints", jobs, bySize, (c, t) =>
+    inTransaction(c, async () => {
       const hasPk = await c.query(`SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indisprimary`, [qualified(s, t.name)]);
       const pk = renderPrimaryKey(s, t);
       if (pk && (hasPk.rowCount ?? 0) === 0) await addConstraint(c, pk, t, pkName(t));
       for (const u of t.uniques) if (!(await constraintExists(c, s, t.name, uniqueName(t, u)))) await addConstraint(c, renderUnique(s, t, u), t, uniqueName(t, u));
-    }
-    for (const t of tables) {
-      for (const fk of t.foreignKeys) {
-        const parent = resolveTable(schema.tables, fk.refTable);
-        if (!parent) {
-          warnings.push(`${t.name}: foreign key (${fk.columns.join(", ")}) references missing table ${fk.refTable}; not created`);
-          continue;
-        }
-        const name = fkName(t, fk);
-        if (await constraintExists(c, s, t.name, name)) continue;
-        const sql = renderForeignKey(s, t, fk, parent.name);
-        await c.query("SAVEPOINT fk");
-        try {
-          await c.query(sql);
-          await c.query("RELEASE SAVEPOINT fk");
-        } catch (e) {
-          await c.query("ROLLBACK TO SAVEPOINT fk");
-          if (pgErr(e).code === "23503") {
-            // SQLite never enforced the key: keep the rows, enforce it for new rows, tell the user.
+    }),
+  );
+  // Warnings in declaration order whatever order the validations finish in.
+  const slots: (string | null)[] = [];
+  const added: { t: SourceTable; name: string; parent: string; slot: number }[] = [];
+  await withTarget(target, "constraints", (c) =>
+    inTransaction(c, async () => {
+      for (const t of tables) {
+        for (const fk of t.foreignKeys) {
+          const parent = resolveTable(schema.tables, fk.refTable);
+          if (!parent) {
+            slots.push(`${t.name}: foreign key (${fk.columns.join(", ")}) references missing table ${fk.refTable}; not created`);
+            continue;
+          }
+          const name = fkName(t, fk);
+          if (await constraintExists(c, s, t.name, name)) continue;
+          const sql = renderForeignKey(s, t, fk, parent.name);
+          // Errors that do not depend on the rows (no unique key on the parent columns, type
+          // mismatch) show here already; the key is left out with a warning, as before.
+          await c.query("SAVEPOINT fk");
+          try {
             await c.query(sql + " NOT VALID");
-            warnings.push(`${t.name}: foreign key ${name} added NOT VALID because some rows reference missing ${parent.name} rows; fix them, then ALTER TABLE ... VALIDATE CONSTRAINT ${name}`);
-          } else {
-            warnings.push(`${t.name}: foreign key ${name} not created: ${pgErr(e).message}`);
+            await c.query("RELEASE SAVEPOINT fk");
+            added.push({ t, name, parent: parent.name, slot: slots.push(null) - 1 });
+          } catch (e) {
+            await c.query("ROLLBACK TO SAVEPOINT fk");
+            slots.push(`${t.name}: foreign key ${name} not created: ${pgErr(e).message}`);
           }
         }
       }
+    }),
+  );
+  await onConnections(target, "constraints", jobs, added, async (c, { t, name, parent, slot }) => {
+    try {
+      await c.query(`ALTER TABLE ${qualified(s, t.name)} VALIDATE CONSTRAINT ${quoteIdent(name)}`);
+    } catch (e) {
+      if (pgErr(e).code === "23503") {
+        // SQLite never enforced the key: keep the rows, enforce it for new rows, tell the user.
+        slots[slot] = `${t.name}: foreign key ${name} added NOT VALID because some rows reference missing ${parent} rows; fix them, then ALTER TABLE ... VALIDATE CONSTRAINT ${name}`;
+      } else {
+        await c.query(`ALTER TABLE ${qualified(s, t.name)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`);
+        slots[slot] = `${t.name}: foreign key ${name} not created: ${pgErr(e).message}`;
+      }
     }
+  });
+  await withTarget(target, "sequences", async (c) => {
     for (const t of tables) await resetSequences(c, s, t.name);
-  }));
-  return warnings;
+  });
+  return slots.filter((w): w is string => w !== null);
 }
 
 async function addConstraint(c: Client, sql: string, t: SourceTable, name: string): Promise<void> {

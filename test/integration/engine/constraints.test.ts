@@ -1,0 +1,82 @@
+/**
+ * Keys and foreign keys after the load (finishTables): keys table by table, foreign keys added
+ * NOT VALID and validated on parallel connections. SQLite does not enforce foreign keys by default,
+ * so an orphaned row must leave its key NOT VALID with a warning (rows kept), a key that cannot
+ * exist in PostgreSQL is left out with a warning, and a duplicate primary key fails the run with
+ * the table and constraint named and the target restored.
+ */
+import * as path from "path";
+import Database from "better-sqlite3";
+import { MigrationError, runMigration } from "../../../migrate/engine";
+import { createTestDatabase, withClient } from "../../support/db";
+import { sha256File, tempDir } from "./helpers";
+
+function fixture(name: string, sql: string): string {
+  const p = path.join(tempDir("constraints"), name);
+  const d = new Database(p);
+  // better-sqlite3 turns foreign keys on; SQLite's own default (and most apps) leave them off.
+  d.pragma("foreign_keys = OFF");
+  d.exec(sql);
+  d.close();
+  return p;
+}
+
+describe("constraints after the load", () => {
+  const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
+  afterAll(async () => {
+    for (const d of dbs) await d.drop();
+  });
+
+  it("validates good foreign keys, keeps orphaned ones NOT VALID and leaves impossible ones out, with warnings in declaration order", async () => {
+    const src = fixture(
+      "fk.sqlite",
+      `CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT, team TEXT);
+       CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES author(id), team TEXT REFERENCES author(team), editor_id INTEGER REFERENCES author(id));
+       INSERT INTO author VALUES (1, 'Ann', 'red'), (2, 'Bo', 'red');
+       INSERT INTO book VALUES (10, 1, 'red', 2), (11, 2, 'red', 1), (12, 99, 'red', 1);`,
+    );
+    const before = sha256File(src);
+    const d = await createTestDatabase("fk");
+    dbs.push(d);
+    const r = await runMigration(src, { url: d.url }, { jobs: 2 });
+    expect(r.tables.map((t) => [t.table, t.rowsWritten, t.checksumMatch])).toEqual([
+      ["author", 2, true],
+      ["book", 3, true],
+    ]);
+    expect(r.warnings.filter((w) => w.includes("foreign key"))).toEqual([
+      "book: foreign key book_author_id_fkey added NOT VALID because some rows reference missing author rows; fix them, then ALTER TABLE ... VALIDATE CONSTRAINT book_author_id_fkey",
+      'book: foreign key book_team_fkey not created: there is no unique constraint matching given keys for referenced table "author"',
+    ]);
+    const fks = await withClient(d.url, async (c) => (await c.query("SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' ORDER BY conname")).rows);
+    expect(fks).toEqual([
+      { conname: "book_author_id_fkey", convalidated: false },
+      { conname: "book_editor_id_fkey", convalidated: true },
+    ]);
+    expect(r.verify.tables.map((t) => [t.table, t.foreignKeysOk])).toEqual([
+      ["author", true],
+      ["book", false],
+    ]);
+    expect(sha256File(src)).toBe(before);
+  });
+
+  it("fails on a primary key SQLite let through, naming table and constraint, and restores the target", async () => {
+    // SQLite lets a non-INTEGER PRIMARY KEY hold NULLs (legacy behaviour); PostgreSQL cannot.
+    const src = fixture(
+      "pk.sqlite",
+      `CREATE TABLE tag (code TEXT PRIMARY KEY, label TEXT);
+       INSERT INTO tag VALUES ('a', 'A'), (NULL, 'none'), (NULL, 'none again');
+       CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);
+       INSERT INTO note VALUES (1, 'x');`,
+    );
+    const before = sha256File(src);
+    const d = await createTestDatabase("pk");
+    dbs.push(d);
+    const e = await runMigration(src, { url: d.url }, { jobs: 2 }).then(() => null, (x: unknown) => x);
+    expect(e).toBeInstanceOf(MigrationError);
+    const err = e as MigrationError;
+    expect({ code: err.code, table: err.meta.table, constraint: err.meta.constraint, step: err.meta.step, restored: err.meta.targetRestored }).toEqual({ code: "ROW_REJECTED", table: "tag", constraint: "tag_pkey", step: "constraints", restored: true });
+    const left = await withClient(d.url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows);
+    expect(left).toEqual([]);
+    expect(sha256File(src)).toBe(before);
+  });
+});
