@@ -76,13 +76,39 @@ export function planView(schemaName: string, name: string, sql: string): ViewPla
   return { name, sql: `CREATE VIEW ${`"${schemaName.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`} AS ${sqliteExprToPgView(body)}`, status: "recreate" };
 }
 
-export function sourceIndexesOf(schema: SourceSchema): IndexSpec[] {
+export function sourceIndexesOf(schema: SourceSchema, opts: MappingOptions = {}): IndexSpec[] {
   const out: IndexSpec[] = [];
   for (const t of schema.tables) {
+    let bools: string[] | null = null;
     for (const ix of t.indexes) {
       if (ix.origin !== "c" || ix.expression) continue;
-      out.push({ name: ix.name, table: t.name, columns: ix.columns, unique: ix.unique, ...(ix.where ? { where: ix.where } : {}) });
+      let where = ix.where;
+      if (where) {
+        bools ??= mapTable(t, opts).filter((c) => c.pgType === "boolean").map((c) => c.column);
+        where = booleanPredicate(where, bools);
+      }
+      out.push({ name: ix.name, table: t.name, columns: ix.columns, unique: ix.unique, ...(where ? { where } : {}) });
     }
+  }
+  return out;
+}
+
+/**
+ * SQLite stores booleans as 0/1, so partial indexes say `active = 1`; PostgreSQL has no
+ * boolean = integer operator. For each column that becomes boolean, comparisons with 0/1 (or
+ * '0'/'1', true/false, 't'/'f') become comparisons with FALSE/TRUE, and the column is quoted so
+ * a mixed-case name keeps its case. Anything else in the predicate is left as it is.
+ */
+export function booleanPredicate(where: string, boolColumns: string[]): string {
+  let out = where;
+  for (const col of boolColumns) {
+    const name = col.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const quoted = `"${col.replace(/"/g, '""')}"`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const re = new RegExp(`(?<![\\w"])(?:${quoted}|${name})(?![\\w"])\\s*(==|=|!=|<>|\\bIS\\s+NOT\\b|\\bIS\\b)\\s*('?)(1|0|true|false|t|f)\\2(?![\\w'])`, "gi");
+    out = out.replace(re, (_m, op: string, _q: string, v: string) => {
+      const o = op === "==" ? "=" : op === "!=" ? "<>" : op.toUpperCase().replace(/\s+/g, " ");
+      return `"${col.replace(/"/g, '""')}" ${o} ${/^(1|true|t)$/i.test(v) ? "TRUE" : "FALSE"}`;
+    });
   }
   return out;
 }
@@ -104,7 +130,7 @@ export function fkCoveringIndexesOf(schema: SourceSchema): IndexSpec[] {
 export function planFromSchema(schema: SourceSchema, schemaName: string, opts: MappingOptions = {}): Omit<MigrationPlan, "profiles" | "findings"> {
   const tables = schema.tables.map((t) => buildTablePlan(schemaName, t, schema.tables, opts));
   const views = schema.views.map((v) => planView(schemaName, v.name, v.sql));
-  const indexes = sourceIndexesOf(schema);
+  const indexes = sourceIndexesOf(schema, opts);
   const ddl = [
     ...tables.map((t) => t.createTable + ";"),
     ...tables.flatMap((t) => t.constraints.filter((c) => !c.includes("FOREIGN KEY")).map((c) => c + ";")),
@@ -147,8 +173,8 @@ export function fingerprintSchema(sourcePath: string, opts: MappingOptions = {})
   });
 }
 
-export function sourceIndexes(sourcePath: string): IndexSpec[] {
-  return withSource(sourcePath, (db) => sourceIndexesOf(introspect(db)));
+export function sourceIndexes(sourcePath: string, opts: MappingOptions = {}): IndexSpec[] {
+  return withSource(sourcePath, (db) => sourceIndexesOf(introspect(db), opts));
 }
 
 export function fkCoveringIndexes(sourcePath: string): IndexSpec[] {

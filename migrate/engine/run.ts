@@ -80,7 +80,7 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     // and verify's reads (AccessShareLock) never block each other, verification needs none of these
     // indexes, and together they keep both cores busy instead of two serial CPU-bound tails.
     const jobs = opts.jobs ?? 2;
-    const specs = [...sourceIndexesOf(schema), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
+    const specs = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
     opts.onProgress?.({ step: "indexes" });
     const indexing = pool(specs, jobs, async (ix): Promise<{ created: string[] } | { skipped: { name: string; reason: string } }> => {
       try {

@@ -117,7 +117,8 @@ export class Migration extends pulumi.ComponentResource {
       .all([sourcePath, castOverrides, timestamptz])
       .apply(([p, co, tz]) => plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz })));
     const dataFingerprint = sourcePath.apply((p) => plainJson(fingerprintData(path.resolve(p))));
-    const srcIndexes = sourcePath.apply((p) => plainJson(sourceIndexes(path.resolve(p))));
+    // Casts decide which columns are boolean, and so how partial-index predicates are translated.
+    const srcIndexes = pulumi.all([sourcePath, castOverrides, timestamptz]).apply(([p, co, tz]) => plainJson(sourceIndexes(path.resolve(p), { castOverrides: co, timestamptz: tz })));
     const fkIndexes = sourcePath.apply((p) => plainJson(fkCoveringIndexes(path.resolve(p))));
     const extraIndexes = pulumi.all([pulumi.output(args.extraIndexes ?? []), schemaFingerprint]).apply(([extra, fp]) => {
       try {

@@ -79,4 +79,23 @@ describe("constraints after the load", () => {
     expect(left).toEqual([]);
     expect(sha256File(src)).toBe(before);
   });
+
+  it("creates a partial index whose SQLite predicate compares a boolean with 1", async () => {
+    const src = fixture(
+      "partial.sqlite",
+      `CREATE TABLE member (id INTEGER PRIMARY KEY, IsActive BOOLEAN NOT NULL DEFAULT 1, name TEXT);
+       CREATE INDEX member_active ON member(name) WHERE IsActive = 1;
+       INSERT INTO member VALUES (1, 1, 'a'), (2, 0, 'b'), (3, 'true', 'c');`,
+    );
+    const d = await createTestDatabase("partial");
+    dbs.push(d);
+    const r = await runMigration(src, { url: d.url }, { jobs: 2 });
+    expect({ ok: r.ok, created: r.indexes.created, skipped: r.indexes.skipped }).toEqual({ ok: true, created: ["member_active"], skipped: [] });
+    const ix = await withClient(d.url, async (c) => {
+      const def = (await c.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'member_active'")).rows[0].indexdef as string;
+      const rows = (await c.query(`SELECT id FROM member WHERE "IsActive" ORDER BY id`)).rows.map((x) => Number(x.id));
+      return { def, rows };
+    });
+    expect(ix).toEqual({ def: 'CREATE INDEX member_active ON public.member USING btree (name) WHERE ("IsActive" = true)', rows: [1, 3] });
+  });
 });

@@ -118,3 +118,20 @@ describe("planMigration DDL", () => {
     ]);
   });
 });
+
+describe("partial index predicates on boolean columns", () => {
+  it("compares booleans with TRUE/FALSE instead of SQLite's 0/1 and quotes the column", () => {
+    const db = sqliteFile(`CREATE TABLE member (id INTEGER PRIMARY KEY, IsActive BOOLEAN NOT NULL DEFAULT 1, banned BOOLEAN, score INTEGER);
+      CREATE INDEX member_active ON member(id) WHERE IsActive = 1 AND score = 1;
+      CREATE INDEX member_ok ON member(score) WHERE "banned" IS NOT 'true' AND isactive != 0;
+      CREATE INDEX member_plain ON member(score) WHERE score > 0;`);
+    const plan = planMigration(db);
+    expect(plan.indexes.map((i) => [i.name, i.where])).toEqual([
+      ["member_active", `"IsActive" = TRUE AND score = 1`],
+      ["member_ok", `"banned" IS NOT TRUE AND "IsActive" <> FALSE`],
+      ["member_plain", "score > 0"],
+    ]);
+    // With the column cast to integer there is nothing to translate.
+    expect(planMigration(db, { castOverrides: { "member.IsActive": "bigint" } }).indexes[0].where).toBe("IsActive = 1 AND score = 1");
+  });
+});
