@@ -12,7 +12,7 @@ import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import type { TargetColumn } from "./copy";
 import { RowSum } from "./checksum";
 import type { SqliteDb } from "./sqlite";
-import { canonicalFromPgText, copyEscape, toPgText, ValueError, type SqliteValue } from "./values";
+import { canonicalFromPgText, copyEscape, floatHex, toPgText, ValueError, type SqliteValue } from "./values";
 
 export const CHUNK = 256 * 1024;
 
@@ -51,6 +51,7 @@ export class TableEncoder {
   /** Numbers (not strings) render as digits, sign, '.', 'e' or Infinity/NaN: nothing to escape either. */
   private readonly numericCol: boolean[];
   private readonly plainCanonical: boolean[];
+  private readonly floatCol: boolean[];
 
   constructor(
     private readonly db: SqliteDb,
@@ -67,6 +68,7 @@ export class TableEncoder {
     this.numericCol = cols.map((c) => c.kind === "int" || c.kind === "float" || c.kind === "numeric");
     // canonicalFromPgText is the identity for these kinds, so the COPY value is reused as is.
     this.plainCanonical = cols.map((c) => c.kind !== "float" && c.kind !== "bytea" && c.kind !== "jsonb");
+    this.floatCol = cols.map((c) => c.kind === "float");
   }
 
   encode(row: unknown[]): string {
@@ -101,7 +103,8 @@ export class TableEncoder {
       }
       line += escaped;
       if (sum) {
-        const c = this.plainCanonical[i] ? s : canonicalOf(s, v, cols[i]);
+        // A JS number is exactly the double PostgreSQL parses from String(v): hash its bits directly.
+        const c = this.plainCanonical[i] ? s : typeof v === "number" && this.floatCol[i] ? floatHex(v) : canonicalOf(s, v, cols[i]);
         canon += "V" + Buffer.byteLength(c) + ":" + c;
       }
     }
