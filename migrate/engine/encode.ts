@@ -52,6 +52,7 @@ export class TableEncoder {
   private readonly numericCol: boolean[];
   private readonly plainCanonical: boolean[];
   private readonly floatCol: boolean[];
+  private readonly asciiOut: boolean[];
 
   constructor(
     private readonly db: SqliteDb,
@@ -69,6 +70,7 @@ export class TableEncoder {
     // canonicalFromPgText is the identity for these kinds, so the COPY value is reused as is.
     this.plainCanonical = cols.map((c) => c.kind !== "float" && c.kind !== "bytea" && c.kind !== "jsonb");
     this.floatCol = cols.map((c) => c.kind === "float");
+    this.asciiOut = cols.map((c) => c.kind === "float" || c.kind === "bool" || c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz");
   }
 
   encode(row: unknown[]): string {
@@ -105,7 +107,8 @@ export class TableEncoder {
       if (sum) {
         // A JS number is exactly the double PostgreSQL parses from String(v): hash its bits directly.
         const c = this.plainCanonical[i] ? s : typeof v === "number" && this.floatCol[i] ? floatHex(v) : canonicalOf(s, v, cols[i]);
-        canon += "V" + Buffer.byteLength(c) + ":" + c;
+        // Converter outputs of these kinds (and integers read as bigint) are ASCII: length = bytes.
+        canon += "V" + (this.asciiOut[i] || typeof v === "bigint" ? c.length : Buffer.byteLength(c)) + ":" + c;
       }
     }
     if (sum) sum.addText(canon);
