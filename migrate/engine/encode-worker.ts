@@ -49,29 +49,25 @@ function run(): void {
         return state.problem === null;
       };
       const b = job.blocks;
-      if (!b) {
-        if (!pass(stmt.iterate() as IterableIterator<unknown[]>)) return finish();
-      } else {
+      if (!b) pass(stmt.iterate() as IterableIterator<unknown[]>);
+      else {
         // Our share of the rowid blocks, each ended with a marker so the coordinator keeps block order.
         const base = BigInt(b.base);
         const width = BigInt(b.width);
         for (let i = b.part; i < b.count; i += b.parts) {
           const from = base + BigInt(i) * width;
-          if (!pass(stmt.iterate(from, from + width) as IterableIterator<unknown[]>)) return finish();
+          if (!pass(stmt.iterate(from, from + width) as IterableIterator<unknown[]>)) break;
           post({ type: "block", block: i });
         }
       }
-      return finish();
-      function finish(): void {
-        if (Atomics.load(flow, 1) !== 0) return;
-        const p = state.problem;
-        post({
-          type: "end",
-          rows: state.rows,
-          problem: p ? { name: "MigrationError", code: p.code, message: p.message, meta: p.meta, cause: p.cause instanceof Error ? p.cause.message : undefined } : null,
-          sum: sum ? sum.finish() : null,
-        });
-      }
+      if (Atomics.load(flow, 1) !== 0) return; // coordinator gave up: it wants no result
+      const p = state.problem;
+      post({
+        type: "end",
+        rows: state.rows,
+        problem: p ? { name: "MigrationError", code: p.code, message: p.message, meta: p.meta, cause: p.cause instanceof Error ? p.cause.message : undefined } : null,
+        sum: sum ? sum.finish() : null,
+      });
     } finally {
       db.exec("COMMIT");
     }

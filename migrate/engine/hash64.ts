@@ -105,9 +105,3 @@ export function hashText64(text: string): string {
   hashBytes64(shared.bytes, shared.words, n);
   return last.hi.toString(16).padStart(8, "0") + last.lo.toString(16).padStart(8, "0");
 }
-
-/** Hashes `text` (UTF-8) with hashBytes64 over a shared scratch area; the halves are left in `last`. */
-export function hashTextInto(text: string): void {
-  const n = shared.write(text);
-  hashBytes64(shared.bytes, shared.words, n);
-}
