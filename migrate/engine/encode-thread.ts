@@ -20,7 +20,7 @@ import { combineSums, type ChecksumAlgo, type RangeSum, type RowSum } from "./ch
 import type { TargetColumn } from "./copy";
 import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
 import { MigrationError, type ErrorCode, type ErrorMeta } from "./errors";
-import type { SourceTable } from "./introspect";
+import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { mapSqliteError, type SqliteDb } from "./sqlite";
 
 /** Tables smaller than this are not worth a thread start (~50 ms) and stay on the coordinator. */
@@ -218,7 +218,7 @@ export interface RowidBlocks {
 
 /** Blocks of consecutive rowids covering the table (read in the caller's snapshot). */
 export function rowidBlocks(db: SqliteDb, t: SourceTable): RowidBlocks | null {
-  const r = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi, count(*) AS n FROM "${t.name.replace(/"/g, '""')}"`).safeIntegers(true).get() as { lo: bigint | null; hi: bigint | null; n: bigint };
+  const r = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi, count(*) AS n FROM ${qi(t.name)}`).safeIntegers(true).get() as { lo: bigint | null; hi: bigint | null; n: bigint };
   if (r.lo === null || r.hi === null) return null;
   const count = Math.max(1, Math.ceil(Number(r.n) / BLOCK_ROWS));
   const span = r.hi - r.lo + 1n;

@@ -11,6 +11,7 @@ import { jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import type { TargetColumn } from "./copy";
 import { RowSum } from "./checksum";
+import type { Utf8Writable } from "./hash64";
 import type { SqliteDb } from "./sqlite";
 import { canonicalFromPgText, copyEscape, floatHex, toPgText, ValueError, type SqliteValue } from "./values";
 
@@ -161,8 +162,6 @@ export interface EncodeResult {
 
 /** Room past CHUNK so a typical row still fits before the chunk is handed on. */
 const SLACK = 64 * 1024;
-
-type Utf8Writable = Buffer & { utf8Write(s: string, offset: number): number };
 
 function newChunk(size: number): Utf8Writable {
   // A fresh ArrayBuffer per chunk (offset 0, not the shared pool) so a worker can transfer it whole.

@@ -76,6 +76,12 @@ export function hashBytes64(bytes: Uint8Array, words: Int32Array, len: number): 
   last.lo = c >>> 0;
 }
 
+/**
+ * A Buffer with Node's internal utf8Write(string, offset): it skips write()'s argument juggling,
+ * which cost as much as the hash per row. Shared by the chunk writer (encode.ts).
+ */
+export type Utf8Writable = Buffer & { utf8Write(s: string, offset: number): number };
+
 /** A growable, 4-byte-aligned scratch area that strings are written into as UTF-8 before hashing. */
 export class Utf8Scratch {
   private buf = new ArrayBuffer(64 * 1024);
@@ -92,8 +98,7 @@ export class Utf8Scratch {
       this.words = new Int32Array(this.buf);
       this.view = Buffer.from(this.buf);
     }
-    // Buffer#utf8Write skips write()'s argument juggling, which cost as much as the hash per row.
-    return (this.view as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(text, 0);
+    return (this.view as Utf8Writable).utf8Write(text, 0);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Client } from "pg";
 import { fkName, qualified, quoteIdent } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
-import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
+import { introspect, quoteSqliteIdent as qi, type SourceSchema, type SourceTable } from "./introspect";
 import { targetColumns, type TargetColumn } from "./copy";
 import { checksumAlgo, RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import type { SqliteValue } from "./values";
@@ -57,59 +57,48 @@ export interface VerifyOptions {
 export async function verifyTables(sourcePath: string, target: TargetRef, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = process.hrtime.bigint();
   const s = schemaOf(target);
-  const db = openSource(sourcePath);
-  try {
-    const schema = introspect(db);
+  return inSourceSnapshot(sourcePath, async (db, schema) => {
     const tables = pickTables(schema, opts.tables);
-    db.exec("BEGIN");
-    try {
-      const out = await withTarget(target, "verify", async (c) => {
-        const algo = await checksumAlgo(c);
-        await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const extra: Client[] = [];
-        try {
-          // Every connection reads the same snapshot, so the report describes one moment of the target.
-          const jobs = Math.max(1, Math.min(opts.jobs ?? 2, tables.length));
-          if (jobs > 1) {
-            const snap = (await c.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0].s;
-            for (let i = 1; i < jobs; i++) {
-              const x = await connect(target, "verify");
-              extra.push(x);
-              await x.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-              await x.query(`SET TRANSACTION SNAPSHOT '${snap.replace(/'/g, "''")}'`);
-            }
+    const out = await withTarget(target, "verify", async (c) => {
+      const algo = await checksumAlgo(c);
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const extra: Client[] = [];
+      try {
+        // Every connection reads the same snapshot, so the report describes one moment of the target.
+        const jobs = Math.max(1, Math.min(opts.jobs ?? 2, tables.length));
+        if (jobs > 1) {
+          const snap = (await c.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0].s;
+          for (let i = 1; i < jobs; i++) {
+            const x = await connect(target, "verify");
+            extra.push(x);
+            await x.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            await x.query(`SET TRANSACTION SNAPSHOT '${snap.replace(/'/g, "''")}'`);
           }
-          // Largest first, so the big tables do not end up serialised at the tail.
-          const pages = new Map(
-            (await c.query<{ relname: string; n: string }>("SELECT c.relname, c.relpages::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
-          );
-          const order = tables.map((t, i) => ({ t, i })).sort((a, b) => (pages.get(b.t.name) ?? 0) - (pages.get(a.t.name) ?? 0));
-          const reports: VerifyTableReport[] = new Array(tables.length);
-          const clients = [c, ...extra];
-          let next = 0;
-          await Promise.all(
-            clients.map(async (client) => {
-              while (next < order.length) {
-                const { t, i } = order[next++];
-                reports[i] = await verifyTable(db, client, s, t, algo, opts.sourceSums?.get(t.name));
-              }
-            }),
-          );
-          await c.query("COMMIT");
-          return reports;
-        } finally {
-          for (const x of extra) await x.end().catch(() => undefined);
         }
-      });
-      return { ok: out.every((t) => t.match && t.sequenceOk), tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-    } finally {
-      db.exec("COMMIT");
-    }
-  } catch (e) {
-    throw verifyError(e);
-  } finally {
-    db.close();
-  }
+        // Largest first, so the big tables do not end up serialised at the tail.
+        const pages = new Map(
+          (await c.query<{ relname: string; n: string }>("SELECT c.relname, c.relpages::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
+        );
+        const order = tables.map((t, i) => ({ t, i })).sort((a, b) => (pages.get(b.t.name) ?? 0) - (pages.get(a.t.name) ?? 0));
+        const reports: VerifyTableReport[] = new Array(tables.length);
+        const clients = [c, ...extra];
+        let next = 0;
+        await Promise.all(
+          clients.map(async (client) => {
+            while (next < order.length) {
+              const { t, i } = order[next++];
+              reports[i] = await verifyTable(db, client, s, t, algo, opts.sourceSums?.get(t.name));
+            }
+          }),
+        );
+        await c.query("COMMIT");
+        return reports;
+      } finally {
+        for (const x of extra) await x.end().catch(() => undefined);
+      }
+    });
+    return { ok: out.every((t) => t.match && t.sequenceOk), tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  });
 }
 
 async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable, algo: ChecksumAlgo, known?: RangeSum): Promise<VerifyTableReport> {
@@ -232,52 +221,62 @@ export interface KeyedTableReport extends VerifyTableReport {
 export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Map<string, string[]>): Promise<{ tables: KeyedTableReport[]; seconds: number }> {
   const started = process.hrtime.bigint();
   const s = schemaOf(target);
+  return inSourceSnapshot(sourcePath, async (db, schema) => {
+    const tables = pickTables(schema, [...keys.keys()]);
+    const decode = db.prepare("SELECT value FROM json_each(?) ORDER BY key").raw(true).safeIntegers(true);
+    const out = await withTarget(target, "verify", async (c) => {
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const reports: KeyedTableReport[] = [];
+      for (const t of tables) {
+        const cols = await targetColumns(c, s, t);
+        const keyCols = t.primaryKey.map((k) => cols.find((x) => x.column === k)).filter((x): x is TargetColumn => !!x);
+        if (keyCols.length === 0 || keyCols.length !== t.primaryKey.length) {
+          throw new MigrationError("CONFIG_INVALID", `Table ${t.name} has no primary key in both source and target, so it cannot be checked by key. Verify it in full (verify()).`, { table: t.name, step: "verify" });
+        }
+        const vals = (keys.get(t.name) ?? []).map((pk) => (decode.all(pk) as SqliteValue[][]).map((r) => r[0]));
+        const srcMap = sourceRowMapByKeys(db, t, cols, keyCols, vals);
+        const tgtMap = await targetRowMapByKeys(c, s, t.name, cols, keyCols, vals);
+        const srcRows = Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n);
+        const tgtRows = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(s, t.name)}`)).rows[0].n);
+        const differingKeys = diffMaps(srcMap, tgtMap);
+        const sum = (m: Map<string, string>): string => {
+          const r = new RowSum();
+          for (const h of m.values()) r.addDigest(Buffer.from(h, "hex"));
+          return r.finish().checksum;
+        };
+        const canon = [...new Set(vals.map((v) => sourceKeyJson(keyCols, v)))];
+        reports.push({
+          table: t.name,
+          sourceRows: srcRows,
+          targetRows: tgtRows,
+          sourceChecksum: sum(srcMap),
+          targetChecksum: sum(tgtMap),
+          match: srcRows === tgtRows && differingKeys.length === 0,
+          sequenceOk: await sequencesOk(c, s, t.name),
+          foreignKeysOk: await foreignKeysOk(c, s, t),
+          differingKeys,
+          keysChecked: canon.length,
+          keys: canon,
+        });
+      }
+      await c.query("COMMIT");
+      return reports;
+    });
+    return { tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  });
+}
+
+/**
+ * Opens the source read-only and runs fn inside one read transaction (the source snapshot a report
+ * describes); any failure comes out as a MigrationError (verifyError).
+ */
+async function inSourceSnapshot<T>(sourcePath: string, fn: (db: SqliteDb, schema: SourceSchema) => Promise<T>): Promise<T> {
   const db = openSource(sourcePath);
   try {
     const schema = introspect(db);
-    const tables = pickTables(schema, [...keys.keys()]);
-    const decode = db.prepare("SELECT value FROM json_each(?) ORDER BY key").raw(true).safeIntegers(true);
     db.exec("BEGIN");
     try {
-      const out = await withTarget(target, "verify", async (c) => {
-        await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const reports: KeyedTableReport[] = [];
-        for (const t of tables) {
-          const cols = await targetColumns(c, s, t);
-          const keyCols = t.primaryKey.map((k) => cols.find((x) => x.column === k)).filter((x): x is TargetColumn => !!x);
-          if (keyCols.length === 0 || keyCols.length !== t.primaryKey.length) {
-            throw new MigrationError("CONFIG_INVALID", `Table ${t.name} has no primary key in both source and target, so it cannot be checked by key. Verify it in full (verify()).`, { table: t.name, step: "verify" });
-          }
-          const vals = (keys.get(t.name) ?? []).map((pk) => (decode.all(pk) as SqliteValue[][]).map((r) => r[0]));
-          const srcMap = sourceRowMapByKeys(db, t, cols, keyCols, vals);
-          const tgtMap = await targetRowMapByKeys(c, s, t.name, cols, keyCols, vals);
-          const srcRows = Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n);
-          const tgtRows = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(s, t.name)}`)).rows[0].n);
-          const differingKeys = diffMaps(srcMap, tgtMap);
-          const sum = (m: Map<string, string>): string => {
-            const r = new RowSum();
-            for (const h of m.values()) r.addDigest(Buffer.from(h, "hex"));
-            return r.finish().checksum;
-          };
-          const canon = [...new Set(vals.map((v) => sourceKeyJson(keyCols, v)))];
-          reports.push({
-            table: t.name,
-            sourceRows: srcRows,
-            targetRows: tgtRows,
-            sourceChecksum: sum(srcMap),
-            targetChecksum: sum(tgtMap),
-            match: srcRows === tgtRows && differingKeys.length === 0,
-            sequenceOk: await sequencesOk(c, s, t.name),
-            foreignKeysOk: await foreignKeysOk(c, s, t),
-            differingKeys,
-            keysChecked: canon.length,
-            keys: canon,
-          });
-        }
-        await c.query("COMMIT");
-        return reports;
-      });
-      return { tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      return await fn(db, schema);
     } finally {
       db.exec("COMMIT");
     }
