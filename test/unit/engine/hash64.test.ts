@@ -4,7 +4,7 @@
  * the integration suite compares many more strings against the live server.
  */
 import { hashText64 } from "../../../migrate/engine/hash64";
-import { finishSum64, RowSum } from "../../../migrate/engine/checksum";
+import { combineSums, finishSum64, RowSum } from "../../../migrate/engine/checksum";
 
 describe("hashText64", () => {
   it("equals PostgreSQL's hashtextextended for every tail length class and multi-byte UTF-8", () => {
@@ -40,5 +40,20 @@ describe("RowSum (h64)", () => {
     js.addText("a");
     js.addText("abcdefgh");
     expect(finishSum64(2, signed)).toEqual(js.finish());
+  });
+});
+
+describe("combineSums (two split workers' sums)", () => {
+  it.each(["h64", "md5"] as const)("equals the %s sum over the union of the rows", (algo) => {
+    const rows = Array.from({ length: 50 }, (_, i) => `V${String(i).length}:${i}NV5:naïve`);
+    const all = new RowSum(algo);
+    const even = new RowSum(algo);
+    const odd = new RowSum(algo);
+    rows.forEach((r, i) => {
+      all.addText(r);
+      (i % 2 ? odd : even).addText(r);
+    });
+    expect(combineSums(even.finish(), odd.finish())).toEqual(all.finish());
+    expect(() => combineSums(new RowSum("h64").finish(), new RowSum("md5").finish())).toThrow("cannot add a h64 sum to a md5 sum");
   });
 });
