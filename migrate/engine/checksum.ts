@@ -133,7 +133,10 @@ export class RowSum {
       this.addDigest(md5Digest(canonicalRow));
       return;
     }
-    hashBytes64(sc.bytes, sc.words, sc.write(canonicalRow));
+    // write() first: it may replace the scratch arrays (rows over ~21 K characters), and the
+    // arguments would otherwise be the old, too small ones (the hash of stale bytes).
+    const n = sc.write(canonicalRow);
+    hashBytes64(sc.bytes, sc.words, n);
     // One 64-bit value per row: its halves go to the b lanes; a stays 0.
     this.bh += last.hi;
     this.bl += last.lo;

@@ -20,7 +20,8 @@ import { kindOfPgType, type ValueKind } from "./typemap";
 import type { ValueTarget } from "./values";
 import { checksumAlgo, RowSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import { keyFromRow, TableEncoder } from "./encode";
-import { canUseEncodeWorkers, inThreadChunks, rowidBlocks, splitMinRows, splitWorkerChunks, SPLIT_WORKERS, workerChunks, WORKER_MIN_ROWS } from "./encode-thread";
+import { loadNative, NativeBlockEncoder, nativePlan } from "./native";
+import { canUseEncodeWorkers, inThreadChunks, nativeInThreadChunks, rowidBlocks, splitMinRows, splitWorkerChunks, SPLIT_WORKERS, workerChunks, WORKER_MIN_ROWS } from "./encode-thread";
 
 export interface CopyProgress {
   table: string;
@@ -76,7 +77,7 @@ export async function targetColumns(c: Client, schema: string, t: SourceTable): 
  * `rangeSql` is the same query over one rowid block (`rowid >= ? AND rowid < ?`), for tables that
  * can be read in blocks (splittable()), else null.
  */
-export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql: string; rangeSql: string | null; keyIdx: number[]; keyNames: string[] } {
+export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql: string; rangeSql: string | null; byRowidSql: string | null; keyIdx: number[]; keyNames: string[] } {
   const names = cols.map((c) => c.column);
   const keyNames = keyColumns(t);
   const extra = keyNames.filter((k) => !names.includes(k));
@@ -88,6 +89,7 @@ export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql:
   return {
     sql: head + orderBy,
     rangeSql: splittable(t) ? `${head} WHERE rowid >= ? AND rowid < ?${orderBy}` : null,
+    byRowidSql: splittable(t) ? `${head} WHERE rowid = ?` : null,
     keyIdx: keyNames.map((k) => all.indexOf(k)),
     keyNames,
   };
@@ -104,6 +106,12 @@ export function splittable(t: SourceTable): boolean {
  * SQLite page cache); 4 at once peaked at 355 MB in the scale-10 bench, 3 stay under 300 MB.
  */
 const MAX_WORKERS = 3;
+/**
+ * With the armp_copy extension one worker per big table keeps up (PostgreSQL, not encoding, is the
+ * limit), so the largest table is not split and two workers are enough: scale-10 bench 27.2 s at
+ * 268 MB peak RSS, against 24.8-28.4 s at 313-346 MB with the split and three workers.
+ */
+const MAX_WORKERS_NATIVE = 2;
 interface WorkerBudget {
   free: number;
 }
@@ -123,7 +131,9 @@ async function copyTable(
 ): Promise<TableCopyReport> {
   const started = process.hrtime.bigint();
   const cols = await targetColumns(client, schema, t);
-  const { sql, rangeSql, keyIdx, keyNames } = sourceSelect(t, cols);
+  const { sql, rangeSql, byRowidSql, keyIdx, keyNames } = sourceSelect(t, cols);
+  // The armp_copy extension converts rows inside SQLite where it can (native.ts); workers too.
+  const native = nativePlan(db, t, cols, checksum, byRowidSql);
   const stmt = db.prepare(sql).raw(true).safeIntegers(true);
   let rows = 0;
   let bytes = 0;
@@ -148,7 +158,7 @@ async function copyTable(
     done.catch((e: unknown) => void (copyError = e));
     // The source checksum (run only) is summed from the same converted values as the COPY text.
     // Big tables are encoded on a worker thread (encode-thread.ts) so --jobs uses every core.
-    const job = { sourcePath: threadedSource ?? "", table: t, cols, sql, keyIdx, keyNames, checksum };
+    const job = { sourcePath: threadedSource ?? "", table: t, cols, sql, keyIdx, keyNames, checksum, native };
     // The split table's workers were reserved up front (copyTables); other big tables take one
     // worker while the budget (peak RSS, issue 2: <= 300 MB) has room, else encode on this thread.
     const blocks = split && threadedSource !== null && rangeSql !== null ? rowidBlocks(db, t) : null;
@@ -161,7 +171,9 @@ async function copyTable(
         ? splitWorkerChunks({ ...job, sql: rangeSql! }, blocks, SPLIT_WORKERS)
         : threadedSource !== null && totalRows >= WORKER_MIN_ROWS
           ? workerChunks(job)
-          : inThreadChunks(stmt, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), sum);
+          : native !== null
+            ? nativeInThreadChunks(db, t, new NativeBlockEncoder(db, native, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), t.name), sum)
+            : inThreadChunks(stmt, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), sum);
     let lastProgress = 0;
     try {
       for await (const chunk of src.chunks) {
@@ -304,10 +316,11 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
       // copyTable let a smaller table that reached the check first take the split's workers.
       const order = [...tables].sort((a, b) => counts.get(b.name)! - counts.get(a.name)!);
       const first = order[0];
-      const splitName = threaded !== null && first && splittable(first) && counts.get(first.name)! >= splitMinRows() ? first.name : null;
-      const workers: WorkerBudget = { free: MAX_WORKERS - (splitName !== null ? SPLIT_WORKERS : 0) };
       // The row hash verify() will use against this server, so the sums summed here are usable.
       const algo = opts.checksum ? await withTarget(target, "checksum", checksumAlgo) : null;
+      const native = threaded !== null && algo !== "md5" && loadNative(db);
+      const splitName = threaded !== null && !native && first && splittable(first) && counts.get(first.name)! >= splitMinRows() ? first.name : null;
+      const workers: WorkerBudget = { free: (native ? MAX_WORKERS_NATIVE : MAX_WORKERS) - (splitName !== null ? SPLIT_WORKERS : 0) };
       if (opts.replace) await dropForeignKeysTouching(target, tables);
       report = await pool(order, opts.jobs ?? 1, async (t) => {
         const client = await connect(target, `copy ${t.name}`);

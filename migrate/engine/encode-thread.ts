@@ -18,7 +18,8 @@ import { Worker } from "worker_threads";
 import type { Statement } from "better-sqlite3";
 import { combineSums, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
 import type { TargetColumn } from "./copy";
-import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
+import { encodeChunks, type EncodeResult, type RowEncoder } from "./encode";
+import type { NativeBlockEncoder, NativePlan } from "./native";
 import { MigrationError, type ErrorCode, type ErrorMeta } from "./errors";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { mapSqliteError, type SqliteDb } from "./sqlite";
@@ -44,6 +45,8 @@ export interface WorkerJob {
   keyNames: string[];
   /** Row hash for the source sum, or null when no sum is kept. */
   checksum: ChecksumAlgo | null;
+  /** The armp_copy extension converts the rows (native.ts); null: JavaScript only. */
+  native: NativePlan | null;
   /** Read only these rowid blocks (`sql` then takes the block's [from, to) rowids). */
   blocks?: RowidBlocks & { part: number; parts: number };
   /** Int32Array view: [0] chunks in flight, [1] abort flag. */
@@ -83,7 +86,7 @@ export function canUseEncodeWorkers(db: SqliteDb): boolean {
   return String(db.pragma("journal_mode", { simple: true })).toLowerCase() !== "wal";
 }
 
-export function inThreadChunks(stmt: Statement, enc: TableEncoder, sum: RowSum | null): ChunkSource {
+export function inThreadChunks(stmt: Statement, enc: RowEncoder, sum: RowSum | null): ChunkSource {
   const state: EncodeResult = { rows: 0, problem: null };
   const it = stmt.iterate() as IterableIterator<unknown[]>;
   return {
@@ -92,6 +95,25 @@ export function inThreadChunks(stmt: Statement, enc: TableEncoder, sum: RowSum |
     release: () => undefined,
     result: () => ({ rows: state.rows, problem: state.problem, sum: sum ? sum.finish() : null }),
     close: async () => void it.return?.(),
+  };
+}
+
+/** The native path on this thread: every rowid block of the table in order. */
+export function nativeInThreadChunks(db: SqliteDb, t: SourceTable, enc: NativeBlockEncoder, sum: RowSum | null): ChunkSource {
+  const state: EncodeResult = { rows: 0, problem: null };
+  const blocks = rowidBlocks(db, t);
+  function* chunks(): Generator<Buffer, void, void> {
+    if (blocks === null) return;
+    const base = BigInt(blocks.base);
+    const width = BigInt(blocks.width);
+    for (let i = 0; i < blocks.count && state.problem === null; i++) yield* enc.chunks(base + BigInt(i) * width, base + BigInt(i + 1) * width, state);
+  }
+  return {
+    chunks: chunks(),
+    rows: () => state.rows,
+    release: () => undefined,
+    result: () => ({ rows: state.rows, problem: state.problem, sum: enc.sum(sum) }),
+    close: async () => undefined,
   };
 }
 

@@ -8,8 +8,9 @@ import type { SourceTable } from "./introspect";
 import type { TargetColumn } from "./copy";
 import { RowSum } from "./checksum";
 import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
+import { NativeBlockEncoder } from "./native";
 import { openSource } from "./sqlite";
-import type { WorkerJob, WorkerMessage } from "./encode-thread";
+import { rowidBlocks, type WorkerJob, type WorkerMessage } from "./encode-thread";
 
 const job = workerData as WorkerJob;
 const flow = new Int32Array(job.flow);
@@ -24,6 +25,7 @@ function run(): void {
       const cols: TargetColumn[] = job.cols;
       const sum = job.checksum ? new RowSum(job.checksum) : null;
       const enc = new TableEncoder(db, t, cols, job.keyIdx, job.keyNames, sum);
+      const native = job.native ? new NativeBlockEncoder(db, job.native, enc, t.name) : null;
       const state: EncodeResult = { rows: 0, problem: null };
       const stmt = db.prepare(job.sql).raw(true).safeIntegers(true);
       const send = (chunk: Buffer): boolean => {
@@ -48,16 +50,24 @@ function run(): void {
         }
         return state.problem === null;
       };
-      const b = job.blocks;
-      if (!b) pass(stmt.iterate() as IterableIterator<unknown[]>);
-      else {
-        // Our share of the rowid blocks, each ended with a marker so the coordinator keeps block order.
+      /** One rowid block [from, to), by the extension or by iterating the JavaScript statement. */
+      const passBlock = (from: bigint, to: bigint): boolean => {
+        if (!native) return pass(stmt.iterate(from, to) as IterableIterator<unknown[]>);
+        for (const chunk of native.chunks(from, to, state)) if (!send(chunk)) return false;
+        return state.problem === null;
+      };
+      // The native path reads by rowid blocks even when the table is not split (one part of one).
+      const b = job.blocks ?? (native ? ((bl) => (bl ? { ...bl, part: 0, parts: 1 } : null))(rowidBlocks(db, t)) : null);
+      if (!b) {
+        if (!native) pass(stmt.iterate() as IterableIterator<unknown[]>);
+      } else {
+        // Our share of the rowid blocks; a split table's end with a marker so the coordinator keeps block order.
         const base = BigInt(b.base);
         const width = BigInt(b.width);
         for (let i = b.part; i < b.count; i += b.parts) {
           const from = base + BigInt(i) * width;
-          if (!pass(stmt.iterate(from, from + width) as IterableIterator<unknown[]>)) break;
-          post({ type: "block", block: i });
+          if (!passBlock(from, from + width)) break;
+          if (job.blocks) post({ type: "block", block: i });
         }
       }
       if (Atomics.load(flow, 1) !== 0) return; // coordinator gave up: it wants no result
@@ -66,7 +76,7 @@ function run(): void {
         type: "end",
         rows: state.rows,
         problem: p ? { name: "MigrationError", code: p.code, message: p.message, meta: p.meta, cause: p.cause instanceof Error ? p.cause.message : undefined } : null,
-        sum: sum ? sum.finish() : null,
+        sum: native ? native.sum(sum) : sum ? sum.finish() : null,
       });
     } finally {
       db.exec("COMMIT");

@@ -32,7 +32,9 @@ export function toPgText(v: SqliteValue, target: ValueTarget): string | null {
       if (typeof v === "string") return /^\s*[-+]?\d+\s*$/.test(v) ? BigInt(v.trim()).toString() : v;
       throw new ValueError("a BLOB value in an integer column");
     case "float":
-      if (typeof v === "number" || typeof v === "bigint") return String(v);
+      // String(-0) is "0": PostgreSQL would store +0 and the IEEE bits (checksum) would differ.
+      if (typeof v === "number") return v === 0 && 1 / v < 0 ? "-0" : String(v);
+      if (typeof v === "bigint") return String(v);
       if (typeof v === "string") return v.trim();
       throw new ValueError("a BLOB value in a floating-point column");
     case "numeric": {

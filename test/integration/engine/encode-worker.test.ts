@@ -127,7 +127,7 @@ describe("worker-thread encoding in the built CLI", () => {
         const t = introspect(db).tables.find((x) => x.name === "publication")!;
         const cols = await withClient(d.url, (c) => targetColumns(c, "public", t));
         const sel = sourceSelect(t, cols);
-        const job = { sourcePath: gappy, table: t, cols, keyIdx: sel.keyIdx, keyNames: sel.keyNames, checksum: "h64" as const };
+        const job = { sourcePath: gappy, table: t, cols, keyIdx: sel.keyIdx, keyNames: sel.keyNames, checksum: "h64" as const, native: null };
         const drain = async (s: ReturnType<typeof compiled.workerChunks>): Promise<{ text: string; rows: number; sum: string | undefined }> => {
           let text = "";
           try {

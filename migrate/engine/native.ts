@@ -1,0 +1,208 @@
+/**
+ * The native fast path of the copy (issue 2 "Performance"): the armp_copy SQLite extension
+ * (migrate/native/armp_copy.c, built by `npm run build` into dist/native/) converts a block of
+ * rows to COPY text and their h64 checksum inside SQLite, so Node no longer builds one JS value per
+ * column and converts it. Rows the extension does not convert (see the C file: anything whose
+ * result it cannot guarantee equals the JavaScript encoder's) arrive as markers and are read again
+ * by rowid and encoded by TableEncoder in place, which also raises every row error; so the COPY
+ * stream keeps rowid order and errors name the same rows as before.
+ *
+ * Used for rowid tables of a UTF-8 source when the checksum (if any) is h64 and the extension
+ * loads; otherwise, or with ARMP_MIGRATE_NATIVE=0, every row takes the JavaScript path.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Statement } from "better-sqlite3";
+import { combineSums, finishSum64, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
+import type { TargetColumn } from "./copy";
+import { RowProblem, type EncodeResult, type TableEncoder } from "./encode";
+import type { Utf8Writable } from "./hash64";
+import { MigrationError } from "./errors";
+import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
+import type { SqliteDb } from "./sqlite";
+
+const CANDIDATES = [
+  // compiled engine: dist/migrate/engine -> dist/native
+  path.join(__dirname, "..", "..", "native", "armp_copy.so"),
+  // engine run from source (ts-jest): migrate/engine -> dist/native
+  path.join(__dirname, "..", "..", "dist", "native", "armp_copy.so"),
+];
+
+/** The built extension, or null when it was not built (no C compiler) or is switched off. */
+export function nativeExtensionPath(): string | null {
+  if (process.env.ARMP_MIGRATE_NATIVE === "0") return null;
+  return CANDIDATES.find((p) => fs.existsSync(p)) ?? null;
+}
+
+const loaded = new WeakSet<SqliteDb>();
+
+/** Loads the extension into this connection once; false when it is unavailable. */
+export function loadNative(db: SqliteDb): boolean {
+  if (loaded.has(db)) return true;
+  const p = nativeExtensionPath();
+  if (p === null) return false;
+  try {
+    // SQLite derives the entry point sqlite3_armpcopy_init from the file name.
+    db.loadExtension(p);
+  } catch {
+    return false;
+  }
+  loaded.add(db);
+  return true;
+}
+
+/** One token per column for armp_copy (see the C file). */
+export function nativeSpec(cols: TargetColumn[]): string {
+  return cols
+    .map((c) => {
+      switch (c.kind) {
+        case "int":
+          return "i";
+        case "float":
+          return "f";
+        case "numeric":
+          return c.scale === undefined ? "n" : `n${c.scale}`;
+        case "bool":
+          return "b";
+        case "date":
+          return "d";
+        case "timestamp":
+          return "t";
+        case "timestamptz":
+          return "z";
+        case "bytea":
+          return "y";
+        case "jsonb":
+          return "j";
+        case "text":
+        case "json":
+        case "other":
+          return "s";
+      }
+    })
+    .join(",");
+}
+
+/** What a worker needs to run the native path (plain data, sent to encode workers). */
+export interface NativePlan {
+  /** One rowid block: params (spec, from, to); one row, one BLOB. */
+  blockSql: string;
+  spec: string;
+  /** The JavaScript encoder's column list for one rowid. */
+  byRowidSql: string;
+}
+
+/**
+ * The native plan for a table, or null when its rows must all take the JavaScript path: no real
+ * rowid (WITHOUT ROWID, or a column named rowid), an md5 checksum (the extension only computes
+ * h64), a source not stored as UTF-8, or no extension.
+ */
+export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], checksum: ChecksumAlgo | null, byRowidSql: string | null): NativePlan | null {
+  if (byRowidSql === null || checksum === "md5" || cols.length === 0) return null;
+  if (String(db.pragma("encoding", { simple: true })).toUpperCase() !== "UTF-8") return null;
+  if (!loadNative(db)) return null;
+  return {
+    blockSql: `SELECT armp_copy(rowid, ?, ${cols.map((c) => qi(c.column)).join(", ")}) FROM ${qi(t.name)} WHERE rowid >= ? AND rowid < ?`,
+    spec: nativeSpec(cols),
+    byRowidSql,
+  };
+}
+
+/** Output chunks of about this many bytes (like encodeChunks). */
+const CHUNK = 256 * 1024;
+/** Rowids per extension call. */
+const SUB_BLOCK = 256n;
+
+/** Pieces of the next chunk: extension output (views of its result) and lines from JavaScript. */
+class ChunkBuilder {
+  private parts: (Buffer | string)[] = [];
+  size = 0;
+
+  add(p: Buffer | string, bytes: number): void {
+    this.parts.push(p);
+    this.size += bytes;
+  }
+
+  /** The pieces copied into a Buffer of its own ArrayBuffer (transferable from a worker). */
+  take(): Buffer {
+    const out = Buffer.from(new ArrayBuffer(this.size)) as Utf8Writable;
+    let pos = 0;
+    for (const p of this.parts) pos += typeof p === "string" ? out.utf8Write(p, pos) : p.copy(out, pos);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+}
+
+/** Encodes rowid blocks with the extension; rows it leaves out go through `fallback` (whose sum is the JS part). */
+export class NativeBlockEncoder {
+  private readonly stmt: Statement;
+  private readonly byRowid: Statement;
+  private nativeRows = 0;
+  private nativeSum = 0n;
+  /** Rows the extension left to JavaScript (tests and the bench report it). */
+  fallbackRows = 0;
+
+  constructor(
+    db: SqliteDb,
+    private readonly plan: NativePlan,
+    private readonly fallback: TableEncoder,
+    private readonly table: string,
+  ) {
+    if (!loadNative(db)) throw new MigrationError("INTERNAL", `The armp_copy SQLite extension did not load for table ${table}. Re-run with ARMP_MIGRATE_NATIVE=0 and report it.`, { table, step: "copy" });
+    this.stmt = db.prepare(plan.blockSql).pluck().safeIntegers(true);
+    this.byRowid = db.prepare(plan.byRowidSql).raw(true).safeIntegers(true);
+  }
+
+  /** COPY text of the rows with rowid in [from, to), in rowid order, in chunks; stops at the first row problem. */
+  *chunks(from: bigint, to: bigint, state: EncodeResult): Generator<Buffer, void, void> {
+    const out = new ChunkBuilder();
+    // Sub-blocks of SUB_BLOCK rowids keep each result (and the extension's buffer) small: results
+    // of ~1 MB made glibc raise its mmap threshold and keep freed memory (peak RSS +20-40 MB).
+    for (let sub = from; sub < to && state.problem === null; sub += SUB_BLOCK) yield* this.subBlock(sub, sub + SUB_BLOCK < to ? sub + SUB_BLOCK : to, state, out);
+    if (out.size > 0) yield out.take();
+  }
+
+  private *subBlock(from: bigint, to: bigint, state: EncodeResult, out: ChunkBuilder): Generator<Buffer, void, void> {
+    const blob = this.stmt.get(this.plan.spec, from, to) as Buffer;
+    this.nativeSum += blob.readBigUInt64LE(0);
+    const converted = Number(blob.readBigUInt64LE(8));
+    this.nativeRows += converted;
+    state.rows += converted;
+    let pos = 16;
+    for (;;) {
+      const marker = blob.indexOf(0, pos);
+      const end = marker < 0 ? blob.length : marker;
+      // Converted rows, cut into chunks of at most CHUNK bytes (COPY does not need whole lines per
+      // chunk): the workers' in-flight limits count chunks, so chunks must stay small for memory.
+      while (end > pos) {
+        const n = Math.min(end - pos, CHUNK - out.size);
+        out.add(blob.subarray(pos, pos + n), n);
+        pos += n;
+        if (out.size >= CHUNK) yield out.take();
+      }
+      if (marker < 0) return;
+      const rowid = blob.readBigInt64LE(marker + 1);
+      pos = marker + 9;
+      const row = this.byRowid.get(rowid) as unknown[] | undefined;
+      if (!row) throw new MigrationError("INTERNAL", `Row ${rowid} of ${this.table} vanished inside the read transaction. Re-run; if it repeats, set ARMP_MIGRATE_NATIVE=0 and report it.`, { table: this.table, step: "copy" });
+      let line: string;
+      try {
+        line = this.fallback.encode(row);
+      } catch (e) {
+        if (!(e instanceof RowProblem)) throw e;
+        state.problem = e.error;
+        return;
+      }
+      this.fallbackRows++;
+      state.rows++;
+      out.add(line, Buffer.byteLength(line));
+      if (out.size >= CHUNK) yield out.take();
+    }
+  }
+
+  /** The table's source sum: the extension's rows plus the JavaScript rows (`js`, the fallback's sum). */
+  sum(js: RowSum | null): RangeSum | null {
+    return js ? combineSums(finishSum64(this.nativeRows, this.nativeSum), js.finish()) : null;
+  }
+}

@@ -1,0 +1,988 @@
+/*
+ * armp_copy: a SQLite loadable extension that turns a block of source rows into PostgreSQL COPY
+ * text and the block's h64 checksum, inside SQLite (issue 2 "Performance": converting values in
+ * JavaScript cost ~2/3 of Node's CPU per row; see docs/README-bench-copy.md).
+ *
+ *   SELECT armp_copy(rowid, '<spec>', col1, ..., colN) FROM t WHERE rowid >= ? AND rowid < ?
+ *
+ * Rows must arrive in ascending rowid order (a rowid range scan does); otherwise the result is an
+ * error, never text in another order.
+ *
+ * <spec> is one token per column, comma separated: i (integer), f (double precision), n (numeric
+ * without scale), nS (numeric with scale S), b (boolean), d (date), t (timestamp), z (timestamptz),
+ * y (bytea), s (text, varchar, json, other), j (jsonb).
+ *
+ * It converts only values whose result is certain to equal the JavaScript encoder's (values.ts
+ * toPgText, checksum canonical text): for any other value (text in an integer column, an offset
+ * timestamp, invalid UTF-8, a NUL, any non-NULL jsonb, ...) the row is not converted and a marker
+ * is written instead: one 0x00 byte followed by the row's rowid as 8 little-endian bytes. COPY text
+ * never contains 0x00, so the caller finds markers with memchr and encodes those rows in
+ * JavaScript, in place, keeping rowid order.
+ *
+ * Result (a BLOB): 8 bytes little-endian unsigned sum of the converted rows' row hashes
+ * (hashtextextended(canonical row text, 0), modulo 2^64), 8 bytes little-endian count of converted
+ * rows, then the COPY text with markers. The row hash is PostgreSQL's hash_bytes_extended (lookup3,
+ * seed 0), the same function as migrate/engine/hash64.ts.
+ *
+ * Nothing here writes to the database: the functions only read their arguments.
+ */
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT1
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  char *p;
+  size_t len, cap;
+} Buf;
+
+static int buf_reserve(Buf *b, size_t extra) {
+  if (b->len + extra <= b->cap) return 1;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + extra) cap *= 2;
+  char *p = sqlite3_realloc64(b->p, cap);
+  if (!p) return 0;
+  b->p = p;
+  b->cap = cap;
+  return 1;
+}
+
+static void buf_put(Buf *b, const void *s, size_t n) {
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+
+#define OUT_LIMIT (4u << 20)
+
+enum Kind { K_INT, K_FLOAT, K_NUMERIC, K_BOOL, K_DATE, K_TS, K_TSTZ, K_BYTEA, K_TEXT, K_JSONB };
+
+typedef struct {
+  enum Kind kind;
+  int scale; /* numeric: -1 without scale */
+} Col;
+
+typedef struct {
+  int ncols; /* 0 until the spec is parsed; -1 when it is invalid */
+  int disorder; /* a rowid arrived below its predecessor: the caller must not trust the order */
+  sqlite3_int64 last_rowid;
+  Col *cols;
+  Buf out, line, canon;
+  uint64_t sum, rows, fallbacks;
+  int oom;
+} Acc;
+
+/* ---- hash: PostgreSQL hash_bytes_extended(k, len, seed 0), as hash64.ts ---- */
+
+#define ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+
+static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
+
+static uint64_t hash64(const unsigned char *k, size_t len) {
+  uint32_t a, b, c;
+  a = b = c = 0x9e3779b9u + (uint32_t)len + 3923095u;
+  size_t i = 0;
+  while (len - i >= 12) {
+    a += le32(k + i);
+    b += le32(k + i + 4);
+    c += le32(k + i + 8);
+    a -= c; a ^= ROT(c, 4); c += b;
+    b -= a; b ^= ROT(a, 6); a += c;
+    c -= b; c ^= ROT(b, 8); b += a;
+    a -= c; a ^= ROT(c, 16); c += b;
+    b -= a; b ^= ROT(a, 19); a += c;
+    c -= b; c ^= ROT(b, 4); b += a;
+    i += 12;
+  }
+  size_t r = len - i;
+  const unsigned char *t = k + i;
+  if (r >= 8) {
+    a += le32(t);
+    b += le32(t + 4);
+    if (r >= 9) c += (uint32_t)t[8] << 8;
+    if (r >= 10) c += (uint32_t)t[9] << 16;
+    if (r >= 11) c += (uint32_t)t[10] << 24;
+  } else if (r >= 4) {
+    a += le32(t);
+    if (r >= 5) b += t[4];
+    if (r >= 6) b += (uint32_t)t[5] << 8;
+    if (r >= 7) b += (uint32_t)t[6] << 16;
+  } else {
+    if (r >= 1) a += t[0];
+    if (r >= 2) a += (uint32_t)t[1] << 8;
+    if (r >= 3) a += (uint32_t)t[2] << 16;
+  }
+  c ^= b; c -= ROT(b, 14);
+  a ^= c; a -= ROT(c, 11);
+  b ^= a; b -= ROT(a, 25);
+  c ^= b; c -= ROT(b, 16);
+  a ^= c; a -= ROT(c, 4);
+  b ^= a; b -= ROT(a, 14);
+  c ^= b; c -= ROT(b, 24);
+  return ((uint64_t)b << 32) | c;
+}
+
+/* ---- value helpers ---- */
+
+/* Strict UTF-8 (what V8 decodes without U+FFFD replacement), no NUL. */
+static int utf8_ok(const unsigned char *s, int n) {
+  int i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    if (c < 0x80) {
+      if (c == 0) return 0;
+      i++;
+      continue;
+    }
+    int need;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) need = 1;
+    else if (c == 0xE0) { need = 2; lo = 0xA0; }
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
+    else if (c == 0xED) { need = 2; hi = 0x9F; }
+    else if (c == 0xF0) { need = 3; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) need = 3;
+    else if (c == 0xF4) { need = 3; hi = 0x8F; }
+    else return 0;
+    if (i + need >= n) return 0; /* truncated sequence */
+    unsigned d = s[i + 1];
+    if (d < lo || d > hi) return 0;
+    for (int k = 2; k <= need; k++) {
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return 0;
+    }
+    i += need + 1;
+  }
+  return 1;
+}
+
+/* Decimal text of v (snprintf costs ~10x more per call, and this runs for most columns). */
+static int fmt_u64(char *dst, uint64_t u) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  for (int k = 0; k < n; k++) dst[k] = tmp[n - 1 - k];
+  dst[n] = 0;
+  return n;
+}
+
+static int fmt_i64(char *dst, sqlite3_int64 v) {
+  if (v < 0) {
+    dst[0] = '-';
+    return 1 + fmt_u64(dst + 1, (uint64_t)0 - (uint64_t)v);
+  }
+  return fmt_u64(dst, (uint64_t)v);
+}
+
+static void put2(char *p, int v) {
+  p[0] = (char)('0' + v / 10);
+  p[1] = (char)('0' + v % 10);
+}
+
+/* Exact powers of ten as doubles (10^0 .. 10^22 are representable). */
+static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static const char HEXD[] = "0123456789abcdef";
+
+/*
+ * A double as a C99 hexadecimal floating constant ("-0x1.8p+1"): exact by construction, and what
+ * PostgreSQL's float8in reads (it parses with strtod). ~20x cheaper than "%.17g".
+ */
+static int fmt_hexfloat(char *dst, double d) {
+  uint64_t bits;
+  memcpy(&bits, &d, 8);
+  int n = 0;
+  if (bits >> 63) dst[n++] = '-';
+  int e = (int)((bits >> 52) & 0x7ff);
+  uint64_t m = bits & 0xfffffffffffffULL;
+  if (e == 0 && m == 0) {
+    dst[n++] = '0';
+    dst[n] = 0;
+    return n;
+  }
+  dst[n++] = '0';
+  dst[n++] = 'x';
+  dst[n++] = e == 0 ? '0' : '1';
+  if (m) {
+    dst[n++] = '.';
+    int digits = 13;
+    while ((m & 15) == 0) {
+      m >>= 4;
+      digits--;
+    }
+    for (int k = digits - 1; k >= 0; k--) dst[n++] = HEXD[(m >> (4 * k)) & 15];
+  }
+  dst[n++] = 'p';
+  int exp = e == 0 ? -1022 : e - 1023;
+  if (exp < 0) {
+    dst[n++] = '-';
+    exp = -exp;
+  } else dst[n++] = '+';
+  n += fmt_u64(dst + n, (uint64_t)exp);
+  return n;
+}
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static int match_date(const unsigned char *s) {
+  /* YYYY-MM-DD */
+  for (int i = 0; i < 10; i++) {
+    if (i == 4 || i == 7) {
+      if (s[i] != '-') return 0;
+    } else if (!is_digit(s[i])) return 0;
+  }
+  return 1;
+}
+
+static int match_time(const unsigned char *s) {
+  /* HH:MM:SS */
+  for (int i = 0; i < 8; i++) {
+    if (i == 2 || i == 5) {
+      if (s[i] != ':') return 0;
+    } else if (!is_digit(s[i])) return 0;
+  }
+  return 1;
+}
+
+/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm), for non-negative days. */
+static void civil(int64_t days, int *y, int *m, int *d) {
+  int64_t z = days + 719468;
+  int64_t era = z / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t yy = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int)(yy + (*m <= 2));
+}
+
+/*
+ * Writes the PostgreSQL text of value v of column c into val (NUL-terminated, ASCII or valid
+ * UTF-8) and returns its length, or -1 when the JavaScript encoder must handle the value.
+ * For text the value itself is returned through *text (not copied) and the result is its length.
+ */
+static int value_text(const Col *c, sqlite3_value *v, char *val, int vcap, const unsigned char **text) {
+  int type = sqlite3_value_type(v);
+  *text = NULL;
+  switch (c->kind) {
+    case K_INT:
+      return type == SQLITE_INTEGER ? fmt_i64(val, sqlite3_value_int64(v)) : -1;
+    case K_FLOAT:
+      if (type == SQLITE_INTEGER) return fmt_i64(val, sqlite3_value_int64(v));
+      if (type == SQLITE_FLOAT) {
+        double d = sqlite3_value_double(v);
+        if (!isfinite(d)) return -1;
+        return fmt_hexfloat(val, d);
+      }
+      return -1;
+    case K_NUMERIC:
+      if (type == SQLITE_INTEGER) {
+        int n = fmt_i64(val, sqlite3_value_int64(v));
+        if (c->scale > 0) {
+          if (n + 1 + c->scale >= vcap) return -1;
+          val[n++] = '.';
+          for (int k = 0; k < c->scale; k++) val[n++] = '0';
+          val[n] = 0;
+        }
+        return n;
+      }
+      if (type == SQLITE_FLOAT && c->scale >= 0 && c->scale <= 15) {
+        double d = sqlite3_value_double(v);
+        if (d == 0) {
+          int n = 0;
+          val[n++] = '0';
+          if (c->scale > 0) {
+            val[n++] = '.';
+            for (int k = 0; k < c->scale; k++) val[n++] = '0';
+          }
+          val[n] = 0;
+          return n;
+        }
+        /* Below 10^(15 - s) doubles are closer than 10^-s, so at most one s-decimal number rounds
+           to d: if printf's reads back as d it is JavaScript's shortest text padded to s decimals. */
+        if (!(fabs(d) < POW10[15 - c->scale])) return -1;
+        /* Candidate r / 10^s; r < 10^15 and 10^s are exact doubles, so r / 10^s is the correctly
+           rounded value of that decimal, i.e. what strtod would read: it must be d itself. */
+        double scaled = d * POW10[c->scale];
+        double r = nearbyint(scaled);
+        if (r / POW10[c->scale] != d) return -1;
+        uint64_t u = (uint64_t)fabs(r);
+        char digits[24];
+        int nd = fmt_u64(digits, u);
+        int n = 0;
+        if (d < 0) val[n++] = '-';
+        if (nd <= c->scale) {
+          /* 0.0ddd */
+          val[n++] = '0';
+          val[n++] = '.';
+          for (int k = nd; k < c->scale; k++) val[n++] = '0';
+          memcpy(val + n, digits, nd);
+          n += nd;
+        } else {
+          memcpy(val + n, digits, nd - c->scale);
+          n += nd - c->scale;
+          if (c->scale > 0) {
+            val[n++] = '.';
+            memcpy(val + n, digits + nd - c->scale, c->scale);
+            n += c->scale;
+          }
+        }
+        val[n] = 0;
+        return n;
+      }
+      return -1;
+    case K_BOOL:
+      if (type == SQLITE_INTEGER) {
+        sqlite3_int64 i = sqlite3_value_int64(v);
+        if (i != 0 && i != 1) return -1;
+        val[0] = i ? 't' : 'f';
+        val[1] = 0;
+        return 1;
+      }
+      if (type == SQLITE_TEXT) {
+        const unsigned char *s = sqlite3_value_text(v);
+        int n = sqlite3_value_bytes(v);
+        int a = 0, b = n;
+        while (a < b && (s[a] == ' ' || (s[a] >= 9 && s[a] <= 13))) a++;
+        while (b > a && (s[b - 1] == ' ' || (s[b - 1] >= 9 && s[b - 1] <= 13))) b--;
+        char w[8];
+        if (b - a > 5) return -1;
+        for (int k = a; k < b; k++) {
+          unsigned char ch = s[k];
+          if (ch >= 'A' && ch <= 'Z') ch = (unsigned char)(ch + 32);
+          w[k - a] = (char)ch;
+        }
+        w[b - a] = 0;
+        static const char *T[] = {"1", "t", "true", "y", "yes", "on"};
+        static const char *F[] = {"0", "f", "false", "n", "no", "off"};
+        for (int k = 0; k < 6; k++) {
+          if (strcmp(w, T[k]) == 0) { val[0] = 't'; val[1] = 0; return 1; }
+          if (strcmp(w, F[k]) == 0) { val[0] = 'f'; val[1] = 0; return 1; }
+        }
+      }
+      return -1;
+    case K_DATE:
+      if (type == SQLITE_TEXT && sqlite3_value_bytes(v) == 10) {
+        const unsigned char *s = sqlite3_value_text(v);
+        if (!match_date(s)) return -1;
+        memcpy(val, s, 10);
+        val[10] = 0;
+        return 10;
+      }
+      return -1;
+    case K_TS:
+    case K_TSTZ: {
+      int n;
+      if (type == SQLITE_INTEGER) {
+        sqlite3_int64 x = sqlite3_value_int64(v);
+        if (x < 0 || x >= 253402300800000LL) return -1;
+        int64_t ms = x < 100000000000LL ? x * 1000 : x;
+        int64_t secs = ms / 1000, frac = ms % 1000;
+        int y, mo, d;
+        civil(secs / 86400, &y, &mo, &d);
+        int64_t sod = secs % 86400;
+        /* YYYY-MM-DD HH:MM:SS (years 1970..9999 here) */
+        put2(val, y / 100);
+        put2(val + 2, y % 100);
+        val[4] = '-';
+        put2(val + 5, mo);
+        val[7] = '-';
+        put2(val + 8, d);
+        val[10] = ' ';
+        put2(val + 11, (int)(sod / 3600));
+        val[13] = ':';
+        put2(val + 14, (int)(sod / 60 % 60));
+        val[16] = ':';
+        put2(val + 17, (int)(sod % 60));
+        n = 19;
+        if (frac != 0) {
+          char f[4] = {(char)('0' + frac / 100), (char)('0' + frac / 10 % 10), (char)('0' + frac % 10), 0};
+          int fl = 3;
+          while (fl > 0 && f[fl - 1] == '0') fl--;
+          val[n++] = '.';
+          memcpy(val + n, f, fl);
+          n += fl;
+        }
+      } else if (type == SQLITE_TEXT) {
+        const unsigned char *s = sqlite3_value_text(v);
+        int len = sqlite3_value_bytes(v);
+        if (len < 19 || len > 64 || !match_date(s) || (s[10] != ' ' && s[10] != 'T') || !match_time(s + 11)) return -1;
+        memcpy(val, s, 10);
+        val[10] = ' ';
+        memcpy(val + 11, s + 11, 8);
+        n = 19;
+        const unsigned char *r = s + 19;
+        int rl = len - 19;
+        if (rl > 0 && r[rl - 1] == 'Z') rl--;
+        if (rl > 0) {
+          /* "." then one or more digits; up to 6 kept, trailing zeros dropped (normaliseTimestamp). */
+          if (r[0] != '.' || rl < 2) return -1;
+          for (int k = 1; k < rl; k++) if (!is_digit(r[k])) return -1;
+          int fl = rl - 1 > 6 ? 6 : rl - 1;
+          while (fl > 0 && r[fl] == '0') fl--;
+          if (fl > 0) {
+            val[n++] = '.';
+            memcpy(val + n, r + 1, fl);
+            n += fl;
+          }
+        }
+      } else return -1;
+      if (c->kind == K_TSTZ) {
+        memcpy(val + n, "+00", 3);
+        n += 3;
+      }
+      val[n] = 0;
+      return n;
+    }
+    case K_JSONB: /* the line is the text itself; encode_row builds the canonical text */
+    case K_TEXT:
+      if (type == SQLITE_INTEGER && c->kind == K_TEXT) return fmt_i64(val, sqlite3_value_int64(v));
+      if (type == SQLITE_TEXT) {
+        const unsigned char *s = sqlite3_value_text(v);
+        int n = sqlite3_value_bytes(v);
+        if (!utf8_ok(s, n)) return -1;
+        *text = s;
+        return n;
+      }
+      return -1;
+    case K_BYTEA:
+      return -1; /* handled by the caller */
+  }
+  return -1;
+}
+
+
+/* ---- jsonb: the canonical text is jsonb's own rendering, exactly as values.ts jsonbText builds it ---- */
+
+typedef struct {
+  const unsigned char *s;
+  int n, i, depth;
+} Json;
+
+static void jws(Json *j) {
+  while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' || j->s[j->i] == '\r')) j->i++;
+}
+
+static int hexval(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes the JSON string at j->i (on its opening quote) into dst; 0 on anything JavaScript should judge. */
+static int jstring(Json *j, Buf *dst) {
+  if (j->i >= j->n || j->s[j->i] != '"') return 0;
+  j->i++;
+  for (;;) {
+    if (j->i >= j->n) return 0;
+    unsigned char c = j->s[j->i];
+    if (c == '"') {
+      j->i++;
+      return 1;
+    }
+    if (c < 0x20) return 0;
+    if (!buf_reserve(dst, 4)) return 0;
+    if (c != '\\') {
+      dst->p[dst->len++] = (char)c;
+      j->i++;
+      continue;
+    }
+    if (j->i + 1 >= j->n) return 0;
+    unsigned char e = j->s[j->i + 1];
+    j->i += 2;
+    switch (e) {
+      case '"': dst->p[dst->len++] = '"'; break;
+      case '\\': dst->p[dst->len++] = '\\'; break;
+      case '/': dst->p[dst->len++] = '/'; break;
+      case 'b': dst->p[dst->len++] = '\b'; break;
+      case 'f': dst->p[dst->len++] = '\f'; break;
+      case 'n': dst->p[dst->len++] = '\n'; break;
+      case 'r': dst->p[dst->len++] = '\r'; break;
+      case 't': dst->p[dst->len++] = '\t'; break;
+      case 'u': {
+        if (j->i + 4 > j->n) return 0;
+        unsigned cp = 0;
+        for (int k = 0; k < 4; k++) {
+          int h = hexval(j->s[j->i + k]);
+          if (h < 0) return 0;
+          cp = cp * 16 + (unsigned)h;
+        }
+        j->i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          /* A surrogate pair; anything else (lone surrogates) is left to JavaScript and PostgreSQL. */
+          if (j->i + 6 > j->n || j->s[j->i] != '\\' || j->s[j->i + 1] != 'u') return 0;
+          unsigned lo = 0;
+          for (int k = 0; k < 4; k++) {
+            int h = hexval(j->s[j->i + 2 + k]);
+            if (h < 0) return 0;
+            lo = lo * 16 + (unsigned)h;
+          }
+          if (lo < 0xDC00 || lo > 0xDFFF) return 0;
+          j->i += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        } else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
+          return 0; /* lone low surrogate; \u0000 cannot be stored in jsonb */
+        }
+        if (cp < 0x80) dst->p[dst->len++] = (char)cp;
+        else if (cp < 0x800) {
+          dst->p[dst->len++] = (char)(0xC0 | (cp >> 6));
+          dst->p[dst->len++] = (char)(0x80 | (cp & 63));
+        } else if (cp < 0x10000) {
+          dst->p[dst->len++] = (char)(0xE0 | (cp >> 12));
+          dst->p[dst->len++] = (char)(0x80 | ((cp >> 6) & 63));
+          dst->p[dst->len++] = (char)(0x80 | (cp & 63));
+        } else {
+          dst->p[dst->len++] = (char)(0xF0 | (cp >> 18));
+          dst->p[dst->len++] = (char)(0x80 | ((cp >> 12) & 63));
+          dst->p[dst->len++] = (char)(0x80 | ((cp >> 6) & 63));
+          dst->p[dst->len++] = (char)(0x80 | (cp & 63));
+        }
+        break;
+      }
+      default:
+        return 0;
+    }
+  }
+}
+
+/* jsonb's string rendering of decoded bytes (values.ts jsonbText q()). */
+static int jquote(Buf *out, const char *s, size_t n) {
+  if (!buf_reserve(out, 2 + 6 * n)) return 0;
+  out->p[out->len++] = '"';
+  for (size_t k = 0; k < n; k++) {
+    unsigned char c = (unsigned char)s[k];
+    switch (c) {
+      case '"': buf_put(out, "\\\"", 2); break;
+      case '\\': buf_put(out, "\\\\", 2); break;
+      case '\b': buf_put(out, "\\b", 2); break;
+      case '\f': buf_put(out, "\\f", 2); break;
+      case '\n': buf_put(out, "\\n", 2); break;
+      case '\r': buf_put(out, "\\r", 2); break;
+      case '\t': buf_put(out, "\\t", 2); break;
+      default:
+        if (c < 0x20) {
+          char u[6] = {'\\', 'u', '0', '0', HEXD[c >> 4], HEXD[c & 15]};
+          buf_put(out, u, 6);
+        } else out->p[out->len++] = (char)c;
+    }
+  }
+  out->p[out->len++] = '"';
+  return 1;
+}
+
+/* A JSON number as numeric renders it (values.ts normaliseDecimal without a scale). */
+static int jnumber(Json *j, Buf *out) {
+  int i = j->i, neg = 0;
+  if (i < j->n && j->s[i] == '-') { neg = 1; i++; }
+  int is = i;
+  if (i < j->n && j->s[i] == '0') i++;
+  else if (i < j->n && j->s[i] >= '1' && j->s[i] <= '9') while (i < j->n && is_digit(j->s[i])) i++;
+  else return 0;
+  int il = i - is;
+  int fs = i, fl = 0;
+  if (i < j->n && j->s[i] == '.') {
+    i++;
+    fs = i;
+    while (i < j->n && is_digit(j->s[i])) i++;
+    fl = i - fs;
+    if (fl == 0) return 0;
+  }
+  long exp = 0;
+  if (i < j->n && (j->s[i] == 'e' || j->s[i] == 'E')) {
+    i++;
+    int eneg = 0;
+    if (i < j->n && (j->s[i] == '+' || j->s[i] == '-')) { eneg = j->s[i] == '-'; i++; }
+    int es = i;
+    while (i < j->n && is_digit(j->s[i])) {
+      exp = exp * 10 + (j->s[i] - '0');
+      if (exp > 1000) return 0; /* absurd exponents: JavaScript decides */
+      i++;
+    }
+    if (i == es) return 0;
+    if (eneg) exp = -exp;
+  }
+  j->i = i;
+  /* digits = int part + fraction; point = digits before the decimal point */
+  int nd = il + fl;
+  long point = il + exp;
+  long dscale = (long)fl - exp;
+  if (dscale < 0) dscale = 0;
+  long lead = point < 0 ? -point : 0; /* zeros in front */
+  if (point < 0) point = 0;
+  long total = lead + nd;
+  if (point > total) total = point; /* zeros behind */
+  /* digit k of the padded digit string */
+#define DIG(k) ((k) < lead ? '0' : (k) - lead < il ? (char)j->s[is + (k) - lead] : (k) - lead < nd ? (char)j->s[fs + (k) - lead - il] : '0')
+  if (!buf_reserve(out, (size_t)(total + dscale + 4))) return 0;
+  size_t start = out->len;
+  if (neg) out->p[out->len++] = '-';
+  size_t body = out->len;
+  long k = 0;
+  while (k < point - 1 && DIG(k) == '0') k++; /* leading zeros of the integer part, keep one digit */
+  if (point == 0) out->p[out->len++] = '0';
+  for (; k < point; k++) out->p[out->len++] = DIG(k);
+  if (dscale > 0) {
+    out->p[out->len++] = '.';
+    for (long f = 0; f < dscale; f++) out->p[out->len++] = point + f < total ? DIG(point + f) : '0';
+  }
+#undef DIG
+  if (neg) {
+    int zero = 1;
+    for (size_t q = body; q < out->len; q++) if (out->p[q] != '0' && out->p[q] != '.') zero = 0;
+    if (zero) {
+      memmove(out->p + start, out->p + body, out->len - body);
+      out->len--;
+    }
+  }
+  return 1;
+}
+
+typedef struct {
+  size_t ks, kl, vs, vl, order;
+  const char *base;
+} JEntry;
+
+static int jentry_cmp(const void *x, const void *y) {
+  const JEntry *a = x, *b = y;
+  if (a->kl != b->kl) return a->kl < b->kl ? -1 : 1;
+  int c = memcmp(a->base + a->ks, b->base + b->ks, a->kl);
+  if (c) return c;
+  return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int jvalue(Json *j, Buf *out);
+
+static int jobject(Json *j, Buf *out) {
+  j->i++; /* { */
+  jws(j);
+  if (j->i < j->n && j->s[j->i] == '}') {
+    j->i++;
+    if (!buf_reserve(out, 2)) return 0;
+    buf_put(out, "{}", 2);
+    return 1;
+  }
+  Buf ob = {0};
+  JEntry *es = NULL;
+  size_t ne = 0, ce = 0;
+  int ok = 0;
+  for (;;) {
+    jws(j);
+    size_t ks = ob.len;
+    if (!jstring(j, &ob)) goto done;
+    size_t kl = ob.len - ks;
+    jws(j);
+    if (j->i >= j->n || j->s[j->i] != ':') goto done;
+    j->i++;
+    size_t vs = ob.len;
+    if (!jvalue(j, &ob)) goto done;
+    if (ne == ce) {
+      ce = ce ? ce * 2 : 8;
+      JEntry *ne2 = sqlite3_realloc64(es, ce * sizeof(JEntry));
+      if (!ne2) goto done;
+      es = ne2;
+    }
+    es[ne] = (JEntry){ks, kl, vs, ob.len - vs, ne, NULL};
+    ne++;
+    jws(j);
+    if (j->i >= j->n) goto done;
+    unsigned char d = j->s[j->i++];
+    if (d == '}') break;
+    if (d != ',') goto done;
+  }
+  for (size_t k = 0; k < ne; k++) es[k].base = ob.p;
+  /* Ordered by key length, then bytes; of equal keys the last one wins. */
+  qsort(es, ne, sizeof(JEntry), jentry_cmp);
+  if (!buf_reserve(out, 1)) goto done;
+  out->p[out->len++] = '{';
+  int first = 1;
+  for (size_t k = 0; k < ne; k++) {
+    if (k + 1 < ne && es[k + 1].kl == es[k].kl && memcmp(ob.p + es[k + 1].ks, ob.p + es[k].ks, es[k].kl) == 0) continue;
+    if (!first) {
+      if (!buf_reserve(out, 2)) goto done;
+      buf_put(out, ", ", 2);
+    }
+    first = 0;
+    if (!jquote(out, ob.p + es[k].ks, es[k].kl) || !buf_reserve(out, 2 + es[k].vl)) goto done;
+    buf_put(out, ": ", 2);
+    buf_put(out, ob.p + es[k].vs, es[k].vl);
+  }
+  if (!buf_reserve(out, 1)) goto done;
+  out->p[out->len++] = '}';
+  ok = 1;
+done:
+  sqlite3_free(ob.p);
+  sqlite3_free(es);
+  return ok;
+}
+
+static int jvalue(Json *j, Buf *out) {
+  if (++j->depth > 200) return 0;
+  jws(j);
+  int ok = 0;
+  if (j->i >= j->n) ok = 0;
+  else {
+    unsigned char c = j->s[j->i];
+    if (c == '{') ok = jobject(j, out);
+    else if (c == '[') {
+      j->i++;
+      jws(j);
+      if (!buf_reserve(out, 2)) ok = 0;
+      else if (j->i < j->n && j->s[j->i] == ']') {
+        j->i++;
+        buf_put(out, "[]", 2);
+        ok = 1;
+      } else {
+        out->p[out->len++] = '[';
+        for (;;) {
+          if (!jvalue(j, out)) break;
+          jws(j);
+          if (j->i >= j->n) break;
+          unsigned char d = j->s[j->i++];
+          if (d == ']') {
+            if (buf_reserve(out, 1)) {
+              out->p[out->len++] = ']';
+              ok = 1;
+            }
+            break;
+          }
+          if (d != ',' || !buf_reserve(out, 2)) break;
+          buf_put(out, ", ", 2);
+        }
+      }
+    } else if (c == '"') {
+      Buf tmp = {0};
+      ok = jstring(j, &tmp) && jquote(out, tmp.p ? tmp.p : "", tmp.len);
+      sqlite3_free(tmp.p);
+    } else if (j->n - j->i >= 4 && memcmp(j->s + j->i, "true", 4) == 0) {
+      j->i += 4;
+      ok = buf_reserve(out, 4);
+      if (ok) buf_put(out, "true", 4);
+    } else if (j->n - j->i >= 5 && memcmp(j->s + j->i, "false", 5) == 0) {
+      j->i += 5;
+      ok = buf_reserve(out, 5);
+      if (ok) buf_put(out, "false", 5);
+    } else if (j->n - j->i >= 4 && memcmp(j->s + j->i, "null", 4) == 0) {
+      j->i += 4;
+      ok = buf_reserve(out, 4);
+      if (ok) buf_put(out, "null", 4);
+    } else ok = jnumber(j, out);
+  }
+  j->depth--;
+  return ok;
+}
+
+/* The jsonb canonical text of a whole document into out; 0: JavaScript must take the row. */
+static int jsonb_canon(const unsigned char *s, int n, Buf *out) {
+  Json j = {s, n, 0, 0};
+  if (!jvalue(&j, out)) return 0;
+  jws(&j);
+  return j.i == n;
+}
+
+/* Appends "V<n>:" to the canonical buffer. */
+static void canon_head(Buf *cb, size_t n) {
+  char *p = cb->p + cb->len;
+  p[0] = 'V';
+  int l = fmt_u64(p + 1, n);
+  p[1 + l] = ':';
+  cb->len += (size_t)l + 2;
+}
+
+/* Encodes one row into acc->line / acc->canon; 0 when JavaScript must take it (or out of memory). */
+static int encode_row(Acc *acc, sqlite3_value **argv) {
+  Buf *lb = &acc->line, *cb = &acc->canon;
+  lb->len = cb->len = 0;
+  char val[400];
+  for (int i = 0; i < acc->ncols; i++) {
+    const Col *c = &acc->cols[i];
+    sqlite3_value *v = argv[i];
+    if (!buf_reserve(lb, 8) || !buf_reserve(cb, 40)) return acc->oom = 1, 0;
+    if (i > 0) buf_put(lb, "\t", 1);
+    int type = sqlite3_value_type(v);
+    if (type == SQLITE_NULL) {
+      buf_put(lb, "\\N", 2);
+      buf_put(cb, "N", 1);
+      continue;
+    }
+    if (c->kind == K_BYTEA) {
+      if (type != SQLITE_BLOB) return 0;
+      const unsigned char *p = sqlite3_value_blob(v);
+      size_t n = (size_t)sqlite3_value_bytes(v);
+      if (!buf_reserve(lb, 3 + 2 * n) || !buf_reserve(cb, 24 + 2 * n)) return acc->oom = 1, 0;
+      buf_put(lb, "\\\\x", 3);
+      canon_head(cb, 2 * n);
+      for (size_t k = 0; k < n; k++) {
+        char h[2] = {HEXD[p[k] >> 4], HEXD[p[k] & 15]};
+        buf_put(lb, h, 2);
+        buf_put(cb, h, 2);
+      }
+      continue;
+    }
+    const unsigned char *text;
+    int n = value_text(c, v, val, (int)sizeof val - 8, &text);
+    if (n < 0) return 0;
+    if (text) {
+      /* Text: COPY-escaped into the line, raw into the canonical text. */
+      if (!buf_reserve(lb, 2 * (size_t)n) || !buf_reserve(cb, 24 + (size_t)n)) return acc->oom = 1, 0;
+      for (int k = 0; k < n; k++) {
+        unsigned char ch = text[k];
+        switch (ch) {
+          case '\\': buf_put(lb, "\\\\", 2); break;
+          case '\n': buf_put(lb, "\\n", 2); break;
+          case '\r': buf_put(lb, "\\r", 2); break;
+          case '\t': buf_put(lb, "\\t", 2); break;
+          default: lb->p[lb->len++] = (char)ch;
+        }
+      }
+      if (c->kind == K_JSONB) {
+        /* Canonical: jsonb's rendering, written after a placeholder head, then the head fixed up. */
+        Buf jb = {0};
+        int ok = jsonb_canon(text, n, &jb);
+        if (ok && buf_reserve(cb, 24 + jb.len)) {
+          canon_head(cb, jb.len);
+          buf_put(cb, jb.p ? jb.p : "", jb.len);
+        } else if (ok) acc->oom = 1, ok = 0;
+        sqlite3_free(jb.p);
+        if (!ok) return 0;
+        continue;
+      }
+      canon_head(cb, (size_t)n);
+      buf_put(cb, text, (size_t)n);
+      continue;
+    }
+    if (!buf_reserve(lb, (size_t)n) || !buf_reserve(cb, 24 + (size_t)n)) return acc->oom = 1, 0;
+    buf_put(lb, val, (size_t)n);
+    if (c->kind == K_FLOAT) {
+      /* Canonical: the double's IEEE bits, big-endian hex (encode(float8send(x), 'hex')). */
+      double d = type == SQLITE_INTEGER ? (double)sqlite3_value_int64(v) : sqlite3_value_double(v);
+      uint64_t bits;
+      memcpy(&bits, &d, 8);
+      char h[16];
+      for (int k = 0; k < 16; k++) h[k] = HEXD[(bits >> (60 - 4 * k)) & 15];
+      buf_put(cb, "V16:", 4);
+      buf_put(cb, h, 16);
+    } else {
+      canon_head(cb, (size_t)n);
+      buf_put(cb, val, (size_t)n);
+    }
+  }
+  if (!buf_reserve(lb, 1)) return acc->oom = 1, 0;
+  buf_put(lb, "\n", 1);
+  return 1;
+}
+
+static int parse_spec(Acc *acc, const char *spec, int ncols) {
+  acc->cols = sqlite3_malloc64(sizeof(Col) * (size_t)(ncols > 0 ? ncols : 1));
+  if (!acc->cols) return 0;
+  const char *p = spec;
+  for (int i = 0; i < ncols; i++) {
+    if (!p || !*p) return 0;
+    Col *c = &acc->cols[i];
+    c->scale = -1;
+    switch (*p) {
+      case 'i': c->kind = K_INT; break;
+      case 'f': c->kind = K_FLOAT; break;
+      case 'n':
+        c->kind = K_NUMERIC;
+        if (is_digit((unsigned char)p[1])) c->scale = atoi(p + 1);
+        break;
+      case 'b': c->kind = K_BOOL; break;
+      case 'd': c->kind = K_DATE; break;
+      case 't': c->kind = K_TS; break;
+      case 'z': c->kind = K_TSTZ; break;
+      case 'y': c->kind = K_BYTEA; break;
+      case 's': c->kind = K_TEXT; break;
+      case 'j': c->kind = K_JSONB; break;
+      default: return 0;
+    }
+    p = strchr(p, ',');
+    if (p) p++;
+  }
+  return p == NULL;
+}
+
+static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  Acc *acc = sqlite3_aggregate_context(ctx, sizeof(Acc));
+  if (!acc || acc->oom || acc->ncols < 0) return;
+  if (acc->ncols == 0) {
+    const char *spec = (const char *)sqlite3_value_text(argv[1]);
+    acc->ncols = argc - 2;
+    if (!parse_spec(acc, spec, argc - 2)) {
+      acc->ncols = -1;
+      return;
+    }
+  }
+  sqlite3_int64 rowid = sqlite3_value_int64(argv[0]);
+  if (acc->rows + acc->fallbacks > 0 && rowid <= acc->last_rowid) acc->disorder = 1;
+  acc->last_rowid = rowid;
+  /* Past OUT_LIMIT bytes the remaining rows become markers, so a block of huge rows cannot make
+     one huge result: JavaScript then reads and sends those rows one at a time. */
+  if (acc->out.len < OUT_LIMIT && encode_row(acc, argv + 2)) {
+    if (!buf_reserve(&acc->out, acc->line.len)) { acc->oom = 1; return; }
+    buf_put(&acc->out, acc->line.p, acc->line.len);
+    acc->sum += hash64((const unsigned char *)acc->canon.p, acc->canon.len);
+    acc->rows++;
+  } else if (!acc->oom) {
+    acc->fallbacks++;
+    unsigned char m[9];
+    m[0] = 0;
+    for (int k = 0; k < 8; k++) m[1 + k] = (unsigned char)((uint64_t)rowid >> (8 * k));
+    if (!buf_reserve(&acc->out, 9)) { acc->oom = 1; return; }
+    buf_put(&acc->out, m, 9);
+  }
+}
+
+static void final(sqlite3_context *ctx) {
+  Acc *acc = sqlite3_aggregate_context(ctx, 0);
+  if (!acc) {
+    /* No rows: an empty result. */
+    static const unsigned char empty[16] = {0};
+    sqlite3_result_blob(ctx, empty, 16, SQLITE_TRANSIENT);
+    return;
+  }
+  if (acc->oom) sqlite3_result_error_nomem(ctx);
+  else if (acc->ncols < 0) sqlite3_result_error(ctx, "armp_copy: invalid column spec", -1);
+  else if (acc->disorder) sqlite3_result_error(ctx, "armp_copy: rows did not arrive in rowid order", -1);
+  else {
+    size_t n = 16 + acc->out.len;
+    unsigned char *r = sqlite3_malloc64(n);
+    if (!r) sqlite3_result_error_nomem(ctx);
+    else {
+      for (int k = 0; k < 8; k++) r[k] = (unsigned char)(acc->sum >> (8 * k));
+      for (int k = 0; k < 8; k++) r[8 + k] = (unsigned char)(acc->rows >> (8 * k));
+      if (acc->out.len) memcpy(r + 16, acc->out.p, acc->out.len);
+      sqlite3_result_blob64(ctx, r, n, sqlite3_free);
+    }
+  }
+  sqlite3_free(acc->out.p);
+  sqlite3_free(acc->line.p);
+  sqlite3_free(acc->canon.p);
+  sqlite3_free(acc->cols);
+}
+
+/* hashtextextended(text, 0) of one value, as a signed 64-bit integer (tests compare it with PostgreSQL). */
+static void hash_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const unsigned char *p = sqlite3_value_blob(argv[0]);
+  int n = sqlite3_value_bytes(argv[0]);
+  sqlite3_result_int64(ctx, (sqlite3_int64)hash64(p ? p : (const unsigned char *)"", (size_t)n));
+}
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+int sqlite3_armpcopy_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
+  (void)err;
+  SQLITE_EXTENSION_INIT2(api);
+  int rc = sqlite3_create_function(db, "armp_copy", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL, step, final);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_hash64", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, hash_fn, NULL, NULL);
+  return rc;
+}
