@@ -96,7 +96,7 @@ export const ARMP_BASE_ROWS: Record<string, number> = {
 };
 
 /** mulberry32: tiny, fast, and the same sequence on every platform for a seed. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

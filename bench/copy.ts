@@ -9,7 +9,8 @@
  * The source file's sha256 is printed before and after every tool (all must leave it untouched).
  *
  * Options: --scale <n> (default 1; 1 ~ 375k rows), --seed <n> (42), --jobs <n> (2, used for
- * armp-migrate AND the ceiling's table parallelism), --profile (adds armp-migrate --jobs 1),
+ * armp-migrate AND the ceiling's table parallelism), --profile (adds armp-migrate --jobs 1), --js (adds
+ * armp-migrate with ARMP_MIGRATE_NATIVE=0: every row converted in JavaScript, for the side-by-side ratio),
  * --json-out <file>, --keep (leave the temp dir and print its path).
  */
 import { createHash } from "crypto";
@@ -109,6 +110,7 @@ async function main(): Promise<number> {
       seed: { type: "string", default: "42" },
       jobs: { type: "string", default: "2" },
       profile: { type: "boolean", default: false },
+      js: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
       "json-out": { type: "string" },
     },
@@ -117,7 +119,7 @@ async function main(): Promise<number> {
   const seed = Number(o.seed);
   const jobs = Number(o.jobs);
   if (!(scale > 0) || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1) {
-    process.stderr.write("usage: bench:copy [--scale <n> (>0)] [--seed <int>] [--jobs <n> (>=1)] [--profile] [--keep] [--json-out <file>]\n");
+    process.stderr.write("usage: bench:copy [--scale <n> (>0)] [--seed <int>] [--jobs <n> (>=1)] [--profile] [--js] [--keep] [--json-out <file>]\n");
     return 2;
   }
   requireBinary(PSQL, "install it with `apt-get install -y postgresql-client` or set ARMP_PSQL_BIN");
@@ -132,7 +134,7 @@ async function main(): Promise<number> {
     cluster = await startCluster();
     const c = cluster;
     const env = { PGPASSWORD: c.password, PGSSLMODE: "disable" };
-    const dbs = ["ceiling", "pgloader", "pgloader_cast", "pgloader_text", "armp", ...(o.profile ? ["armp_j1"] : [])];
+    const dbs = ["ceiling", "pgloader", "pgloader_cast", "pgloader_text", "armp", ...(o.profile ? ["armp_j1"] : []), ...(o.js ? ["armp_js"] : [])];
     await withDb(c.adminUrl, async (a) => {
       for (const d of dbs) await a.query(`CREATE DATABASE ${d}`);
     });
@@ -214,8 +216,8 @@ async function main(): Promise<number> {
     }
 
     // 4. armp-migrate run (includes constraints, indexes and verification), as a user runs it.
-    const runArmp = async (db: string, j: number): Promise<{ res: TimedResult; report?: RunReport; count: { total: number; missing: string[] } }> => {
-      const res = await runTimed(process.execPath, [CLI, "run", "--source", source, "--target", dbUrl(c, db, false), "--jobs", String(j), "--json"], { env, cwd: REPO, outPrefix: path.join(work, db) });
+    const runArmp = async (db: string, j: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ res: TimedResult; report?: RunReport; count: { total: number; missing: string[] } }> => {
+      const res = await runTimed(process.execPath, [CLI, "run", "--source", source, "--target", dbUrl(c, db, false), "--jobs", String(j), "--json"], { env: { ...env, ...extraEnv }, cwd: REPO, outPrefix: path.join(work, db) });
       let report: RunReport | undefined;
       try {
         report = JSON.parse(fs.readFileSync(res.stdoutFile, "utf8")) as RunReport;
@@ -224,16 +226,20 @@ async function main(): Promise<number> {
       }
       return { res, report, count: await countRows(dbUrl(c, db, true), tables) };
     };
-    const armpRuns: { jobs: number; run: Awaited<ReturnType<typeof runArmp>> }[] = [];
-    armpRuns.push({ jobs, run: await runArmp("armp", jobs) });
+    const armpRuns: { jobs: number; label: string; run: Awaited<ReturnType<typeof runArmp>> }[] = [];
+    armpRuns.push({ jobs, label: "", run: await runArmp("armp", jobs) });
     checkSha(`armp-migrate --jobs ${jobs}`);
     if (o.profile) {
-      armpRuns.push({ jobs: 1, run: await runArmp("armp_j1", 1) });
+      armpRuns.push({ jobs: 1, label: "", run: await runArmp("armp_j1", 1) });
       checkSha("armp-migrate --jobs 1");
     }
-    for (const { jobs: j, run } of armpRuns) {
+    if (o.js) {
+      armpRuns.push({ jobs, label: ", JavaScript encoder only", run: await runArmp("armp_js", jobs, { ARMP_MIGRATE_NATIVE: "0" }) });
+      checkSha(`armp-migrate --jobs ${jobs} (ARMP_MIGRATE_NATIVE=0)`);
+    }
+    for (const { jobs: j, label, run } of armpRuns) {
       results.push({
-        tool: `armp-migrate run --jobs ${j} (incl. verify)`,
+        tool: `armp-migrate run --jobs ${j}${label} (incl. verify)`,
         seconds: run.res.seconds,
         peakRssMB: mb(run.res.peakRssKiB),
         rows: run.count.total,
@@ -251,7 +257,7 @@ async function main(): Promise<number> {
     ]));
     for (const r of results) if (r.note) log(`${r.ok ? "note" : "FAILED"} ${r.tool}: ${r.note}`);
 
-    for (const { jobs: j, run } of armpRuns) {
+    for (const { jobs: j, label, run } of armpRuns) {
       const rep = run.report;
       if (!rep || !("copy" in rep)) continue;
       const copyS = rep.copy.totals.seconds;
@@ -259,11 +265,11 @@ async function main(): Promise<number> {
       // Secondary indexes are built while verification runs (run.ts), so they share one interval.
       const other = rep.seconds - copyS - verS;
       log("");
-      log(`armp-migrate --jobs ${j}: process ${s2(run.res.seconds)} s, engine ${s2(rep.seconds)} s = copy+constraints+sequences ${s2(copyS)} s (${((copyS / rep.seconds) * 100).toFixed(0)}%) + verify with indexes alongside ${s2(verS)} s (${((verS / rep.seconds) * 100).toFixed(0)}%) + schema/views/other ${s2(other)} s; startup/exit outside the engine ${s2(run.res.seconds - rep.seconds)} s; copy phase alone = ${(copyS / ceiling).toFixed(2)}x ceiling, verify (+indexes) alone = ${(verS / ceiling).toFixed(2)}x ceiling`);
+      log(`armp-migrate --jobs ${j}${label}: process ${s2(run.res.seconds)} s, engine ${s2(rep.seconds)} s = copy+constraints+sequences ${s2(copyS)} s (${((copyS / rep.seconds) * 100).toFixed(0)}%) + verify with indexes alongside ${s2(verS)} s (${((verS / rep.seconds) * 100).toFixed(0)}%) + schema/views/other ${s2(other)} s; startup/exit outside the engine ${s2(run.res.seconds - rep.seconds)} s; copy phase alone = ${(copyS / ceiling).toFixed(2)}x ceiling, verify (+indexes) alone = ${(verS / ceiling).toFixed(2)}x ceiling`);
       log(fmtTable([["table", "rows", "MB", "copy s", "checksum"], ...rep.tables.map((t) => [t.table, t.rowsWritten, (t.bytes / 2 ** 20).toFixed(1), s2(t.seconds), t.checksumMatch ? "ok" : "MISMATCH"])]));
     }
 
-    const armp = results.find((r) => r.tool.startsWith(`armp-migrate run --jobs ${jobs}`))!;
+    const armp = results.find((r) => r.tool === `armp-migrate run --jobs ${jobs} (incl. verify)`)!;
     const pgls = results.filter((r) => r.tool.startsWith("pgloader"));
     const verdict = (b: boolean): string => (b ? "met" : "NOT met");
     log("");
@@ -278,7 +284,7 @@ async function main(): Promise<number> {
     log(`source sha256 identical before/after every tool: ${untouched ? "yes" : "NO"} (${shas[0].sha256})`);
 
     if (o["json-out"]) {
-      fs.writeFileSync(o["json-out"], JSON.stringify({ scale, seed, jobs, sourceRows, sourceMB: sizeMB, genSeconds, exportSeconds, results, shas, armpReports: armpRuns.map((a) => ({ jobs: a.jobs, report: a.run.report })) }, null, 2));
+      fs.writeFileSync(o["json-out"], JSON.stringify({ scale, seed, jobs, sourceRows, sourceMB: sizeMB, genSeconds, exportSeconds, results, shas, armpReports: armpRuns.map((a) => ({ jobs: a.jobs, label: a.label, report: a.run.report })) }, null, 2));
     }
     if (o.keep) log(`kept ${work}`);
     return untouched ? 0 : 1;

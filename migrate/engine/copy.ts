@@ -8,7 +8,7 @@
 import { once } from "events";
 import type { Client } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { fkName, pkName, qualified, quoteIdent, renderForeignKey, renderPrimaryKey, renderUnique, uniqueName } from "./ddl";
+import { fkName, pkName, qualified, quoteIdent, renderForeignKey, uniqueName } from "./ddl";
 import { asMigrationError, jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { connect, constraintExists, inTransaction, pgErr, schemaOf, withTarget, type TargetRef } from "./pg";
@@ -409,12 +409,24 @@ export async function finishTables(target: TargetRef, schema: SourceSchema, tabl
     return new Map(r.rows.map((x) => [x.relname, Number(x.n)]));
   });
   const bySize = [...tables].sort((a, b) => (sizes.get(b.name) ?? 0) - (sizes.get(a.name) ?? 0));
-  await onConnections(target, "constraints", jobs, bySize, (c, t) =>
-    inTransaction(c, async () => {
+  // PRIMARY KEY and UNIQUE: each key's unique index is built on its own connection (`jobs` at a
+  // time, largest tables first; CREATE INDEX takes a ShareLock, so two keys of one table build at
+  // once, which ALTER TABLE ... ADD CONSTRAINT would serialise), then attached as the constraint.
+  const keys = await withTarget(target, "constraints", async (c) => {
+    const out: { t: SourceTable; name: string; cols: string[]; primary: boolean }[] = [];
+    for (const t of bySize) {
       const hasPk = await c.query(`SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indisprimary`, [qualified(s, t.name)]);
-      const pk = renderPrimaryKey(s, t);
-      if (pk && (hasPk.rowCount ?? 0) === 0) await addConstraint(c, pk, t, pkName(t));
-      for (const u of t.uniques) if (!(await constraintExists(c, s, t.name, uniqueName(t, u)))) await addConstraint(c, renderUnique(s, t, u), t, uniqueName(t, u));
+      if (t.primaryKey.length > 0 && (hasPk.rowCount ?? 0) === 0) out.push({ t, name: pkName(t), cols: t.primaryKey, primary: true });
+      for (const u of t.uniques) if (!(await constraintExists(c, s, t.name, uniqueName(t, u)))) out.push({ t, name: uniqueName(t, u), cols: u, primary: false });
+    }
+    return out;
+  });
+  await onConnections(target, "constraints", jobs, keys, (c, k) =>
+    addConstraint(c, `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(k.name)} ON ${qualified(s, k.t.name)} (${k.cols.map(quoteIdent).join(", ")})`, k.t, k.name),
+  );
+  await withTarget(target, "constraints", (c) =>
+    inTransaction(c, async () => {
+      for (const k of keys) await addConstraint(c, `ALTER TABLE ${qualified(s, k.t.name)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.primary ? "PRIMARY KEY" : "UNIQUE"} USING INDEX ${quoteIdent(k.name)}`, k.t, k.name);
     }),
   );
   // Warnings in declaration order whatever order the validations finish in.

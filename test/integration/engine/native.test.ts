@@ -7,6 +7,7 @@
  */
 import * as path from "path";
 import Database from "better-sqlite3";
+import { prng } from "../../../bench/armp-data";
 import { hashText64 } from "../../../migrate/engine/hash64";
 import { RowSum } from "../../../migrate/engine/checksum";
 import { sourceSelect, type TargetColumn } from "../../../migrate/engine/copy";
@@ -39,17 +40,6 @@ const COLUMNS: [string, string, string][] = [
   ["v", "VARCHAR(40)", "varchar(40)"],
   ["j", "JSON", "jsonb"],
 ];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Values per column: [value, the extension converts it]. Only values the JavaScript encoder accepts
