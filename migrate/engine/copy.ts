@@ -142,12 +142,25 @@ async function copyTable(
   let releaseWorkers = (): void => undefined;
   await client.query("BEGIN");
   try {
-    if (replace) await client.query(`TRUNCATE ${qualified(schema, t.name)}`);
-    else {
+    if (!replace) {
       const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, t.name)}) AS x`);
       if (r.rows[0].x) throw new MigrationError("TARGET_NOT_EMPTY", `Target table ${schema}.${t.name} already holds rows; copying would duplicate them. Re-run with --replace to reload it, or use an empty target.`, { table: t.name, step: "copy" });
     }
-    const stream = client.query(copyFrom(`COPY ${qualified(schema, t.name)} (${cols.map((c) => quoteIdent(c.column)).join(", ")}) FROM STDIN`));
+    // TRUNCATE (of an empty table when not replacing) in this transaction lets COPY write the rows
+    // already frozen: every later scan of the table (keys, foreign keys, indexes, the checksum)
+    // then skips the per-row commit-status lookups and hint-bit writes. A table other tables
+    // reference by foreign key cannot be truncated: it is loaded unfrozen (and must be empty).
+    await client.query("SAVEPOINT armp_truncate");
+    let freeze = true;
+    try {
+      await client.query(`TRUNCATE ${qualified(schema, t.name)}`);
+      await client.query("RELEASE SAVEPOINT armp_truncate");
+    } catch (e) {
+      if (replace) throw e;
+      await client.query("ROLLBACK TO SAVEPOINT armp_truncate");
+      freeze = false;
+    }
+    const stream = client.query(copyFrom(`COPY ${qualified(schema, t.name)} (${cols.map((c) => quoteIdent(c.column)).join(", ")}) FROM STDIN${freeze ? " WITH (FREEZE)" : ""}`));
     const done = new Promise<void>((res, rej) => {
       stream.on("finish", res);
       stream.on("error", rej);

@@ -267,7 +267,7 @@ describe("armp_copy SQLite extension", () => {
     }
   });
 
-  it("loads the quirky rows into PostgreSQL with verification passing, equal to the JavaScript-only run", async () => {
+  it("loads the quirky rows into PostgreSQL frozen, with verification passing, equal to the JavaScript-only run", async () => {
     const file = path.join(dir, "quirks-pg.sqlite");
     makeSource(file, 3000, 9, true);
     const hash = sha256File(file);
@@ -288,6 +288,13 @@ describe("armp_copy SQLite extension", () => {
       const [x, y] = [await count(a.url), await count(b.url)];
       expect(x).toBe(y);
       expect(x).toBeGreaterThan(100);
+      // COPY FREEZE (copy.ts): the loaded tuples are frozen (HEAP_XMIN_FROZEN = 0x0300 in t_infomask).
+      const frozen = await withClient(a.url, async (c) => {
+        await c.query("CREATE EXTENSION IF NOT EXISTS pageinspect");
+        return (await c.query("SELECT count(*) FILTER (WHERE t_infomask & 768 = 768)::int AS f, count(*)::int AS n FROM heap_page_items(get_raw_page('q', 0))")).rows[0] as { f: number; n: number };
+      });
+      expect(frozen.n).toBeGreaterThan(5);
+      expect(frozen.f).toBe(frozen.n);
       const again = await verify(file, { url: a.url });
       expect(again.ok).toBe(true);
     } finally {
