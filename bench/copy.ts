@@ -134,6 +134,13 @@ async function main(): Promise<number> {
     cluster = await startCluster();
     const c = cluster;
     const env = { PGPASSWORD: c.password, PGSSLMODE: "disable" };
+    // Untimed, before every tool: each starts with clean shared buffers and a fresh checkpoint
+    // cycle, instead of paying for the writes of the tools before it (a checkpoint used to fall
+    // inside whichever tool ran when checkpoint_timeout expired).
+    const checkpoint = async (): Promise<void> => {
+      const r = await runTimed(PSQL, ["-X", "-q", "-d", dbUrl(c, "postgres", false), "-c", "CHECKPOINT"], { env, outPrefix: path.join(work, "checkpoint") });
+      if (r.exitCode !== 0) throw new Error(`CHECKPOINT failed (exit ${r.exitCode})`);
+    };
     const dbs = ["ceiling", "pgloader", "pgloader_cast", "pgloader_text", "armp", ...(o.profile ? ["armp_j1"] : []), ...(o.js ? ["armp_js"] : [])];
     await withDb(c.adminUrl, async (a) => {
       for (const d of dbs) await a.query(`CREATE DATABASE ${d}`);
@@ -168,6 +175,7 @@ async function main(): Promise<number> {
     log(`ceiling CSV export (engine's toPgText per value; not timed in ratios): ${s2(exportSeconds)} s, ${(csv.reduce((a, x) => a + x.bytes, 0) / 2 ** 20).toFixed(1)} MB`);
     checkSha("CSV export");
     const bySize = [...csv].sort((a, b) => b.bytes - a.bytes);
+    await checkpoint();
     t0 = process.hrtime.bigint();
     const copies = await inParallel(bySize, jobs, (x) =>
       runTimed(PSQL, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbUrl(c, "ceiling", false), "-c", `\\copy public."${x.table}" FROM '${x.file}' WITH (FORMAT csv)`], { env, outPrefix: path.join(work, `psql-${x.table}`) }),
@@ -200,6 +208,7 @@ async function main(): Promise<number> {
         fs.writeFileSync(loadFile, `LOAD DATABASE\n  FROM sqlite://${source}\n  INTO ${into}\n  WITH include drop, create tables, create indexes, reset sequences\n  CAST ${v.cast}\n;\n`);
         args = [loadFile];
       }
+      await checkpoint();
       const pgl = await runTimed(PGLOADER, ["--root-dir", path.join(work, `${v.db}-root`), ...args], { env, outPrefix: path.join(work, v.db) });
       const pglCount = await countRows(dbUrl(c, v.db, true), tables);
       const pglOut = fs.readFileSync(pgl.stdoutFile, "utf8") + fs.readFileSync(pgl.stderrFile, "utf8");
@@ -217,6 +226,7 @@ async function main(): Promise<number> {
 
     // 4. armp-migrate run (includes constraints, indexes and verification), as a user runs it.
     const runArmp = async (db: string, j: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ res: TimedResult; report?: RunReport; count: { total: number; missing: string[] } }> => {
+      await checkpoint();
       const res = await runTimed(process.execPath, [CLI, "run", "--source", source, "--target", dbUrl(c, db, false), "--jobs", String(j), "--json"], { env: { ...env, ...extraEnv }, cwd: REPO, outPrefix: path.join(work, db) });
       let report: RunReport | undefined;
       try {
