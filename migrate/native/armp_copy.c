@@ -286,7 +286,7 @@ static int value_text(const Col *c, sqlite3_value *v, char *val, int vcap, const
       if (type == SQLITE_INTEGER) {
         int n = fmt_i64(val, sqlite3_value_int64(v));
         if (c->scale > 0) {
-          if (n + 1 + c->scale >= vcap) return -1;
+          if ((long)n + 1 + (long)c->scale >= (long)vcap) return -1;
           val[n++] = '.';
           for (int k = 0; k < c->scale; k++) val[n++] = '0';
           val[n] = 0;
@@ -356,6 +356,7 @@ static int value_text(const Col *c, sqlite3_value *v, char *val, int vcap, const
         if (b - a > 5) return -1;
         for (int k = a; k < b; k++) {
           unsigned char ch = s[k];
+          if (ch == 0) return -1; /* "yes\0" is no spelling (JavaScript rejects it) */
           if (ch >= 'A' && ch <= 'Z') ch = (unsigned char)(ch + 32);
           w[k - a] = (char)ch;
         }
@@ -892,7 +893,12 @@ static int parse_spec(Acc *acc, const char *spec, int ncols) {
       case 'f': c->kind = K_FLOAT; break;
       case 'n':
         c->kind = K_NUMERIC;
-        if (is_digit((unsigned char)p[1])) c->scale = atoi(p + 1);
+        if (is_digit((unsigned char)p[1])) {
+          /* PostgreSQL allows scales up to 1000; anything longer is not a spec we write. */
+          if (strspn(p + 1, "0123456789") > 4) return 0;
+          c->scale = atoi(p + 1);
+          if (c->scale > 1000) return 0;
+        }
         break;
       case 'b': c->kind = K_BOOL; break;
       case 'd': c->kind = K_DATE; break;
@@ -910,6 +916,10 @@ static int parse_spec(Acc *acc, const char *spec, int ncols) {
 }
 
 static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  if (argc < 3) {
+    sqlite3_result_error(ctx, "armp_copy: expected (rowid, spec, column, ...)", -1);
+    return;
+  }
   Acc *acc = sqlite3_aggregate_context(ctx, sizeof(Acc));
   if (!acc || acc->oom || acc->ncols < 0) return;
   if (acc->ncols == 0) {

@@ -246,6 +246,18 @@ describe("armp_copy SQLite extension", () => {
     db.close();
   });
 
+  it("hands back what it must not judge: a NUL inside a boolean spelling, a bad spec, too few arguments", () => {
+    const db = new Database(":memory:");
+    expect(loadNative(db)).toBe(true);
+    db.exec("CREATE TABLE t (b BOOLEAN); INSERT INTO t VALUES ('yes' || char(0)), ('t'), (' no ')");
+    const out = db.prepare("SELECT armp_copy(rowid, 'b', b) FROM t WHERE rowid >= 1 AND rowid < 4").pluck().safeIntegers(true).get() as Buffer;
+    // Row 1 comes back as a marker (JavaScript rejects "yes\0"); rows 2 and 3 are converted.
+    expect([out.readBigUInt64LE(8), out.subarray(16).toString("hex")]).toEqual([2n, "00" + "0100000000000000" + Buffer.from("t\nf\n").toString("hex")]);
+    expect(() => db.prepare("SELECT armp_copy(rowid, 'n99999', b) FROM t").pluck().get()).toThrow("armp_copy: invalid column spec");
+    expect(() => db.prepare("SELECT armp_copy(rowid, 'b') FROM t").pluck().get()).toThrow("armp_copy: expected (rowid, spec, column, ...)");
+    db.close();
+  });
+
   it("hands rows past 4 MB of output in one block back to JavaScript, keeping order and sums", () => {
     const file = path.join(dir, "big.sqlite");
     const w = new Database(file);
