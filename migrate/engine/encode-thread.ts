@@ -18,7 +18,7 @@ import { Worker } from "worker_threads";
 import type { Statement } from "better-sqlite3";
 import { combineSums, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
 import type { TargetColumn } from "./copy";
-import { encodeChunks, type EncodeResult, type RowEncoder } from "./encode";
+import { encodeChunks, type EncodeResult, type TableEncoder } from "./encode";
 import type { NativeBlockEncoder, NativePlan } from "./native";
 import { MigrationError, type ErrorCode, type ErrorMeta } from "./errors";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
@@ -86,7 +86,7 @@ export function canUseEncodeWorkers(db: SqliteDb): boolean {
   return String(db.pragma("journal_mode", { simple: true })).toLowerCase() !== "wal";
 }
 
-export function inThreadChunks(stmt: Statement, enc: RowEncoder, sum: RowSum | null): ChunkSource {
+export function inThreadChunks(stmt: Statement, enc: TableEncoder, sum: RowSum | null): ChunkSource {
   const state: EncodeResult = { rows: 0, problem: null };
   const it = stmt.iterate() as IterableIterator<unknown[]>;
   return {

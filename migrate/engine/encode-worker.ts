@@ -57,7 +57,11 @@ function run(): void {
         return state.problem === null;
       };
       // The native path reads by rowid blocks even when the table is not split (one part of one).
-      const b = job.blocks ?? (native ? ((bl) => (bl ? { ...bl, part: 0, parts: 1 } : null))(rowidBlocks(db, t)) : null);
+      let b = job.blocks ?? null;
+      if (!b && native) {
+        const whole = rowidBlocks(db, t);
+        b = whole && { ...whole, part: 0, parts: 1 };
+      }
       if (!b) {
         if (!native) pass(stmt.iterate() as IterableIterator<unknown[]>);
       } else {

@@ -43,12 +43,7 @@ const SPECIAL = /[\\\n\r\t\u0000\uFFFD]/;
  * Encodes rows of one table. `encode` returns the COPY line and, when a sum is kept, adds the row's
  * canonical text (the exact text sourceRowText() builds, so checksums equal verify's) to it.
  */
-/** Turns one row as its statement returns it into a COPY line (ending in a newline). */
-export interface RowEncoder {
-  encode(row: unknown[]): string;
-}
-
-export class TableEncoder implements RowEncoder {
+export class TableEncoder {
   private readonly textLike: boolean[];
   private readonly intCol: boolean[];
   private readonly byteaCol: boolean[];
@@ -77,10 +72,6 @@ export class TableEncoder implements RowEncoder {
     this.plainCanonical = cols.map((c) => c.kind !== "float" && c.kind !== "bytea" && c.kind !== "jsonb");
     this.floatCol = cols.map((c) => c.kind === "float");
     this.asciiOut = cols.map((c) => c.kind === "float" || c.kind === "bool" || c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz");
-  }
-
-  get table(): string {
-    return this.t.name;
   }
 
   encode(row: unknown[]): string {
@@ -184,7 +175,7 @@ function newChunk(size: number): Utf8Writable {
  * long enough to reach the old generation and made the GC, and peak RSS, grow). Every yielded
  * Buffer starts at offset 0 of its own ArrayBuffer and is never written again.
  */
-export function* encodeChunks(rows: Iterable<unknown[]>, enc: RowEncoder, state: EncodeResult, chunk = CHUNK): Generator<Buffer, void, void> {
+export function* encodeChunks(rows: Iterable<unknown[]>, enc: TableEncoder, state: EncodeResult, chunk = CHUNK): Generator<Buffer, void, void> {
   let buf = newChunk(chunk + SLACK);
   let pos = 0;
   for (const row of rows) {
