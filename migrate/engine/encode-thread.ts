@@ -98,18 +98,12 @@ export function inThreadChunks(stmt: Statement, enc: TableEncoder, sum: RowSum |
   };
 }
 
-/** The native path on this thread: every rowid block of the table in order. */
+/** The native path on this thread: the whole rowid range of the table. */
 export function nativeInThreadChunks(db: SqliteDb, t: SourceTable, enc: NativeBlockEncoder, sum: RowSum | null): ChunkSource {
   const state: EncodeResult = { rows: 0, problem: null };
-  const blocks = rowidBlocks(db, t);
-  function* chunks(): Generator<Buffer, void, void> {
-    if (blocks === null) return;
-    const base = BigInt(blocks.base);
-    const width = BigInt(blocks.width);
-    for (let i = 0; i < blocks.count && state.problem === null; i++) yield* enc.chunks(base + BigInt(i) * width, base + BigInt(i + 1) * width, state);
-  }
+  const range = rowidRange(db, t);
   return {
-    chunks: chunks(),
+    chunks: range ? enc.chunks(range.from, range.to, state) : [],
     rows: () => state.rows,
     release: () => undefined,
     result: () => ({ rows: state.rows, problem: state.problem, sum: enc.sum(sum) }),
@@ -236,6 +230,12 @@ export interface RowidBlocks {
   base: string;
   width: string;
   count: number;
+}
+
+/** [from, to) covering every rowid of the table (min/max: two b-tree lookups), or null when empty. */
+export function rowidRange(db: SqliteDb, t: SourceTable): { from: bigint; to: bigint } | null {
+  const r = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi FROM ${qi(t.name)}`).safeIntegers(true).get() as { lo: bigint | null; hi: bigint | null };
+  return r.lo === null || r.hi === null ? null : { from: r.lo, to: r.hi + 1n };
 }
 
 /** Blocks of consecutive rowids covering the table (read in the caller's snapshot). */

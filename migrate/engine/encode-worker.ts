@@ -10,7 +10,7 @@ import { RowSum } from "./checksum";
 import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
 import { NativeBlockEncoder } from "./native";
 import { openSource } from "./sqlite";
-import { rowidBlocks, type WorkerJob, type WorkerMessage } from "./encode-thread";
+import { rowidRange, type WorkerJob, type WorkerMessage } from "./encode-thread";
 
 const job = workerData as WorkerJob;
 const flow = new Int32Array(job.flow);
@@ -56,24 +56,20 @@ function run(): void {
         for (const chunk of native.chunks(from, to, state)) if (!send(chunk)) return false;
         return state.problem === null;
       };
-      // The native path reads by rowid blocks even when the table is not split (one part of one).
-      let b = job.blocks ?? null;
-      if (!b && native) {
-        const whole = rowidBlocks(db, t);
-        b = whole && { ...whole, part: 0, parts: 1 };
-      }
-      if (!b) {
-        if (!native) pass(stmt.iterate() as IterableIterator<unknown[]>);
-      } else {
-        // Our share of the rowid blocks; a split table's end with a marker so the coordinator keeps block order.
+      const b = job.blocks;
+      if (b) {
+        // Our share of the rowid blocks, each ended with a marker so the coordinator keeps block order.
         const base = BigInt(b.base);
         const width = BigInt(b.width);
         for (let i = b.part; i < b.count; i += b.parts) {
           const from = base + BigInt(i) * width;
           if (!passBlock(from, from + width)) break;
-          if (job.blocks) post({ type: "block", block: i });
+          post({ type: "block", block: i });
         }
-      }
+      } else if (native) {
+        const range = rowidRange(db, t);
+        if (range) passBlock(range.from, range.to);
+      } else pass(stmt.iterate() as IterableIterator<unknown[]>);
       if (Atomics.load(flow, 1) !== 0) return; // coordinator gave up: it wants no result
       const p = state.problem;
       post({

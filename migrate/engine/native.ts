@@ -90,6 +90,8 @@ export interface NativePlan {
   spec: string;
   /** The JavaScript encoder's column list for one rowid. */
   byRowidSql: string;
+  /** The rowid SUB_BLOCK rows after a given one (where the next extension call starts), if any. */
+  nextSql: string;
 }
 
 /**
@@ -105,13 +107,14 @@ export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], c
     blockSql: `SELECT armp_copy(rowid, ?, ${cols.map((c) => qi(c.column)).join(", ")}) FROM ${qi(t.name)} WHERE rowid >= ? AND rowid < ?`,
     spec: nativeSpec(cols),
     byRowidSql,
+    nextSql: `SELECT rowid FROM ${qi(t.name)} WHERE rowid >= ? ORDER BY rowid LIMIT 1 OFFSET ${SUB_BLOCK}`,
   };
 }
 
 /** Output chunks of about this many bytes (like encodeChunks). */
 const CHUNK = 256 * 1024;
-/** Rowids per extension call. */
-const SUB_BLOCK = 256n;
+/** Rows per extension call. */
+const SUB_BLOCK = 256;
 
 /** Pieces of the next chunk: extension output (views of its result) and lines from JavaScript. */
 class ChunkBuilder {
@@ -138,6 +141,7 @@ class ChunkBuilder {
 export class NativeBlockEncoder {
   private readonly stmt: Statement;
   private readonly byRowid: Statement;
+  private readonly next: Statement;
   private nativeRows = 0;
   private nativeSum = 0n;
   /** Rows the extension left to JavaScript (tests and the bench report it). */
@@ -152,14 +156,21 @@ export class NativeBlockEncoder {
     if (!loadNative(db)) throw new MigrationError("INTERNAL", `The armp_copy SQLite extension did not load for table ${table}. Re-run with ARMP_MIGRATE_NATIVE=0 and report it.`, { table, step: "copy" });
     this.stmt = db.prepare(plan.blockSql).pluck().safeIntegers(true);
     this.byRowid = db.prepare(plan.byRowidSql).raw(true).safeIntegers(true);
+    this.next = db.prepare(plan.nextSql).pluck().safeIntegers(true);
   }
 
   /** COPY text of the rows with rowid in [from, to), in rowid order, in chunks; stops at the first row problem. */
   *chunks(from: bigint, to: bigint, state: EncodeResult): Generator<Buffer, void, void> {
     const out = new ChunkBuilder();
-    // Sub-blocks of SUB_BLOCK rowids keep each result (and the extension's buffer) small: results
+    // Sub-blocks of SUB_BLOCK rows keep each result (and the extension's buffer) small: results
     // of ~1 MB made glibc raise its mmap threshold and keep freed memory (peak RSS +20-40 MB).
-    for (let sub = from; sub < to && state.problem === null; sub += SUB_BLOCK) yield* this.subBlock(sub, sub + SUB_BLOCK < to ? sub + SUB_BLOCK : to, state, out);
+    // Bounds come from the rowids actually present, so sparse rowids cost no empty calls.
+    for (let sub = from; sub < to && state.problem === null; ) {
+      const n = this.next.get(sub) as bigint | undefined;
+      const end = n !== undefined && n < to ? n : to;
+      yield* this.subBlock(sub, end, state, out);
+      sub = end;
+    }
     if (out.size > 0) yield out.take();
   }
 
