@@ -227,27 +227,30 @@ static int fmt_hexfloat(char *dst, double d) {
   return n;
 }
 
+/* Appends "." and `scale` zeros to the n characters in val (integers as numeric(p, scale)); -1 when val is too small. */
+static int pad_scale(char *val, int n, int scale, int vcap) {
+  if (scale > 0) {
+    if ((long)n + 1 + (long)scale >= (long)vcap) return -1;
+    val[n++] = '.';
+    for (int k = 0; k < scale; k++) val[n++] = '0';
+  }
+  val[n] = 0;
+  return n;
+}
+
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
-static int match_date(const unsigned char *s) {
-  /* YYYY-MM-DD */
-  for (int i = 0; i < 10; i++) {
-    if (i == 4 || i == 7) {
-      if (s[i] != '-') return 0;
-    } else if (!is_digit(s[i])) return 0;
+/* s starts with `pattern`, where 'd' stands for any digit and every other character for itself. */
+static int matches(const unsigned char *s, const char *pattern) {
+  for (int i = 0; pattern[i]; i++) {
+    if (pattern[i] == 'd' ? !is_digit(s[i]) : s[i] != (unsigned char)pattern[i]) return 0;
   }
   return 1;
 }
 
-static int match_time(const unsigned char *s) {
-  /* HH:MM:SS */
-  for (int i = 0; i < 8; i++) {
-    if (i == 2 || i == 5) {
-      if (s[i] != ':') return 0;
-    } else if (!is_digit(s[i])) return 0;
-  }
-  return 1;
-}
+static int match_date(const unsigned char *s) { return matches(s, "dddd-dd-dd"); }
+
+static int match_time(const unsigned char *s) { return matches(s, "dd:dd:dd"); }
 
 /* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm), for non-negative days. */
 static void civil(int64_t days, int *y, int *m, int *d) {
@@ -284,26 +287,14 @@ static int value_text(const Col *c, sqlite3_value *v, char *val, int vcap, const
       return -1;
     case K_NUMERIC:
       if (type == SQLITE_INTEGER) {
-        int n = fmt_i64(val, sqlite3_value_int64(v));
-        if (c->scale > 0) {
-          if ((long)n + 1 + (long)c->scale >= (long)vcap) return -1;
-          val[n++] = '.';
-          for (int k = 0; k < c->scale; k++) val[n++] = '0';
-          val[n] = 0;
-        }
-        return n;
+        return pad_scale(val, fmt_i64(val, sqlite3_value_int64(v)), c->scale, vcap);
       }
       if (type == SQLITE_FLOAT && c->scale >= 0 && c->scale <= 15) {
         double d = sqlite3_value_double(v);
         if (d == 0) {
-          int n = 0;
-          val[n++] = '0';
-          if (c->scale > 0) {
-            val[n++] = '.';
-            for (int k = 0; k < c->scale; k++) val[n++] = '0';
-          }
-          val[n] = 0;
-          return n;
+          /* -0.0 too: JavaScript's String(-0) is "0" */
+          val[0] = '0';
+          return pad_scale(val, 1, c->scale, vcap);
         }
         /* Below 10^(15 - s) doubles are closer than 10^-s, so at most one s-decimal number rounds
            to d: if printf's reads back as d it is JavaScript's shortest text padded to s decimals. */
