@@ -5,9 +5,7 @@
  * rolls that table back, never leaving a half-copied table. Constraints, indexes and sequences
  * come after the load (faster, and FK order does not matter).
  */
-import { once } from "events";
 import type { Client } from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { fkName, pkName, qualified, quoteIdent, renderForeignKey, uniqueName } from "./ddl";
 import { asMigrationError, jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, introspect, type SourceSchema, type SourceTable } from "./introspect";
@@ -20,7 +18,8 @@ import { kindOfPgType, type ValueKind } from "./typemap";
 import type { ValueTarget } from "./values";
 import { checksumAlgo, RowSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import { keyFromRow, TableEncoder } from "./encode";
-import { loadNative, NativeBlockEncoder, nativePlan } from "./native";
+import { isTextSide, loadNative, NativeBlockEncoder, nativePlan } from "./native";
+import { CopySegments, type CopyFormat } from "./copy-segments";
 import { canUseEncodeWorkers, inThreadChunks, nativeInThreadChunks, rowidBlocks, splitMinRows, splitWorkerChunks, SPLIT_WORKERS, workerChunks, WORKER_MIN_ROWS } from "./encode-thread";
 
 export interface CopyProgress {
@@ -128,12 +127,15 @@ async function copyTable(
   threadedSource: string | null = null,
   workers: WorkerBudget = { free: 0 },
   split = false,
+  binary = true,
 ): Promise<TableCopyReport> {
   const started = process.hrtime.bigint();
   const cols = await targetColumns(client, schema, t);
   const { sql, rangeSql, byRowidSql, keyIdx, keyNames } = sourceSelect(t, cols);
   // The armp_copy extension converts rows inside SQLite where it can (native.ts); workers too.
-  const native = nativePlan(db, t, cols, checksum, byRowidSql);
+  // With `binary` it writes COPY BINARY tuples when every column's type allows it.
+  const native = nativePlan(db, t, cols, checksum, byRowidSql, { binary });
+  const mainFormat: CopyFormat = native?.binary ? "binary" : "text";
   const stmt = db.prepare(sql).raw(true).safeIntegers(true);
   let rows = 0;
   let bytes = 0;
@@ -160,15 +162,12 @@ async function copyTable(
       await client.query("ROLLBACK TO SAVEPOINT armp_truncate");
       freeze = false;
     }
-    const stream = client.query(copyFrom(`COPY ${qualified(schema, t.name)} (${cols.map((c) => quoteIdent(c.column)).join(", ")}) FROM STDIN${freeze ? " WITH (FREEZE)" : ""}`));
-    const done = new Promise<void>((res, rej) => {
-      stream.on("finish", res);
-      stream.on("error", rej);
-    });
-    // PostgreSQL may reject a row while we are still sending: stop sending then (writing to a failed
-    // COPY throws inside pg-copy-streams) and report the row it names.
-    let copyError: unknown = null;
-    done.catch((e: unknown) => void (copyError = e));
+    // PostgreSQL may reject a row while we are still sending: sending stops then (writing to a
+    // failed COPY throws inside pg-copy-streams) and the row it names is reported.
+    const copy = new CopySegments(client, `COPY ${qualified(schema, t.name)} (${cols.map((c) => quoteIdent(c.column)).join(", ")}) FROM STDIN`, freeze);
+    // A binary table's statements do not map line numbers to source rows: PostgreSQL's rejection
+    // makes copyTables load the table again as COPY text, which names the row (BinaryCopyRejected).
+    const rejected = (e: unknown): Error => (mainFormat === "binary" ? new BinaryCopyRejected(t.name, e) : rejectedRow(db, t, cols, sql, keyIdx, keyNames, e));
     // The source checksum (run only) is summed from the same converted values as the COPY text.
     // Big tables are encoded on a worker thread (encode-thread.ts) so --jobs uses every core.
     const job = { sourcePath: threadedSource ?? "", table: t, cols, sql, keyIdx, keyNames, checksum, native };
@@ -190,10 +189,9 @@ async function copyTable(
     let lastProgress = 0;
     try {
       for await (const chunk of src.chunks) {
-        if (copyError !== null) break;
-        bytes += Buffer.byteLength(chunk);
-        const ok = stream.write(chunk);
-        if (!ok) await Promise.race([once(stream, "drain"), done]);
+        if (copy.error !== null) break;
+        bytes += chunk.length;
+        await copy.write(chunk, isTextSide(chunk) ? "text" : mainFormat);
         src.release();
         if (onProgress && src.rows() - lastProgress >= 50_000) {
           lastProgress = src.rows();
@@ -205,9 +203,9 @@ async function copyTable(
       releaseWorkers();
       releaseWorkers = () => undefined;
     }
-    if (copyError !== null) {
+    if (copy.error !== null) {
       (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
-      throw rejectedRow(db, t, cols, sql, keyIdx, keyNames, copyError);
+      throw rejected(copy.error);
     }
     const res = src.result();
     rows = res.rows;
@@ -219,24 +217,32 @@ async function copyTable(
       (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
       throw problem;
     }
-    stream.end();
-    try {
-      await done;
-    } catch (e) {
+    await copy.end();
+    if (copy.error !== null) {
       // After a COPY error pg's client may keep the copy as its active query; dropping the
       // connection is the reliable way to end it (the server rolls the transaction back).
       (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
-      throw rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
+      throw rejected(copy.error);
     }
     await client.query("COMMIT");
     onProgress?.({ table: t.name, rows, totalRows, bytes });
   } catch (e) {
     await client.query("ROLLBACK").catch(() => undefined);
-    throw e instanceof MigrationError ? e : rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
+    throw e instanceof MigrationError || e instanceof BinaryCopyRejected ? e : rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
   }
   const report: TableCopyReport = { table: t.name, rowsRead: rows, rowsWritten: rows, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   if (sourceSum) report.sourceSum = sourceSum;
   return report;
+}
+
+/** PostgreSQL rejected a binary table's data; copyTables then loads the table as COPY text. */
+class BinaryCopyRejected extends Error {
+  constructor(
+    readonly table: string,
+    cause: unknown,
+  ) {
+    super(`PostgreSQL rejected COPY BINARY data of ${table}; loading it again as COPY text`, { cause });
+  }
 }
 
 /** Maps a COPY error to the row we sent: PostgreSQL names the line; we re-read that row from the same snapshot. */
@@ -336,11 +342,21 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
       const workers: WorkerBudget = { free: (native ? MAX_WORKERS_NATIVE : MAX_WORKERS) - (splitName !== null ? SPLIT_WORKERS : 0) };
       if (opts.replace) await dropForeignKeysTouching(target, tables);
       report = await pool(order, opts.jobs ?? 1, async (t) => {
-        const client = await connect(target, `copy ${t.name}`);
+        const attempt = async (binary: boolean): Promise<TableCopyReport> => {
+          const client = await connect(target, `copy ${t.name}`);
+          try {
+            return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded, workers, t.name === splitName, binary);
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+        };
         try {
-          return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded, workers, t.name === splitName);
-        } finally {
-          await client.end().catch(() => undefined);
+          return await attempt(true);
+        } catch (e) {
+          // The text load raises the same rejection with its row named (or loads the table, if
+          // only the binary form was refused); its transaction starts from the rolled-back state.
+          if (!(e instanceof BinaryCopyRejected)) throw e;
+          return await attempt(false);
         }
       });
     } finally {

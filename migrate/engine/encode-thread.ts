@@ -19,7 +19,7 @@ import type { Statement } from "better-sqlite3";
 import { combineSums, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
 import type { TargetColumn } from "./copy";
 import { encodeChunks, type EncodeResult, type TableEncoder } from "./encode";
-import type { NativeBlockEncoder, NativePlan } from "./native";
+import { markTextSide, type NativeBlockEncoder, type NativePlan } from "./native";
 import { MigrationError, type ErrorCode, type ErrorMeta } from "./errors";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { mapSqliteError, type SqliteDb } from "./sqlite";
@@ -63,7 +63,7 @@ interface SerializedError {
 }
 
 export type WorkerMessage =
-  | { type: "chunk"; data: ArrayBuffer; length: number; rows: number }
+  | { type: "chunk"; data: ArrayBuffer; length: number; rows: number; /** COPY text of a binary table (markTextSide) */ text: boolean }
   | { type: "block"; block: number }
   | { type: "end"; rows: number; problem: SerializedError | null; sum: RangeSum | null }
   | { type: "error"; error: SerializedError };
@@ -188,8 +188,10 @@ export function workerChunks(job: Omit<WorkerJob, "flow" | "maxInFlight">): Chun
   async function* chunks(): AsyncGenerator<Buffer, void, void> {
     for (;;) {
       const m = await ch.next();
-      if (m.type === "chunk") yield Buffer.from(m.data, 0, m.length);
-      else if (m.type === "end") {
+      if (m.type === "chunk") {
+        const b = Buffer.from(m.data, 0, m.length);
+        yield m.text ? markTextSide(b) : b;
+      } else if (m.type === "end") {
         end = m;
         return;
       }

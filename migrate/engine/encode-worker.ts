@@ -8,7 +8,7 @@ import type { SourceTable } from "./introspect";
 import type { TargetColumn } from "./copy";
 import { RowSum } from "./checksum";
 import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
-import { NativeBlockEncoder } from "./native";
+import { isTextSide, NativeBlockEncoder } from "./native";
 import { openSource } from "./sqlite";
 import { rowidRange, type WorkerJob, type WorkerMessage } from "./encode-thread";
 
@@ -39,7 +39,7 @@ function run(): void {
         // encodeChunks gives each chunk its own ArrayBuffer at offset 0: transfer it, no copy.
         const ab = chunk.buffer as ArrayBuffer;
         Atomics.add(flow, 0, 1);
-        post({ type: "chunk", data: ab, length: chunk.length, rows: state.rows }, [ab]);
+        post({ type: "chunk", data: ab, length: chunk.length, rows: state.rows, text: isTextSide(chunk) }, [ab]);
         return true;
       };
       const pass = (it: IterableIterator<unknown[]>): boolean => {

@@ -83,8 +83,66 @@ export function nativeSpec(cols: TargetColumn[]): string {
     .join(",");
 }
 
+/**
+ * Whether PostgreSQL can take this column in COPY BINARY from the extension: the target type must
+ * be exactly one whose binary form armp_copy writes (bigint, double precision, numeric, boolean,
+ * date, timestamp[tz], bytea, jsonb, and text, varchar and json as their bytes). Anything else
+ * (integer, real, char(n), uuid, cast overrides to other types) keeps the table on COPY text.
+ */
+export function binaryColumn(c: TargetColumn): boolean {
+  const t = c.pgType.toLowerCase();
+  switch (c.kind) {
+    case "int":
+      return t === "bigint";
+    case "float":
+      return t === "double precision";
+    case "numeric":
+      return /^numeric(\(\d+(,\d+)?\))?$/.test(t);
+    case "bool":
+      return t === "boolean";
+    case "date":
+      return t === "date";
+    case "timestamp":
+      return t === "timestamp without time zone";
+    case "timestamptz":
+      return t === "timestamp with time zone";
+    case "bytea":
+      return t === "bytea";
+    case "jsonb":
+      return t === "jsonb";
+    case "json":
+      return t === "json";
+    case "text":
+      return t === "text" || /^character varying(\(\d+\))?$/.test(t);
+    case "other":
+      return false;
+  }
+}
+
+/** COPY BINARY's file header (signature, flags 0, no header extension) and trailer (field count -1). */
+export const BINARY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+export const BINARY_TRAILER = Buffer.from([0xff, 0xff]);
+
+const textSide = new WeakSet<Buffer>();
+
+/** Marks a chunk as COPY text of rows JavaScript encoded, sent apart from a binary table's tuples. */
+export function markTextSide(chunk: Buffer): Buffer {
+  textSide.add(chunk);
+  return chunk;
+}
+
+/** The chunk holds COPY text lines for a binary table (markTextSide). */
+export function isTextSide(chunk: Buffer): boolean {
+  return textSide.has(chunk);
+}
+
 /** What a worker needs to run the native path (plain data, sent to encode workers). */
 export interface NativePlan {
+  /**
+   * The extension writes COPY BINARY tuples (armp_copy_bin); the rows it leaves to JavaScript
+   * then travel as COPY text in chunks of their own (markTextSide). False: COPY text throughout.
+   */
+  binary: boolean;
   /** One rowid block: params (spec, from, to); one row, one BLOB. */
   blockSql: string;
   spec: string;
@@ -99,12 +157,14 @@ export interface NativePlan {
  * rowid (WITHOUT ROWID, or a column named rowid), an md5 checksum (the extension only computes
  * h64), a source not stored as UTF-8, or no extension.
  */
-export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], checksum: ChecksumAlgo | null, byRowidSql: string | null): NativePlan | null {
+export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], checksum: ChecksumAlgo | null, byRowidSql: string | null, opts: { binary?: boolean } = {}): NativePlan | null {
   if (byRowidSql === null || checksum === "md5" || cols.length === 0) return null;
   if (String(db.pragma("encoding", { simple: true })).toUpperCase() !== "UTF-8") return null;
   if (!loadNative(db)) return null;
+  const binary = (opts.binary ?? true) && process.env.ARMP_MIGRATE_BINARY !== "0" && cols.every(binaryColumn);
   return {
-    blockSql: `SELECT armp_copy(rowid, ?, ${cols.map((c) => qi(c.column)).join(", ")}) FROM ${qi(t.name)} WHERE rowid >= ? AND rowid < ?`,
+    binary,
+    blockSql: `SELECT ${binary ? "armp_copy_bin" : "armp_copy"}(rowid, ?, ${cols.map((c) => qi(c.column)).join(", ")}) FROM ${qi(t.name)} WHERE rowid >= ? AND rowid < ?`,
     spec: nativeSpec(cols),
     byRowidSql,
     nextSql: `SELECT rowid FROM ${qi(t.name)} WHERE rowid >= ? ORDER BY rowid LIMIT 1 OFFSET ${SUB_BLOCK}`,
@@ -113,6 +173,11 @@ export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], c
 
 /** Output chunks of about this many bytes (like encodeChunks). */
 const CHUNK = 256 * 1024;
+/**
+ * A binary table's JavaScript-encoded rows are sent once this many bytes of them are pending (and
+ * at the end): each batch costs PostgreSQL one switch of COPY statement (copy-segments.ts).
+ */
+const SIDE_CHUNK = 1024 * 1024;
 /** Rows per extension call. */
 const SUB_BLOCK = 256;
 
@@ -162,16 +227,63 @@ export class NativeBlockEncoder {
   /** COPY text of the rows with rowid in [from, to), in rowid order, in chunks; stops at the first row problem. */
   *chunks(from: bigint, to: bigint, state: EncodeResult): Generator<Buffer, void, void> {
     const out = new ChunkBuilder();
+    const side = new ChunkBuilder();
     // Sub-blocks of SUB_BLOCK rows keep each result (and the extension's buffer) small: results
     // of ~1 MB made glibc raise its mmap threshold and keep freed memory (peak RSS +20-40 MB).
     // Bounds come from the rowids actually present, so sparse rowids cost no empty calls.
     for (let sub = from; sub < to && state.problem === null; ) {
       const n = this.next.get(sub) as bigint | undefined;
       const end = n !== undefined && n < to ? n : to;
-      yield* this.subBlock(sub, end, state, out);
+      if (this.plan.binary) {
+        yield* this.binarySubBlock(sub, end, state, out, side);
+        if (side.size >= SIDE_CHUNK) {
+          // Whole tuples only before a switch of COPY statement: out holds complete sub-blocks.
+          if (out.size > 0) yield out.take();
+          yield markTextSide(side.take());
+        }
+      } else yield* this.subBlock(sub, end, state, out);
       sub = end;
     }
     if (out.size > 0) yield out.take();
+    if (side.size > 0 && state.problem === null) yield markTextSide(side.take());
+  }
+
+  /** Tuples the extension wrote into `out`; the rows it left out, as COPY text lines, into `side`. */
+  private *binarySubBlock(from: bigint, to: bigint, state: EncodeResult, out: ChunkBuilder, side: ChunkBuilder): Generator<Buffer, void, void> {
+    const blob = this.stmt.get(this.plan.spec, from, to) as Buffer;
+    this.nativeSum += blob.readBigUInt64LE(0);
+    const converted = Number(blob.readBigUInt64LE(8));
+    this.nativeRows += converted;
+    state.rows += converted;
+    const handedBack = Number(blob.readBigUInt64LE(16));
+    let pos = 24 + 8 * handedBack;
+    while (blob.length > pos) {
+      const n = Math.min(blob.length - pos, CHUNK - out.size);
+      out.add(blob.subarray(pos, pos + n), n);
+      pos += n;
+      if (out.size >= CHUNK) yield out.take();
+    }
+    for (let k = 0; k < handedBack; k++) {
+      const line = this.encodeByRowid(blob.readBigInt64LE(24 + 8 * k), state);
+      if (line === null) return;
+      side.add(line, Buffer.byteLength(line));
+    }
+  }
+
+  /** The COPY text line of one row by JavaScript, or null (state.problem set) when it cannot be sent. */
+  private encodeByRowid(rowid: bigint, state: EncodeResult): string | null {
+    const row = this.byRowid.get(rowid) as unknown[] | undefined;
+    if (!row) throw new MigrationError("INTERNAL", `Row ${rowid} of ${this.table} vanished inside the read transaction. Re-run; if it repeats, set ARMP_MIGRATE_NATIVE=0 and report it.`, { table: this.table, step: "copy" });
+    try {
+      const line = this.fallback.encode(row);
+      this.fallbackRows++;
+      state.rows++;
+      return line;
+    } catch (e) {
+      if (!(e instanceof RowProblem)) throw e;
+      state.problem = e.error;
+      return null;
+    }
   }
 
   private *subBlock(from: bigint, to: bigint, state: EncodeResult, out: ChunkBuilder): Generator<Buffer, void, void> {
@@ -195,18 +307,8 @@ export class NativeBlockEncoder {
       if (marker < 0) return;
       const rowid = blob.readBigInt64LE(marker + 1);
       pos = marker + 9;
-      const row = this.byRowid.get(rowid) as unknown[] | undefined;
-      if (!row) throw new MigrationError("INTERNAL", `Row ${rowid} of ${this.table} vanished inside the read transaction. Re-run; if it repeats, set ARMP_MIGRATE_NATIVE=0 and report it.`, { table: this.table, step: "copy" });
-      let line: string;
-      try {
-        line = this.fallback.encode(row);
-      } catch (e) {
-        if (!(e instanceof RowProblem)) throw e;
-        state.problem = e.error;
-        return;
-      }
-      this.fallbackRows++;
-      state.rows++;
+      const line = this.encodeByRowid(rowid, state);
+      if (line === null) return;
       out.add(line, Buffer.byteLength(line));
       if (out.size >= CHUNK) yield out.take();
     }

@@ -71,8 +71,10 @@ typedef struct {
   sqlite3_int64 last_rowid;
   Col *cols;
   Buf out, line, canon;
+  Buf fb; /* binary mode: rowids of the rows left to JavaScript, 8 bytes little-endian each */
   uint64_t sum, rows, fallbacks;
   int oom;
+  int binary; /* armp_copy_bin: COPY BINARY tuples instead of COPY text lines */
 } Acc;
 
 /* ---- hash: PostgreSQL hash_bytes_extended(k, len, seed 0), as hash64.ts ---- */
@@ -788,19 +790,161 @@ static void canon_head(Buf *cb, size_t n) {
   cb->len += (size_t)l + 2;
 }
 
-/* Encodes one row into acc->line / acc->canon; 0 when JavaScript must take it (or out of memory). */
+/* ---- COPY BINARY field values (armp_copy_bin), built from the text value_text chose ---- */
+
+static void put_be(Buf *b, uint64_t v, int bytes) {
+  for (int k = bytes - 1; k >= 0; k--) b->p[b->len++] = (char)(unsigned char)(v >> (8 * k));
+}
+
+static int num2(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/*
+ * "YYYY-MM-DD" as days since 2000-01-01 (PostgreSQL's date), or 0 when it is not a real calendar
+ * date of years 1..9999: PostgreSQL's date_in rejects those (or reads them differently), so such
+ * values go back to JavaScript and through COPY text, where PostgreSQL judges them as before.
+ */
+static int date_days(const char *s, int64_t *days) {
+  static const int DIM[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int y = num2(s) * 100 + num2(s + 2), m = num2(s + 5), d = num2(s + 8);
+  if (y < 1 || m < 1 || m > 12 || d < 1) return 0;
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > DIM[m - 1] + (m == 2 && leap)) return 0;
+  *days = days_from_civil(y, m, d) - 10957; /* 1970-01-01 -> 2000-01-01 */
+  return 1;
+}
+
+/*
+ * The binary field for a value whose PostgreSQL text value_text wrote into val (n bytes):
+ * bigint, double precision, numeric, boolean, date and timestamp[tz] in the representation of
+ * their typsend functions. 0: not a value we can send in binary (the row goes back to JavaScript).
+ */
+static int bin_value(Buf *lb, const Col *c, sqlite3_value *v, const char *val, int n) {
+  switch (c->kind) {
+    case K_INT:
+      put_be(lb, 8, 4);
+      put_be(lb, (uint64_t)sqlite3_value_int64(v), 8);
+      return 1;
+    case K_FLOAT: {
+      double d = sqlite3_value_type(v) == SQLITE_INTEGER ? (double)sqlite3_value_int64(v) : sqlite3_value_double(v);
+      uint64_t bits;
+      memcpy(&bits, &d, 8);
+      put_be(lb, 8, 4);
+      put_be(lb, bits, 8);
+      return 1;
+    }
+    case K_BOOL:
+      put_be(lb, 1, 4);
+      lb->p[lb->len++] = val[0] == 't';
+      return 1;
+    case K_DATE: {
+      int64_t days;
+      if (n != 10 || !date_days(val, &days)) return 0;
+      put_be(lb, 4, 4);
+      put_be(lb, (uint64_t)days, 4);
+      return 1;
+    }
+    case K_TS:
+    case K_TSTZ: {
+      /* "YYYY-MM-DD HH:MM:SS[.f{1,6}]" (+ "+00" for timestamptz): microseconds since 2000-01-01. */
+      int64_t days;
+      int end = c->kind == K_TSTZ ? n - 3 : n;
+      if (end < 19 || !date_days(val, &days)) return 0;
+      int hh = num2(val + 11), mi = num2(val + 14), ss = num2(val + 17);
+      if (hh > 23 || mi > 59 || ss > 59) return 0; /* 24:00:00 and leap seconds: PostgreSQL's own reading */
+      int64_t us = 0;
+      if (end > 19) {
+        int fl = end - 20;
+        if (val[19] != '.' || fl < 1 || fl > 6) return 0;
+        for (int k = 0; k < 6; k++) us = us * 10 + (k < fl ? val[20 + k] - '0' : 0);
+      }
+      int64_t t = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1000000) + us;
+      put_be(lb, 8, 4);
+      put_be(lb, (uint64_t)t, 8);
+      return 1;
+    }
+    case K_NUMERIC: {
+      /* "[-]digits[.digits]" -> ndigits, weight, sign, dscale, then base-10000 digits (numeric_send). */
+      int neg = val[0] == '-', i = neg;
+      int is = i;
+      while (i < n && is_digit((unsigned char)val[i])) i++;
+      int il = i - is, fs = i, fl = 0;
+      if (i < n && val[i] == '.') {
+        fs = i + 1;
+        fl = n - fs;
+      } else if (i != n) return 0;
+      while (il > 0 && val[is] == '0') is++, il--; /* leading zeros */
+      int ig = (il + 3) / 4, fg = (fl + 3) / 4;
+      int16_t dg[300];
+      if (ig + fg > 300) return 0;
+      /* integer part: groups aligned at the decimal point */
+      for (int g = 0; g < ig; g++) {
+        int x = 0;
+        for (int k = 0; k < 4; k++) {
+          int pos = il - (ig - g) * 4 + k; /* may be negative: leading zero */
+          x = x * 10 + (pos >= 0 ? val[is + pos] - '0' : 0);
+        }
+        dg[g] = (int16_t)x;
+      }
+      for (int g = 0; g < fg; g++) {
+        int x = 0;
+        for (int k = 0; k < 4; k++) {
+          int pos = g * 4 + k;
+          x = x * 10 + (pos < fl ? val[fs + pos] - '0' : 0);
+        }
+        dg[ig + g] = (int16_t)x;
+      }
+      int first = 0, last = ig + fg;
+      int weight = ig - 1;
+      while (first < last && dg[first] == 0) first++, weight--;
+      while (last > first && dg[last - 1] == 0) last--;
+      int nd = last - first;
+      if (nd == 0) weight = 0, neg = 0;
+      /* fits: the caller reserved n + 16 bytes, and 12 + 2 * nd <= 12 + n / 2 + 4 */
+      put_be(lb, 8 + 2 * (uint64_t)nd, 4);
+      put_be(lb, (uint64_t)nd, 2);
+      put_be(lb, (uint64_t)(uint16_t)(int16_t)weight, 2);
+      put_be(lb, neg ? 0x4000 : 0, 2);
+      put_be(lb, (uint64_t)fl, 2);
+      for (int g = first; g < last; g++) put_be(lb, (uint64_t)dg[g], 2);
+      return 1;
+    }
+    default:
+      return 0;
+  }
+}
+
+/*
+ * Encodes one row into acc->line / acc->canon: a COPY text line, or (acc->binary) one COPY BINARY
+ * tuple. 0 when JavaScript must take the row (or out of memory).
+ */
 static int encode_row(Acc *acc, sqlite3_value **argv) {
   Buf *lb = &acc->line, *cb = &acc->canon;
+  const int bin = acc->binary;
   lb->len = cb->len = 0;
   char val[400];
+  if (bin) {
+    if (!buf_reserve(lb, 2)) return acc->oom = 1, 0;
+    put_be(lb, (uint64_t)acc->ncols, 2);
+  }
   for (int i = 0; i < acc->ncols; i++) {
     const Col *c = &acc->cols[i];
     sqlite3_value *v = argv[i];
-    if (!buf_reserve(lb, 8) || !buf_reserve(cb, 40)) return acc->oom = 1, 0;
-    if (i > 0) buf_put(lb, "\t", 1);
+    if (!buf_reserve(lb, 16) || !buf_reserve(cb, 40)) return acc->oom = 1, 0;
+    if (i > 0 && !bin) buf_put(lb, "\t", 1);
     int type = sqlite3_value_type(v);
     if (type == SQLITE_NULL) {
-      buf_put(lb, "\\N", 2);
+      if (bin) put_be(lb, 0xffffffffu, 4);
+      else buf_put(lb, "\\N", 2);
       buf_put(cb, "N", 1);
       continue;
     }
@@ -808,12 +952,15 @@ static int encode_row(Acc *acc, sqlite3_value **argv) {
       if (type != SQLITE_BLOB) return 0;
       const unsigned char *p = sqlite3_value_blob(v);
       size_t n = (size_t)sqlite3_value_bytes(v);
-      if (!buf_reserve(lb, 3 + 2 * n) || !buf_reserve(cb, 24 + 2 * n)) return acc->oom = 1, 0;
-      buf_put(lb, "\\\\x", 3);
+      if (!buf_reserve(lb, 4 + 2 * n) || !buf_reserve(cb, 24 + 2 * n)) return acc->oom = 1, 0;
+      if (bin) {
+        put_be(lb, n, 4);
+        if (n) buf_put(lb, p, n);
+      } else buf_put(lb, "\\\\x", 3);
       canon_head(cb, 2 * n);
       for (size_t k = 0; k < n; k++) {
         char h[2] = {HEXD[p[k] >> 4], HEXD[p[k] & 15]};
-        buf_put(lb, h, 2);
+        if (!bin) buf_put(lb, h, 2);
         buf_put(cb, h, 2);
       }
       continue;
@@ -822,16 +969,24 @@ static int encode_row(Acc *acc, sqlite3_value **argv) {
     int n = value_text(c, v, val, (int)sizeof val - 8, &text);
     if (n < 0) return 0;
     if (text) {
-      /* Text: COPY-escaped into the line, raw into the canonical text. */
-      if (!buf_reserve(lb, 2 * (size_t)n) || !buf_reserve(cb, 24 + (size_t)n)) return acc->oom = 1, 0;
-      for (int k = 0; k < n; k++) {
-        unsigned char ch = text[k];
-        switch (ch) {
-          case '\\': buf_put(lb, "\\\\", 2); break;
-          case '\n': buf_put(lb, "\\n", 2); break;
-          case '\r': buf_put(lb, "\\r", 2); break;
-          case '\t': buf_put(lb, "\\t", 2); break;
-          default: lb->p[lb->len++] = (char)ch;
+      /* Text: COPY-escaped (or length-prefixed) into the line, raw into the canonical text. */
+      if (!buf_reserve(lb, 2 * (size_t)n + 5) || !buf_reserve(cb, 24 + (size_t)n)) return acc->oom = 1, 0;
+      if (bin) {
+        /* jsonb's binary form is a version byte (1) and the JSON text. */
+        int j = c->kind == K_JSONB;
+        put_be(lb, (uint64_t)n + (uint64_t)j, 4);
+        if (j) lb->p[lb->len++] = 1;
+        buf_put(lb, text, (size_t)n);
+      } else {
+        for (int k = 0; k < n; k++) {
+          unsigned char ch = text[k];
+          switch (ch) {
+            case '\\': buf_put(lb, "\\\\", 2); break;
+            case '\n': buf_put(lb, "\\n", 2); break;
+            case '\r': buf_put(lb, "\\r", 2); break;
+            case '\t': buf_put(lb, "\\t", 2); break;
+            default: lb->p[lb->len++] = (char)ch;
+          }
         }
       }
       if (c->kind == K_JSONB) {
@@ -850,8 +1005,9 @@ static int encode_row(Acc *acc, sqlite3_value **argv) {
       buf_put(cb, text, (size_t)n);
       continue;
     }
-    if (!buf_reserve(lb, (size_t)n) || !buf_reserve(cb, 24 + (size_t)n)) return acc->oom = 1, 0;
-    buf_put(lb, val, (size_t)n);
+    if (!buf_reserve(lb, (size_t)n + 16) || !buf_reserve(cb, 24 + (size_t)n)) return acc->oom = 1, 0;
+    if (!bin) buf_put(lb, val, (size_t)n);
+    else if (!bin_value(lb, c, v, val, n)) return 0;
     if (c->kind == K_FLOAT) {
       /* Canonical: the double's IEEE bits, big-endian hex (encode(float8send(x), 'hex')). */
       double d = type == SQLITE_INTEGER ? (double)sqlite3_value_int64(v) : sqlite3_value_double(v);
@@ -866,8 +1022,10 @@ static int encode_row(Acc *acc, sqlite3_value **argv) {
       buf_put(cb, val, (size_t)n);
     }
   }
-  if (!buf_reserve(lb, 1)) return acc->oom = 1, 0;
-  buf_put(lb, "\n", 1);
+  if (!bin) {
+    if (!buf_reserve(lb, 1)) return acc->oom = 1, 0;
+    buf_put(lb, "\n", 1);
+  }
   return 1;
 }
 
@@ -914,6 +1072,7 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   Acc *acc = sqlite3_aggregate_context(ctx, sizeof(Acc));
   if (!acc || acc->oom || acc->ncols < 0) return;
   if (acc->ncols == 0) {
+    acc->binary = sqlite3_user_data(ctx) != NULL;
     const char *spec = (const char *)sqlite3_value_text(argv[1]);
     acc->ncols = argc - 2;
     if (!parse_spec(acc, spec, argc - 2)) {
@@ -931,6 +1090,11 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     buf_put(&acc->out, acc->line.p, acc->line.len);
     acc->sum += hash64((const unsigned char *)acc->canon.p, acc->canon.len);
     acc->rows++;
+  } else if (!acc->oom && acc->binary) {
+    /* Binary tuples can hold any byte, so the rows left to JavaScript are listed apart. */
+    acc->fallbacks++;
+    if (!buf_reserve(&acc->fb, 8)) { acc->oom = 1; return; }
+    for (int k = 0; k < 8; k++) acc->fb.p[acc->fb.len++] = (char)(unsigned char)((uint64_t)rowid >> (8 * k));
   } else if (!acc->oom) {
     acc->fallbacks++;
     unsigned char m[9];
@@ -943,26 +1107,33 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 static void final(sqlite3_context *ctx) {
   Acc *acc = sqlite3_aggregate_context(ctx, 0);
+  size_t head = sqlite3_user_data(ctx) != NULL ? 24 : 16;
   if (!acc) {
     /* No rows: an empty result. */
-    static const unsigned char empty[16] = {0};
-    sqlite3_result_blob(ctx, empty, 16, SQLITE_TRANSIENT);
+    static const unsigned char empty[24] = {0};
+    sqlite3_result_blob(ctx, empty, (int)head, SQLITE_TRANSIENT);
     return;
   }
   if (acc->oom) sqlite3_result_error_nomem(ctx);
   else if (acc->ncols < 0) sqlite3_result_error(ctx, "armp_copy: invalid column spec", -1);
   else if (acc->disorder) sqlite3_result_error(ctx, "armp_copy: rows did not arrive in rowid order", -1);
   else {
-    size_t n = 16 + acc->out.len;
+    size_t n = head + acc->fb.len + acc->out.len;
     unsigned char *r = sqlite3_malloc64(n);
     if (!r) sqlite3_result_error_nomem(ctx);
     else {
       for (int k = 0; k < 8; k++) r[k] = (unsigned char)(acc->sum >> (8 * k));
       for (int k = 0; k < 8; k++) r[8 + k] = (unsigned char)(acc->rows >> (8 * k));
-      if (acc->out.len) memcpy(r + 16, acc->out.p, acc->out.len);
+      if (head == 24) {
+        uint64_t nfb = acc->fb.len / 8;
+        for (int k = 0; k < 8; k++) r[16 + k] = (unsigned char)(nfb >> (8 * k));
+        if (acc->fb.len) memcpy(r + 24, acc->fb.p, acc->fb.len);
+      }
+      if (acc->out.len) memcpy(r + head + acc->fb.len, acc->out.p, acc->out.len);
       sqlite3_result_blob64(ctx, r, n, sqlite3_free);
     }
   }
+  sqlite3_free(acc->fb.p);
   sqlite3_free(acc->out.p);
   sqlite3_free(acc->line.p);
   sqlite3_free(acc->canon.p);
@@ -983,7 +1154,9 @@ __declspec(dllexport)
 int sqlite3_armpcopy_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
   (void)err;
   SQLITE_EXTENSION_INIT2(api);
+  static int binary_mode = 1;
   int rc = sqlite3_create_function(db, "armp_copy", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL, step, final);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_copy_bin", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &binary_mode, NULL, step, final);
   if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_hash64", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, hash_fn, NULL, NULL);
   return rc;
 }
