@@ -35,6 +35,13 @@ export interface TableCopyReport {
   rowsWritten: number;
   bytes: number;
   seconds: number;
+  /**
+   * How the rows travelled: "binary" when the armp_copy extension wrote COPY BINARY tuples (rows
+   * it left to JavaScript then went as COPY text between them), else "text".
+   */
+  format: CopyFormat;
+  /** COPY statements the table took (binary tables: one more per batch of JavaScript-encoded rows). */
+  copyStatements: number;
   /** Source side of the table checksum, summed during the copy pass (runMigration only). */
   sourceSum?: RangeSum;
 }
@@ -141,6 +148,7 @@ async function copyTable(
   let bytes = 0;
   const sum = checksum ? new RowSum(checksum) : null;
   let sourceSum: RangeSum | undefined;
+  let statements = 0;
   let releaseWorkers = (): void => undefined;
   await client.query("BEGIN");
   try {
@@ -218,6 +226,7 @@ async function copyTable(
       throw problem;
     }
     await copy.end();
+    statements = copy.statements;
     if (copy.error !== null) {
       // After a COPY error pg's client may keep the copy as its active query; dropping the
       // connection is the reliable way to end it (the server rolls the transaction back).
@@ -230,7 +239,7 @@ async function copyTable(
     await client.query("ROLLBACK").catch(() => undefined);
     throw e instanceof MigrationError || e instanceof BinaryCopyRejected ? e : rejectedRow(db, t, cols, sql, keyIdx, keyNames, e);
   }
-  const report: TableCopyReport = { table: t.name, rowsRead: rows, rowsWritten: rows, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  const report: TableCopyReport = { table: t.name, rowsRead: rows, rowsWritten: rows, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9, format: mainFormat, copyStatements: statements };
   if (sourceSum) report.sourceSum = sourceSum;
   return report;
 }

@@ -234,10 +234,14 @@ export interface RowidBlocks {
   count: number;
 }
 
-/** [from, to) covering every rowid of the table (min/max: two b-tree lookups), or null when empty. */
+/**
+ * [from, to) covering every rowid of the table, or null when empty. Two statements: SQLite answers
+ * a lone min() or max() with one b-tree lookup, but min() and max() together with a full scan.
+ */
 export function rowidRange(db: SqliteDb, t: SourceTable): { from: bigint; to: bigint } | null {
-  const r = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi FROM ${qi(t.name)}`).safeIntegers(true).get() as { lo: bigint | null; hi: bigint | null };
-  return r.lo === null || r.hi === null ? null : { from: r.lo, to: r.hi + 1n };
+  const lo = db.prepare(`SELECT min(rowid) FROM ${qi(t.name)}`).pluck().safeIntegers(true).get() as bigint | null;
+  const hi = db.prepare(`SELECT max(rowid) FROM ${qi(t.name)}`).pluck().safeIntegers(true).get() as bigint | null;
+  return lo === null || hi === null ? null : { from: lo, to: hi + 1n };
 }
 
 /** Blocks of consecutive rowids covering the table (read in the caller's snapshot). */
