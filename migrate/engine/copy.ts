@@ -9,7 +9,7 @@ import type { Client } from "pg";
 import { fkName, pkName, qualified, quoteIdent, renderForeignKey, uniqueName } from "./ddl";
 import { asMigrationError, jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, introspect, type SourceSchema, type SourceTable } from "./introspect";
-import { connect, constraintExists, inTransaction, pgErr, schemaOf, withTarget, type TargetRef } from "./pg";
+import { connect, constraintExists, inTransaction, pgErr, schemaOf, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { resolveTable } from "./plan";
 import { keyColumns } from "./profile";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
@@ -83,7 +83,20 @@ export async function targetColumns(c: Client, schema: string, t: SourceTable): 
  * `rangeSql` is the same query over one rowid block (`rowid >= ? AND rowid < ?`), for tables that
  * can be read in blocks (splittable()), else null.
  */
-export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql: string; rangeSql: string | null; byRowidSql: string | null; keyIdx: number[]; keyNames: string[] } {
+export interface SourceSelect {
+  sql: string;
+  rangeSql: string | null;
+  byRowidSql: string | null;
+  /**
+   * WITHOUT ROWID tables: the same query over one range of the first primary-key column
+   * (`<pk1> >= ? AND <pk1> < ?`, primary-key order), else null.
+   */
+  keyRangeSql: string | null;
+  keyIdx: number[];
+  keyNames: string[];
+}
+
+export function sourceSelect(t: SourceTable, cols: { column: string }[]): SourceSelect {
   const names = cols.map((c) => c.column);
   const keyNames = keyColumns(t);
   const extra = keyNames.filter((k) => !names.includes(k));
@@ -96,6 +109,7 @@ export function sourceSelect(t: SourceTable, cols: { column: string }[]): { sql:
     sql: head + orderBy,
     rangeSql: splittable(t) ? `${head} WHERE rowid >= ? AND rowid < ?${orderBy}` : null,
     byRowidSql: splittable(t) ? `${head} WHERE rowid = ?` : null,
+    keyRangeSql: t.withoutRowid && t.primaryKey.length > 0 ? `${head} WHERE ${qi(t.primaryKey[0])} >= ? AND ${qi(t.primaryKey[0])} < ?${orderBy}` : null,
     keyIdx: keyNames.map((k) => all.indexOf(k)),
     keyNames,
   };
@@ -138,10 +152,11 @@ async function copyTable(
 ): Promise<TableCopyReport> {
   const started = process.hrtime.bigint();
   const cols = await targetColumns(client, schema, t);
-  const { sql, rangeSql, byRowidSql, keyIdx, keyNames } = sourceSelect(t, cols);
+  const sel = sourceSelect(t, cols);
+  const { sql, rangeSql, keyIdx, keyNames } = sel;
   // The armp_copy extension converts rows inside SQLite where it can (native.ts); workers too.
   // With `binary` it writes COPY BINARY tuples when every column's type allows it.
-  const native = nativePlan(db, t, cols, checksum, byRowidSql, { binary });
+  const native = nativePlan(db, t, cols, checksum, sel, { binary });
   const mainFormat: CopyFormat = native?.binary ? "binary" : "text";
   const stmt = db.prepare(sql).raw(true).safeIntegers(true);
   let rows = 0;
@@ -192,7 +207,7 @@ async function copyTable(
         : threadedSource !== null && totalRows >= WORKER_MIN_ROWS
           ? workerChunks(job)
           : native !== null
-            ? nativeInThreadChunks(db, t, new NativeBlockEncoder(db, native, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), t.name), sum)
+            ? nativeInThreadChunks(db, native, new NativeBlockEncoder(db, native, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), t.name), sum)
             : inThreadChunks(stmt, new TableEncoder(db, t, cols, keyIdx, keyNames, sum), sum);
     let lastProgress = 0;
     try {
@@ -459,9 +474,10 @@ export async function finishTables(target: TargetRef, schema: SourceSchema, tabl
     }
     return out;
   });
-  await onConnections(target, "constraints", jobs, keys, (c, k) =>
-    addConstraint(c, `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(k.name)} ON ${qualified(s, k.t.name)} (${k.cols.map(quoteIdent).join(", ")})`, k.t, k.name),
-  );
+  await onConnections(target, "constraints", jobs, keys, async (c, k) => {
+    await useSortMemory(c);
+    await addConstraint(c, `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(k.name)} ON ${qualified(s, k.t.name)} (${k.cols.map(quoteIdent).join(", ")})`, k.t, k.name);
+  });
   await withTarget(target, "constraints", (c) =>
     inTransaction(c, async () => {
       for (const k of keys) await addConstraint(c, `ALTER TABLE ${qualified(s, k.t.name)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.primary ? "PRIMARY KEY" : "UNIQUE"} USING INDEX ${quoteIdent(k.name)}`, k.t, k.name);

@@ -19,7 +19,7 @@ import type { Statement } from "better-sqlite3";
 import { combineSums, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
 import type { TargetColumn } from "./copy";
 import { encodeChunks, type EncodeResult, type TableEncoder } from "./encode";
-import { markTextSide, type NativeBlockEncoder, type NativePlan } from "./native";
+import { markTextSide, nativeRange, type NativeBlockEncoder, type NativePlan } from "./native";
 import { MigrationError, type ErrorCode, type ErrorMeta } from "./errors";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { mapSqliteError, type SqliteDb } from "./sqlite";
@@ -98,10 +98,10 @@ export function inThreadChunks(stmt: Statement, enc: TableEncoder, sum: RowSum |
   };
 }
 
-/** The native path on this thread: the whole rowid range of the table. */
-export function nativeInThreadChunks(db: SqliteDb, t: SourceTable, enc: NativeBlockEncoder, sum: RowSum | null): ChunkSource {
+/** The native path on this thread: the whole range of the table (rowids, or the first key column). */
+export function nativeInThreadChunks(db: SqliteDb, plan: NativePlan, enc: NativeBlockEncoder, sum: RowSum | null): ChunkSource {
   const state: EncodeResult = { rows: 0, problem: null };
-  const range = rowidRange(db, t);
+  const range = nativeRange(db, plan);
   return {
     chunks: range ? enc.chunks(range.from, range.to, state) : [],
     rows: () => state.rows,
@@ -232,16 +232,6 @@ export interface RowidBlocks {
   base: string;
   width: string;
   count: number;
-}
-
-/**
- * [from, to) covering every rowid of the table, or null when empty. Two statements: SQLite answers
- * a lone min() or max() with one b-tree lookup, but min() and max() together with a full scan.
- */
-export function rowidRange(db: SqliteDb, t: SourceTable): { from: bigint; to: bigint } | null {
-  const lo = db.prepare(`SELECT min(rowid) FROM ${qi(t.name)}`).pluck().safeIntegers(true).get() as bigint | null;
-  const hi = db.prepare(`SELECT max(rowid) FROM ${qi(t.name)}`).pluck().safeIntegers(true).get() as bigint | null;
-  return lo === null || hi === null ? null : { from: lo, to: hi + 1n };
 }
 
 /** Blocks of consecutive rowids covering the table (read in the caller's snapshot). */

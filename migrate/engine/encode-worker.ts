@@ -8,9 +8,9 @@ import type { SourceTable } from "./introspect";
 import type { TargetColumn } from "./copy";
 import { RowSum } from "./checksum";
 import { encodeChunks, TableEncoder, type EncodeResult } from "./encode";
-import { isTextSide, NativeBlockEncoder } from "./native";
+import { isTextSide, NativeBlockEncoder, nativeRange } from "./native";
 import { openSource } from "./sqlite";
-import { rowidRange, type WorkerJob, type WorkerMessage } from "./encode-thread";
+import type { WorkerJob, WorkerMessage } from "./encode-thread";
 
 const job = workerData as WorkerJob;
 const flow = new Int32Array(job.flow);
@@ -66,8 +66,8 @@ function run(): void {
           if (!passBlock(from, from + width)) break;
           post({ type: "block", block: i });
         }
-      } else if (native) {
-        const range = rowidRange(db, t);
+      } else if (native && job.native) {
+        const range = nativeRange(db, job.native);
         if (range) passBlock(range.from, range.to);
       } else pass(stmt.iterate() as IterableIterator<unknown[]>);
       if (Atomics.load(flow, 1) !== 0) return; // coordinator gave up: it wants no result

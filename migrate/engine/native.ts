@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Statement } from "better-sqlite3";
 import { combineSums, finishSum64, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
-import type { TargetColumn } from "./copy";
+import type { SourceSelect, TargetColumn } from "./copy";
 import { RowProblem, type EncodeResult, type TableEncoder } from "./encode";
 import type { Utf8Writable } from "./hash64";
 import { MigrationError } from "./errors";
@@ -143,32 +143,71 @@ export interface NativePlan {
    * then travel as COPY text in chunks of their own (markTextSide). False: COPY text throughout.
    */
   binary: boolean;
-  /** One rowid block: params (spec, from, to); one row, one BLOB. */
+  /** One block [from, to) of the range column: params (spec, from, to); one row, one BLOB. */
   blockSql: string;
   spec: string;
-  /** The JavaScript encoder's column list for one rowid. */
-  byRowidSql: string;
-  /** The first rowid at or after a given one, if any (where the call after an empty block starts). */
+  /** Rowid tables: the JavaScript encoder's column list for one rowid. */
+  byRowidSql: string | null;
+  /**
+   * WITHOUT ROWID tables: the JavaScript encoder's column list for one block, in the order the
+   * extension saw the rows (it names the rows it hands back by their position in the block).
+   */
+  blockRowsSql: string | null;
+  /** The first value of the range column at or after a given one, if any (where the call after an empty block starts). */
   nextSql: string;
+  /** The smallest and the largest value of the range column (one b-tree lookup each). */
+  minSql: string;
+  maxSql: string;
 }
 
 /**
- * The native plan for a table, or null when its rows must all take the JavaScript path: no real
- * rowid (WITHOUT ROWID, or a column named rowid), an md5 checksum (the extension only computes
- * h64), a source not stored as UTF-8, or no extension.
+ * The native plan for a table, or null when its rows must all take the JavaScript path: an md5
+ * checksum (the extension only computes h64), a source not stored as UTF-8, no extension, a rowid
+ * table whose rowid a column shadows, or a WITHOUT ROWID table whose first key column holds
+ * anything but integers (its blocks are ranges of that column).
  */
-export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], checksum: ChecksumAlgo | null, byRowidSql: string | null, opts: { binary?: boolean } = {}): NativePlan | null {
-  if (byRowidSql === null || checksum === "md5" || cols.length === 0) return null;
+export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], checksum: ChecksumAlgo | null, sel: Pick<SourceSelect, "byRowidSql" | "keyRangeSql">, opts: { binary?: boolean } = {}): NativePlan | null {
+  if ((sel.byRowidSql === null && sel.keyRangeSql === null) || checksum === "md5" || cols.length === 0) return null;
   if (String(db.pragma("encoding", { simple: true })).toUpperCase() !== "UTF-8") return null;
   if (!loadNative(db)) return null;
   const binary = (opts.binary ?? true) && process.env.ARMP_MIGRATE_BINARY !== "0" && cols.every(binaryColumn);
+  const fn = binary ? "armp_copy_bin" : "armp_copy";
+  const list = cols.map((c) => qi(c.column)).join(", ");
+  const table = qi(t.name);
+  if (sel.byRowidSql !== null) {
+    return {
+      binary,
+      blockSql: `SELECT ${fn}(rowid, ?, ${list}) FROM ${table} WHERE rowid >= ? AND rowid < ?`,
+      spec: nativeSpec(cols),
+      byRowidSql: sel.byRowidSql,
+      blockRowsSql: null,
+      nextSql: `SELECT rowid FROM ${table} WHERE rowid >= ? ORDER BY rowid LIMIT 1`,
+      minSql: `SELECT min(rowid) FROM ${table}`,
+      maxSql: `SELECT max(rowid) FROM ${table}`,
+    };
+  }
+  const k = qi(t.primaryKey[0]);
+  // Ranges of a column holding text or reals would leave those rows out of every block.
+  if (db.prepare(`SELECT 1 FROM ${table} WHERE typeof(${k}) <> 'integer' LIMIT 1`).get() !== undefined) return null;
   return {
     binary,
-    blockSql: `SELECT ${binary ? "armp_copy_bin" : "armp_copy"}(rowid, ?, ${cols.map((c) => qi(c.column)).join(", ")}) FROM ${qi(t.name)} WHERE rowid >= ? AND rowid < ?`,
+    // The subquery fixes the row order (an ORDER BY under an aggregate is kept as written).
+    blockSql: `SELECT ${fn}(NULL, ?, ${list}) FROM (SELECT ${list} FROM ${table} WHERE ${k} >= ? AND ${k} < ? ORDER BY ${t.primaryKey.map(qi).join(", ")})`,
     spec: nativeSpec(cols),
-    byRowidSql,
-    nextSql: `SELECT rowid FROM ${qi(t.name)} WHERE rowid >= ? ORDER BY rowid LIMIT 1`,
+    byRowidSql: null,
+    blockRowsSql: sel.keyRangeSql,
+    nextSql: `SELECT ${k} FROM ${table} WHERE ${k} >= ? ORDER BY ${k} LIMIT 1`,
+    minSql: `SELECT min(${k}) FROM ${table}`,
+    maxSql: `SELECT max(${k}) FROM ${table}`,
   };
+}
+
+/** [from, to) covering every row of the plan's table, or null when it is empty. */
+export function nativeRange(db: SqliteDb, plan: NativePlan): { from: bigint; to: bigint } | null {
+  // Two statements: SQLite answers a lone min() or max() with one b-tree lookup, both together with a scan.
+  const lo = db.prepare(plan.minSql).pluck().safeIntegers(true).get() as bigint | null;
+  const hi = db.prepare(plan.maxSql).pluck().safeIntegers(true).get() as bigint | null;
+  return lo === null || hi === null ? null : { from: lo, to: hi + 1n };
 }
 
 /** Output chunks of about this many bytes (like encodeChunks). */
@@ -205,7 +244,8 @@ class ChunkBuilder {
 /** Encodes rowid blocks with the extension; rows it leaves out go through `fallback` (whose sum is the JS part). */
 export class NativeBlockEncoder {
   private readonly stmt: Statement;
-  private readonly byRowid: Statement;
+  private readonly byRowid: Statement | null;
+  private readonly blockRows: Statement | null;
   private readonly next: Statement;
   private nativeRows = 0;
   private nativeSum = 0n;
@@ -220,7 +260,8 @@ export class NativeBlockEncoder {
   ) {
     if (!loadNative(db)) throw new MigrationError("INTERNAL", `The armp_copy SQLite extension did not load for table ${table}. Re-run with ARMP_MIGRATE_NATIVE=0 and report it.`, { table, step: "copy" });
     this.stmt = db.prepare(plan.blockSql).pluck().safeIntegers(true);
-    this.byRowid = db.prepare(plan.byRowidSql).raw(true).safeIntegers(true);
+    this.byRowid = plan.byRowidSql === null ? null : db.prepare(plan.byRowidSql).raw(true).safeIntegers(true);
+    this.blockRows = plan.blockRowsSql === null ? null : db.prepare(plan.blockRowsSql).raw(true).safeIntegers(true);
     this.next = db.prepare(plan.nextSql).pluck().safeIntegers(true);
   }
 
@@ -271,18 +312,53 @@ export class NativeBlockEncoder {
       pos += n;
       if (out.size >= CHUNK) yield out.take();
     }
-    for (let k = 0; k < handedBack; k++) {
-      const line = this.encodeByRowid(blob.readBigInt64LE(24 + 8 * k), state);
-      if (line === null) break;
-      side.add(line, Buffer.byteLength(line));
+    if (handedBack > 0) {
+      const ids = Array.from({ length: handedBack }, (_, k) => blob.readBigInt64LE(24 + 8 * k));
+      for (const row of this.rowsFor(ids, from, to)) {
+        const line = this.encodeRow(row, state);
+        if (line === null) break;
+        side.add(line, Buffer.byteLength(line));
+      }
     }
     return converted + handedBack;
   }
 
+  /**
+   * The source rows of the rows the extension handed back, in the order of `ids`: by rowid, or
+   * (WITHOUT ROWID) by position in the block [from, to), read again in the extension's order.
+   */
+  private rowsFor(ids: bigint[], from: bigint, to: bigint): unknown[][] {
+    const gone = (id: bigint): MigrationError =>
+      new MigrationError("INTERNAL", `Row ${id} of ${this.table} vanished inside the read transaction. Re-run; if it repeats, set ARMP_MIGRATE_NATIVE=0 and report it.`, { table: this.table, step: "copy" });
+    if (this.byRowid !== null) {
+      const byRowid = this.byRowid;
+      return ids.map((id) => {
+        const row = byRowid.get(id) as unknown[] | undefined;
+        if (!row) throw gone(id);
+        return row;
+      });
+    }
+    // Positions ascend; only those rows are kept, so a block of many rows costs no memory.
+    const rows: unknown[][] = [];
+    const it = this.blockRows!.iterate(from, to) as IterableIterator<unknown[]>;
+    try {
+      let at = 0n;
+      for (const row of it) {
+        if (at === ids[rows.length]) {
+          rows.push(row);
+          if (rows.length === ids.length) break;
+        }
+        at++;
+      }
+    } finally {
+      it.return?.();
+    }
+    if (rows.length < ids.length) throw gone(ids[rows.length]);
+    return rows;
+  }
+
   /** The COPY text line of one row by JavaScript, or null (state.problem set) when it cannot be sent. */
-  private encodeByRowid(rowid: bigint, state: EncodeResult): string | null {
-    const row = this.byRowid.get(rowid) as unknown[] | undefined;
-    if (!row) throw new MigrationError("INTERNAL", `Row ${rowid} of ${this.table} vanished inside the read transaction. Re-run; if it repeats, set ARMP_MIGRATE_NATIVE=0 and report it.`, { table: this.table, step: "copy" });
+  private encodeRow(row: unknown[], state: EncodeResult): string | null {
     try {
       const line = this.fallback.encode(row);
       this.fallbackRows++;
@@ -302,11 +378,13 @@ export class NativeBlockEncoder {
     const converted = Number(blob.readBigUInt64LE(8));
     this.nativeRows += converted;
     state.rows += converted;
+    // Markers: a 0x00 byte (COPY text has none) and the row's rowid (or position) in 8 bytes.
+    const marks: number[] = [];
+    for (let m = blob.indexOf(0, 16); m >= 0; m = blob.indexOf(0, m + 9)) marks.push(m);
+    const rows = marks.length > 0 ? this.rowsFor(marks.map((m) => blob.readBigInt64LE(m + 1)), from, to) : [];
     let pos = 16;
-    let rows = converted;
-    for (;;) {
-      const marker = blob.indexOf(0, pos);
-      const end = marker < 0 ? blob.length : marker;
+    for (let k = 0; k <= marks.length; k++) {
+      const end = k < marks.length ? marks[k] : blob.length;
       // Converted rows, cut into chunks of at most CHUNK bytes (COPY does not need whole lines per
       // chunk): the workers' in-flight limits count chunks, so chunks must stay small for memory.
       while (end > pos) {
@@ -315,15 +393,14 @@ export class NativeBlockEncoder {
         pos += n;
         if (out.size >= CHUNK) yield out.take();
       }
-      if (marker < 0) return rows;
-      const rowid = blob.readBigInt64LE(marker + 1);
-      pos = marker + 9;
-      rows++;
-      const line = this.encodeByRowid(rowid, state);
-      if (line === null) return rows;
+      if (k === marks.length) break;
+      pos = marks[k] + 9;
+      const line = this.encodeRow(rows[k], state);
+      if (line === null) return converted + k + 1;
       out.add(line, Buffer.byteLength(line));
       if (out.size >= CHUNK) yield out.take();
     }
+    return converted + marks.length;
   }
 
   /** The table's source sum: the extension's rows plus the JavaScript rows (`js`, the fallback's sum). */

@@ -7,7 +7,7 @@ import { qualified, quoteIdent, renderIndex, translateDefault, type IndexSpec } 
 import { MigrationError } from "./errors";
 import { introspect, type SourceSchema } from "./introspect";
 import { buildTablePlan, resolveTable } from "./plan";
-import { inTransaction, pgErr, schemaOf, tableExists, withTarget, type TargetRef } from "./pg";
+import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
 import { mapColumn, type MappingOptions } from "./typemap";
 
@@ -87,6 +87,7 @@ export async function truncateTables(target: TargetRef, tables: string[]): Promi
 export async function createIndexes(target: TargetRef, indexes: IndexSpec[], opts: { concurrently?: boolean } = {}): Promise<string[]> {
   const s = schemaOf(target);
   return withTarget(target, "create indexes", async (c) => {
+    await useSortMemory(c);
     const created: string[] = [];
     for (const ix of indexes) {
       try {

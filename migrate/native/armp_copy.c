@@ -6,7 +6,12 @@
  *   SELECT armp_copy(rowid, '<spec>', col1, ..., colN) FROM t WHERE rowid >= ? AND rowid < ?
  *
  * Rows must arrive in ascending rowid order (a rowid range scan does); otherwise the result is an
- * error, never text in another order.
+ * error, never text in another order. For a WITHOUT ROWID table the first argument is NULL and a
+ * row is named by its position in the call (0, 1, ...): the caller feeds the rows from a subquery
+ * ordered by the primary key and reads the rows it must encode again in that same order.
+ *
+ * armp_copy_bin takes the same arguments and writes COPY BINARY tuples instead of text lines;
+ * its result is described at final().
  *
  * <spec> is one token per column, comma separated: i (integer), f (double precision), n (numeric
  * without scale), nS (numeric with scale S), b (boolean), d (date), t (timestamp), z (timestamptz),
@@ -1080,9 +1085,15 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       return;
     }
   }
-  sqlite3_int64 rowid = sqlite3_value_int64(argv[0]);
-  if (acc->rows + acc->fallbacks > 0 && rowid <= acc->last_rowid) acc->disorder = 1;
-  acc->last_rowid = rowid;
+  /* A NULL first argument (WITHOUT ROWID tables): rows are named by their position in this call,
+     counted from 0, and the caller reads them again in the same ORDER BY. */
+  sqlite3_int64 rowid;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) rowid = (sqlite3_int64)(acc->rows + acc->fallbacks);
+  else {
+    rowid = sqlite3_value_int64(argv[0]);
+    if (acc->rows + acc->fallbacks > 0 && rowid <= acc->last_rowid) acc->disorder = 1;
+    acc->last_rowid = rowid;
+  }
   /* Past OUT_LIMIT bytes the remaining rows become markers, so a block of huge rows cannot make
      one huge result: JavaScript then reads and sends those rows one at a time. */
   if (acc->out.len < OUT_LIMIT && encode_row(acc, argv + 2)) {
@@ -1105,6 +1116,11 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 }
 
+/*
+ * armp_copy's result: [8 bytes sum][8 bytes converted rows][COPY text with markers].
+ * armp_copy_bin's: [8 bytes sum][8 bytes converted rows][8 bytes n][n rowids (or positions) of the
+ * rows left to JavaScript][COPY BINARY tuples]. All integers little-endian.
+ */
 static void final(sqlite3_context *ctx) {
   Acc *acc = sqlite3_aggregate_context(ctx, 0);
   size_t head = sqlite3_user_data(ctx) != NULL ? 24 : 16;
