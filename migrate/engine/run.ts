@@ -80,9 +80,16 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     // and verify's reads (AccessShareLock) never block each other, verification needs none of these
     // indexes, and together they keep both cores busy instead of two serial CPU-bound tails.
     const jobs = opts.jobs ?? 2;
-    const specs = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
+    // Biggest tables' indexes first (stable otherwise), so a long build does not start last and
+    // run alone at the tail.
+    const pages = await withTarget(target, "indexes", async (c) =>
+      new Map((await c.query<{ relname: string; n: string }>("SELECT c.relname, pg_relation_size(c.oid)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)])),
+    );
+    const declared = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
+    const order = declared.map((ix, i) => ({ ix, i })).sort((a, b) => (pages.get(b.ix.table) ?? 0) - (pages.get(a.ix.table) ?? 0) || a.i - b.i);
     opts.onProgress?.({ step: "indexes" });
-    const indexing = pool(specs, jobs, async (ix): Promise<{ created: string[] } | { skipped: { name: string; reason: string } }> => {
+    // Results come back in build order; the report lists them as declared.
+    const indexing = pool(order, jobs, async ({ ix }): Promise<{ created: string[] } | { skipped: { name: string; reason: string } }> => {
       try {
         return { created: await createIndexes(target, [ix]) };
       } catch (e) {
@@ -97,7 +104,9 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     if (verDone.status === "rejected") throw verDone.reason;
     const ver = verDone.value;
     const indexes: RunReport["indexes"] = { created: [], skipped: [] };
-    for (const r of ixDone.value) {
+    const results = new Array<(typeof ixDone.value)[number]>(declared.length);
+    ixDone.value.forEach((r, k) => (results[order[k].i] = r));
+    for (const r of results) {
       if ("created" in r) indexes.created.push(...r.created);
       else indexes.skipped.push(r.skipped);
     }

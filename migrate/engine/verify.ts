@@ -8,7 +8,7 @@ import { fkName, qualified, quoteIdent } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { introspect, quoteSqliteIdent as qi, type SourceSchema, type SourceTable } from "./introspect";
 import { targetColumns, type TargetColumn } from "./copy";
-import { checksumAlgo, RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type ChecksumAlgo, type RangeSum } from "./checksum";
+import { checksumAlgo, combineSums, RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import type { SqliteValue } from "./values";
 import { connect, schemaOf, withTarget, type TargetRef } from "./pg";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
@@ -65,7 +65,8 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
       const extra: Client[] = [];
       try {
         // Every connection reads the same snapshot, so the report describes one moment of the target.
-        const jobs = Math.max(1, Math.min(opts.jobs ?? 2, tables.length));
+        // (One table can use every connection too: it is summed in parts.)
+        const jobs = Math.max(1, opts.jobs ?? 2);
         if (jobs > 1) {
           const snap = (await c.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0].s;
           for (let i = 1; i < jobs; i++) {
@@ -75,22 +76,42 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
             await x.query(`SET TRANSACTION SNAPSHOT '${snap.replace(/'/g, "''")}'`);
           }
         }
-        // Largest first, so the big tables do not end up serialised at the tail.
-        const pages = new Map(
-          (await c.query<{ relname: string; n: string }>("SELECT c.relname, c.relpages::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
+        // Each table's target sum is computed in parts (heap page ranges of the big tables), largest
+        // first over all connections, so one big table is not left summing alone at the tail.
+        const sizes = new Map(
+          (await c.query<{ relname: string; n: string }>("SELECT c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
         );
-        const order = tables.map((t, i) => ({ t, i })).sort((a, b) => (pages.get(b.t.name) ?? 0) - (pages.get(a.t.name) ?? 0));
-        const reports: VerifyTableReport[] = new Array(tables.length);
-        const clients = [c, ...extra];
+        const parts = sumParts(tables.map((t) => ({ table: t.name, pages: sizes.get(t.name) ?? 0 })), jobs);
+        const colsOf = new Map<string, TargetColumn[]>();
+        for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t));
+        const sums = new Map<string, RangeSum[]>();
+        const srcSums = new Map<string, RangeSum>();
+        const all = [c, ...extra];
         let next = 0;
         await Promise.all(
-          clients.map(async (client) => {
-            while (next < order.length) {
-              const { t, i } = order[next++];
-              reports[i] = await verifyTable(db, client, s, t, algo, opts.sourceSums?.get(t.name));
+          all.map(async (client) => {
+            while (next < parts.length) {
+              const part = parts[next++];
+              const t = tables.find((x) => x.name === part.table)!;
+              const cols = colsOf.get(t.name)!;
+              const pending = targetSum(client, s, t.name, cols, algo, part.where, part.params);
+              pending.catch(() => undefined);
+              // A sum from the copy pass counts only when it was built with the same row hash;
+              // otherwise SQLite is read here, while PostgreSQL computes its side.
+              if (part.first) {
+                const known = opts.sourceSums?.get(t.name);
+                srcSums.set(t.name, known && (known.algo ?? "md5") === algo ? known : sourceSum(db, t, cols, algo));
+              }
+              const sum = await pending;
+              sums.set(t.name, [...(sums.get(t.name) ?? []), sum]);
             }
           }),
         );
+        const reports: VerifyTableReport[] = [];
+        for (const t of tables) {
+          const tgt = sums.get(t.name)!.reduce((a, b) => combineSums(a, b));
+          reports.push(await verifyTable(db, c, s, t, colsOf.get(t.name)!, algo, srcSums.get(t.name)!, tgt));
+        }
         await c.query("COMMIT");
         return reports;
       } finally {
@@ -101,13 +122,50 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
   });
 }
 
-async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable, algo: ChecksumAlgo, known?: RangeSum): Promise<VerifyTableReport> {
-  const cols = await targetColumns(c, schema, t);
-  const pending = targetSum(c, schema, t.name, cols, algo);
-  pending.catch(() => undefined);
-  // A sum from the copy pass counts only when it was built with the same row hash.
-  const src = known && (known.algo ?? "md5") === algo ? known : sourceSum(db, t, cols, algo); // runs while PostgreSQL computes its side
-  const tgt = await pending;
+/** Tables are summed in at most this many heap page ranges each. */
+const MAX_SUM_PARTS = 4;
+
+interface SumPart {
+  table: string;
+  /** Heap pages in this part (for ordering). */
+  pages: number;
+  /** The part that reads the source side too. */
+  first: boolean;
+  where: string;
+  params: string[];
+}
+
+/**
+ * Target-sum work items, largest first: a table holding more than its share of the pages (a
+ * quarter of all pages for two connections) is split into heap page ranges (ctid ranges, read by
+ * a TID range scan); every row lies in exactly one range, and sums add (combineSums).
+ */
+export function sumParts(tables: { table: string; pages: number }[], connections: number): SumPart[] {
+  const total = tables.reduce((a, t) => a + t.pages, 0);
+  const share = total / Math.max(1, 2 * connections);
+  const out: SumPart[] = [];
+  for (const t of tables) {
+    const n = share > 0 ? Math.min(MAX_SUM_PARTS, Math.max(1, Math.round(t.pages / share))) : 1;
+    if (n === 1) {
+      out.push({ table: t.table, pages: t.pages, first: true, where: "", params: [] });
+      continue;
+    }
+    const step = Math.ceil(t.pages / n);
+    for (let k = 0; k < n; k++) {
+      const lo = `(${k * step},0)`;
+      const hi = `(${(k + 1) * step},0)`;
+      // The last range is open, so no row is left out whatever the page count.
+      out.push(
+        k === n - 1
+          ? { table: t.table, pages: t.pages - k * step, first: k === 0, where: "ctid >= $1::tid", params: [lo] }
+          : { table: t.table, pages: step, first: k === 0, where: "ctid >= $1::tid AND ctid < $2::tid", params: [lo, hi] },
+      );
+    }
+  }
+  return out.sort((a, b) => b.pages - a.pages);
+}
+
+async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, src: RangeSum, tgt: RangeSum): Promise<VerifyTableReport> {
   const match = src.rows === tgt.rows && src.checksum === tgt.checksum;
   const differingKeys = match ? [] : await findDifferingKeys(db, c, schema, t, cols, algo);
   return {
