@@ -339,7 +339,7 @@ export async function copyData(sourcePath: string, target: TargetRef, opts: Copy
  * copyData, plus (for runMigration) the source side of each table's checksum summed during the
  * copy pass: `run` then verifies against PostgreSQL without a second SQLite scan.
  */
-export async function copyTables(sourcePath: string, target: TargetRef, opts: CopyOptions & { checksum?: boolean } = {}): Promise<CopyReport> {
+export async function copyTables(sourcePath: string, target: TargetRef, opts: CopyOptions & { checksum?: boolean; deferValidation?: boolean } = {}): Promise<CopyReport & { deferred?: DeferredValidations }> {
   const started = process.hrtime.bigint();
   const schemaName = schemaOf(target);
   const db = openSource(sourcePath);
@@ -391,7 +391,12 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
   } finally {
     db.close();
   }
-  const warnings = await finishTables(target, schema, tables, opts.jobs ?? 1);
+  let warnings: string[] = [];
+  let deferred: DeferredValidations | undefined;
+  if (opts.deferValidation) {
+    deferred = await finishTablesDeferred(target, schema, tables, opts.jobs ?? 1);
+    warnings = warningsOf(deferred);
+  } else warnings = await finishTables(target, schema, tables, opts.jobs ?? 1);
   const byName = new Map(report.map((r) => [r.table, r]));
   const ordered = tables.map((t) => byName.get(t.name)!);
   return {
@@ -403,6 +408,7 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     },
     warnings,
+    ...(deferred ? { deferred } : {}),
   };
 }
 
@@ -455,7 +461,48 @@ async function onConnections<T>(target: TargetRef, label: string, jobs: number, 
  * EXCLUSIVE on the child and ROW SHARE on the parent, so validations cannot deadlock); one whose rows
  * reference missing parents stays NOT VALID with a warning, which is what SQLite's data allows.
  */
+/** Foreign keys added NOT VALID whose validation is still to run (finishTables with deferValidation). */
+export interface DeferredValidations {
+  /** Warnings in declaration order; null where a validation's outcome is still to come (or none). */
+  slots: (string | null)[];
+  pending: { t: SourceTable; name: string; parent: string; slot: number }[];
+}
+
 export async function finishTables(target: TargetRef, schema: SourceSchema, tables: SourceTable[], jobs = 1): Promise<string[]> {
+  const deferred = await finishTablesDeferred(target, schema, tables, jobs);
+  await onConnections(target, "constraints", jobs, deferred.pending, (c, v) => validateForeignKey(c, schemaOf(target), deferred, v));
+  return warningsOf(deferred);
+}
+
+/** The warnings of finishTables once every deferred validation has run. */
+export function warningsOf(d: DeferredValidations): string[] {
+  return d.slots.filter((w): w is string => w !== null);
+}
+
+/**
+ * VALIDATE CONSTRAINT for one foreign key added NOT VALID; one whose rows reference missing parents
+ * stays NOT VALID with a warning in its slot (SQLite never enforced it), any other failure drops it.
+ */
+export async function validateForeignKey(c: Client, s: string, d: DeferredValidations, v: DeferredValidations["pending"][number]): Promise<void> {
+  const { t, name, parent, slot } = v;
+  try {
+    await c.query(`ALTER TABLE ${qualified(s, t.name)} VALIDATE CONSTRAINT ${quoteIdent(name)}`);
+  } catch (e) {
+    if (pgErr(e).code === "23503") {
+      // SQLite never enforced the key: keep the rows, enforce it for new rows, tell the user.
+      d.slots[slot] = `${t.name}: foreign key ${name} added NOT VALID because some rows reference missing ${parent} rows; fix them, then ALTER TABLE ... VALIDATE CONSTRAINT ${name}`;
+    } else {
+      await c.query(`ALTER TABLE ${qualified(s, t.name)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`);
+      d.slots[slot] = `${t.name}: foreign key ${name} not created: ${pgErr(e).message}`;
+    }
+  }
+}
+
+/**
+ * finishTables up to the foreign keys added NOT VALID: keys, those foreign keys and sequences; the
+ * validations are returned for the caller to run (validateForeignKey), e.g. alongside other work.
+ */
+export async function finishTablesDeferred(target: TargetRef, schema: SourceSchema, tables: SourceTable[], jobs = 1): Promise<DeferredValidations> {
   const s = schemaOf(target);
   const sizes = await withTarget(target, "constraints", async (c) => {
     const r = await c.query<{ relname: string; n: string }>("SELECT c.relname, c.relpages::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s]);
@@ -513,23 +560,10 @@ export async function finishTables(target: TargetRef, schema: SourceSchema, tabl
       }
     }),
   );
-  await onConnections(target, "constraints", jobs, added, async (c, { t, name, parent, slot }) => {
-    try {
-      await c.query(`ALTER TABLE ${qualified(s, t.name)} VALIDATE CONSTRAINT ${quoteIdent(name)}`);
-    } catch (e) {
-      if (pgErr(e).code === "23503") {
-        // SQLite never enforced the key: keep the rows, enforce it for new rows, tell the user.
-        slots[slot] = `${t.name}: foreign key ${name} added NOT VALID because some rows reference missing ${parent} rows; fix them, then ALTER TABLE ... VALIDATE CONSTRAINT ${name}`;
-      } else {
-        await c.query(`ALTER TABLE ${qualified(s, t.name)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`);
-        slots[slot] = `${t.name}: foreign key ${name} not created: ${pgErr(e).message}`;
-      }
-    }
-  });
   await withTarget(target, "sequences", async (c) => {
     for (const t of tables) await resetSequences(c, s, t.name);
   });
-  return slots.filter((w): w is string => w !== null);
+  return { slots, pending: added };
 }
 
 async function addConstraint(c: Client, sql: string, t: SourceTable, name: string): Promise<void> {

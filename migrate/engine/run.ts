@@ -8,13 +8,13 @@
 import type { IndexSpec } from "./ddl";
 import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
-import { copyTables, pool, type CopyProgress, type CopyReport } from "./copy";
+import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport } from "./copy";
 import { acquireLock } from "./lock";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexes, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
-import { verifyTables, type VerifyReport } from "./verify";
+import { foreignKeysOk, verifyTables, type VerifyReport } from "./verify";
 
 export interface RunTableReport {
   table: string;
@@ -75,7 +75,11 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     created = true;
     // The source checksums come from the copy pass itself (same snapshot, same converted values),
     // so verification only has to read the target; see docs/README-bench-copy.md.
-    const copy = await copyTables(sourcePath, target, { jobs: opts.jobs, onProgress: opts.onProgress, checksum: true });
+    // Foreign keys are validated in the last phase, beside the indexes and the checksums, instead
+    // of in a phase of their own that left a core idle while the longest validation ran.
+    const copied = await copyTables(sourcePath, target, { jobs: opts.jobs, onProgress: opts.onProgress, checksum: true, deferValidation: true });
+    const deferred = copied.deferred ?? { slots: [], pending: [] };
+    const { deferred: _deferred, ...copy } = copied;
     // Secondary indexes (`jobs` at a time) and verification run together: CREATE INDEX (ShareLock)
     // and verify's reads (AccessShareLock) never block each other, verification needs none of these
     // indexes, and together they keep both cores busy instead of two serial CPU-bound tails.
@@ -88,12 +92,20 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     const declared = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
     const order = declared.map((ix, i) => ({ ix, i })).sort((a, b) => (pages.get(b.ix.table) ?? 0) - (pages.get(a.ix.table) ?? 0) || a.i - b.i);
     opts.onProgress?.({ step: "indexes" });
-    // Results come back in build order; the report lists them as declared.
-    const indexing = pool(order, jobs, async ({ ix }): Promise<{ created: string[] } | { skipped: { name: string; reason: string } }> => {
+    // Validations first: each takes SHARE UPDATE EXCLUSIVE on its child table, which a CREATE INDEX
+    // on that table (SHARE) waits for, so they start before the builds they would hold up.
+    // Results come back in build order; the report lists the indexes as declared.
+    type IndexResult = { created: string[] } | { skipped: { name: string; reason: string } };
+    const work = [...deferred.pending.map((v) => ({ v, ix: null })), ...order.map((o) => ({ v: null, ix: o.ix }))];
+    const indexing = pool(work, jobs, async ({ v, ix }): Promise<IndexResult | null> => {
+      if (v !== null) {
+        await withTarget(target, "constraints", (c) => validateForeignKey(c, s, deferred, v));
+        return null;
+      }
       try {
-        return { created: await createIndexes(target, [ix]) };
+        return { created: await createIndexes(target, [ix!]) };
       } catch (e) {
-        return { skipped: { name: ix.name, reason: e instanceof Error ? e.message : String(e) } };
+        return { skipped: { name: ix!.name, reason: e instanceof Error ? e.message : String(e) } };
       }
     });
     opts.onProgress?.({ step: "verify" });
@@ -104,8 +116,17 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     if (verDone.status === "rejected") throw verDone.reason;
     const ver = verDone.value;
     const indexes: RunReport["indexes"] = { created: [], skipped: [] };
-    const results = new Array<(typeof ixDone.value)[number]>(declared.length);
-    ixDone.value.forEach((r, k) => (results[order[k].i] = r));
+    const results = new Array<IndexResult>(declared.length);
+    ixDone.value.slice(deferred.pending.length).forEach((r, k) => (results[order[k].i] = r!));
+    // The validations' outcomes, and the foreign keys as they are now (verify's snapshot was taken
+    // before the validations committed).
+    copy.warnings = warningsOf(deferred);
+    await withTarget(target, "verify", async (c) => {
+      for (const t of ver.tables) {
+        const st = schema.tables.find((x) => x.name === t.table);
+        if (st) t.foreignKeysOk = await foreignKeysOk(c, s, st);
+      }
+    });
     for (const r of results) {
       if ("created" in r) indexes.created.push(...r.created);
       else indexes.skipped.push(r.skipped);

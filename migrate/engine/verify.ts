@@ -252,7 +252,8 @@ async function sequencesOk(c: Client, schema: string, table: string): Promise<bo
   return true;
 }
 
-async function foreignKeysOk(c: Client, schema: string, t: SourceTable): Promise<boolean> {
+/** Every declared foreign key of t exists and is validated (as pg_constraint shows it to this session). */
+export async function foreignKeysOk(c: Client, schema: string, t: SourceTable): Promise<boolean> {
   if (t.foreignKeys.length === 0) return true;
   const r = await c.query<{ conname: string; convalidated: boolean }>(
     "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'",

@@ -38,6 +38,9 @@ describe("ARMP database (generated, scale 0.01) through engine and CLI", () => {
     const report = JSON.parse(r.out);
     expect(Object.fromEntries(report.tables.map((t: { table: string; rowsWritten: number }) => [t.table, t.rowsWritten]))).toEqual(rows);
     for (const t of report.tables) expect([t.table, t.checksumMatch, t.sourceChecksum === t.targetChecksum, t.sequenceOk]).toEqual([t.table, true, true, true]);
+    // Foreign keys are validated beside the indexes and checksums; the report shows them as they ended.
+    expect(Object.fromEntries(report.verify.tables.map((t: { table: string; foreignKeysOk: boolean }) => [t.table, t.foreignKeysOk]))).toEqual(Object.fromEntries(Object.keys(rows).map((t) => [t, true])));
+    expect(report.warnings).toEqual([]);
     expect(report.indexes.created).toEqual(["idx_org_short", "idx_harvest_source_started", "idx_publication_year", "idx_researcher_org", "harvest_log_organization_id_idx", "project_organization_id_idx", "publication_organization_id_idx", "project_publication_publication_id_idx", "publication_author_researcher_id_idx"]);
 
     await withClient(db.url, async (c) => {
