@@ -11,7 +11,8 @@
  * Options: --scale <n> (default 1; 1 ~ 375k rows), --seed <n> (42), --jobs <n> (2, used for
  * armp-migrate AND the ceiling's table parallelism), --profile (adds armp-migrate --jobs 1), --js (adds
  * armp-migrate with ARMP_MIGRATE_NATIVE=0: every row converted in JavaScript, for the side-by-side ratio),
- * --json-out <file>, --keep (leave the temp dir and print its path).
+ * --pairs <n> (then n more ceiling/armp-migrate pairs, alternating, with each pair's ratio and the
+ * median), --json-out <file>, --keep (leave the temp dir and print its path).
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -112,14 +113,16 @@ async function main(): Promise<number> {
       profile: { type: "boolean", default: false },
       js: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
+      pairs: { type: "string", default: "0" },
       "json-out": { type: "string" },
     },
   });
   const scale = Number(o.scale);
   const seed = Number(o.seed);
   const jobs = Number(o.jobs);
-  if (!(scale > 0) || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1) {
-    process.stderr.write("usage: bench:copy [--scale <n> (>0)] [--seed <int>] [--jobs <n> (>=1)] [--profile] [--js] [--keep] [--json-out <file>]\n");
+  const pairs = Number(o.pairs);
+  if (!(scale > 0) || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1 || !Number.isInteger(pairs) || pairs < 0) {
+    process.stderr.write("usage: bench:copy [--scale <n> (>0)] [--seed <int>] [--jobs <n> (>=1)] [--profile] [--js] [--pairs <n> (>=0)] [--keep] [--json-out <file>]\n");
     return 2;
   }
   requireBinary(PSQL, "install it with `apt-get install -y postgresql-client` or set ARMP_PSQL_BIN");
@@ -141,11 +144,20 @@ async function main(): Promise<number> {
       const r = await runTimed(PSQL, ["-X", "-q", "-d", dbUrl(c, "postgres", false), "-c", "CHECKPOINT"], { env, outPrefix: path.join(work, "checkpoint") });
       if (r.exitCode !== 0) throw new Error(`CHECKPOINT failed (exit ${r.exitCode})`);
     };
-    const dbs = ["ceiling", "pgloader", "pgloader_cast", "pgloader_text", "armp", ...(o.profile ? ["armp_j1"] : []), ...(o.js ? ["armp_js"] : [])];
+    const dropDb = (db: string): Promise<void> => withDb(c.adminUrl, async (a) => void (await a.query(`DROP DATABASE ${db}`)));
+    const pairDbs = Array.from({ length: pairs }, (_, k) => `armp_p${k + 1}`);
+    // No autovacuum: the loads of one tool (the ceiling's 3.7 M unfrozen rows especially) would be
+    // vacuumed and analyzed while the next tool runs, inside its timing. With --pairs, armp-migrate
+    // runs after a ceiling load each time and measured 2.15x, 2.33x, 2.29x, 2.41x with autovacuum on.
+    await withDb(c.adminUrl, async (a) => {
+      await a.query("ALTER SYSTEM SET autovacuum = off");
+      await a.query("SELECT pg_reload_conf()");
+    });
+    const dbs = ["ceiling", "pgloader", "pgloader_cast", "pgloader_text", "armp", ...(o.profile ? ["armp_j1"] : []), ...(o.js ? ["armp_js"] : []), ...pairDbs];
     await withDb(c.adminUrl, async (a) => {
       for (const d of dbs) await a.query(`CREATE DATABASE ${d}`);
     });
-    log(`bench:copy scale=${scale} seed=${seed} jobs=${jobs} cluster=PostgreSQL 15 on 127.0.0.1:${c.port} (fsync off) cores=${os.cpus().length}`);
+    log(`bench:copy scale=${scale} seed=${seed} jobs=${jobs} cluster=PostgreSQL 15 on 127.0.0.1:${c.port} (fsync off, autovacuum off) cores=${os.cpus().length}`);
 
     // 1. Source (not part of any ratio).
     const source = path.join(work, "armp.sqlite");
@@ -175,12 +187,15 @@ async function main(): Promise<number> {
     log(`ceiling CSV export (engine's toPgText per value; not timed in ratios): ${s2(exportSeconds)} s, ${(csv.reduce((a, x) => a + x.bytes, 0) / 2 ** 20).toFixed(1)} MB`);
     checkSha("CSV export");
     const bySize = [...csv].sort((a, b) => b.bytes - a.bytes);
-    await checkpoint();
-    t0 = process.hrtime.bigint();
-    const copies = await inParallel(bySize, jobs, (x) =>
-      runTimed(PSQL, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbUrl(c, "ceiling", false), "-c", `\\copy public."${x.table}" FROM '${x.file}' WITH (FORMAT csv)`], { env, outPrefix: path.join(work, `psql-${x.table}`) }),
-    );
-    const ceilingSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const runCeiling = async (): Promise<{ seconds: number; copies: TimedResult[] }> => {
+      await checkpoint();
+      const started = process.hrtime.bigint();
+      const copies = await inParallel(bySize, jobs, (x) =>
+        runTimed(PSQL, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbUrl(c, "ceiling", false), "-c", `\\copy public."${x.table}" FROM '${x.file}' WITH (FORMAT csv)`], { env, outPrefix: path.join(work, `psql-${x.table}`) }),
+      );
+      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, copies };
+    };
+    const { seconds: ceilingSeconds, copies } = await runCeiling();
     const failedCopies = copies.map((r, i) => ({ r, x: bySize[i] })).filter(({ r }) => r.exitCode !== 0);
     const ceilingCount = await countRows(ceilingUrl, tables);
     const results: ToolResult[] = [{
@@ -222,6 +237,9 @@ async function main(): Promise<number> {
         note: [`exit ${pgl.exitCode}`, pglErrors.length ? `${pglErrors.length} ERROR line(s), first: ${pglErrors[0].slice(0, 200)}` : pgl.exitCode !== 0 ? `last output: ${lastLines(pglOut, 3)}` : "", pglCount.missing.length ? `missing tables: ${pglCount.missing.join(", ")}` : ""].filter(Boolean).join("; "),
       });
       checkSha(v.label);
+      // Counted: drop it, so its files (and the kernel's pending writes of them) are gone before
+      // the next tool runs, as the ceiling's are when its tables are truncated.
+      await dropDb(v.db);
     }
 
     // 4. armp-migrate run (includes constraints, indexes and verification), as a user runs it.
@@ -234,7 +252,10 @@ async function main(): Promise<number> {
       } catch {
         report = undefined;
       }
-      return { res, report, count: await countRows(dbUrl(c, db, true), tables) };
+      const count = await countRows(dbUrl(c, db, true), tables);
+      // Counted: dropped, like pgloader's databases, so no tool inherits another's files.
+      await dropDb(db);
+      return { res, report, count };
     };
     const armpRuns: { jobs: number; label: string; run: Awaited<ReturnType<typeof runArmp>> }[] = [];
     armpRuns.push({ jobs, label: "", run: await runArmp("armp", jobs) });
@@ -246,6 +267,18 @@ async function main(): Promise<number> {
     if (o.js) {
       armpRuns.push({ jobs, label: ", JavaScript encoder only", run: await runArmp("armp_js", jobs, { ARMP_MIGRATE_NATIVE: "0" }) });
       checkSha(`armp-migrate --jobs ${jobs} (ARMP_MIGRATE_NATIVE=0)`);
+    }
+    // 4b. --pairs: the ceiling and armp-migrate again, alternating, so the ratio is seen over several
+    //     side-by-side pairs (the shared host's speed drifts between minutes, not within one pair).
+    const pairResults: { ceiling: number; armp: number; ok: boolean }[] = [];
+    for (const db of pairDbs) {
+      await withDb(ceilingUrl, async (x) => {
+        await x.query(`TRUNCATE ${tables.map((t) => `public."${t}"`).join(", ")}`);
+      });
+      const ce = await runCeiling();
+      const ar = await runArmp(db, jobs);
+      pairResults.push({ ceiling: ce.seconds, armp: ar.res.seconds, ok: ce.copies.every((r) => r.exitCode === 0) && ar.res.exitCode === 0 && !!ar.report?.ok && ar.count.total === sourceRows });
+      checkSha(`pair ${pairResults.length}`);
     }
     for (const { jobs: j, label, run } of armpRuns) {
       results.push({
@@ -279,6 +312,19 @@ async function main(): Promise<number> {
       log(fmtTable([["table", "rows", "MB", "copy s", "checksum"], ...rep.tables.map((t) => [t.table, t.rowsWritten, (t.bytes / 2 ** 20).toFixed(1), s2(t.seconds), t.checksumMatch ? "ok" : "MISMATCH"])]));
     }
 
+    if (pairResults.length > 0) {
+      const armpMain = results.find((r) => r.tool === `armp-migrate run --jobs ${jobs} (incl. verify)`)!;
+      const all = [{ ceiling, armp: armpMain.seconds, ok: armpMain.ok }, ...pairResults];
+      const ratios = all.map((x) => x.armp / x.ceiling).sort((a, b) => a - b);
+      log("");
+      log(`side by side (ceiling, then armp-migrate --jobs ${jobs}; pair 0 is the run above):`);
+      all.forEach((x, k) => log(`  pair ${k}: ceiling ${s2(x.ceiling)} s, armp-migrate ${s2(x.armp)} s = ${(x.armp / x.ceiling).toFixed(2)}x${x.ok ? "" : " (FAILED)"}`));
+      const mid = ratios.length >> 1;
+      const median = ratios.length % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+      const within = ratios.filter((r) => r <= RATIO_TARGET).length;
+      log(`  ratio over ${all.length} pairs: median ${median.toFixed(2)}x, min ${ratios[0].toFixed(2)}x, max ${ratios[ratios.length - 1].toFixed(2)}x; <= ${RATIO_TARGET}x in ${within} of ${all.length}`);
+    }
+
     const armp = results.find((r) => r.tool === `armp-migrate run --jobs ${jobs} (incl. verify)`)!;
     const pgls = results.filter((r) => r.tool.startsWith("pgloader"));
     const verdict = (b: boolean): string => (b ? "met" : "NOT met");
@@ -294,7 +340,7 @@ async function main(): Promise<number> {
     log(`source sha256 identical before/after every tool: ${untouched ? "yes" : "NO"} (${shas[0].sha256})`);
 
     if (o["json-out"]) {
-      fs.writeFileSync(o["json-out"], JSON.stringify({ scale, seed, jobs, sourceRows, sourceMB: sizeMB, genSeconds, exportSeconds, results, shas, armpReports: armpRuns.map((a) => ({ jobs: a.jobs, label: a.label, report: a.run.report })) }, null, 2));
+      fs.writeFileSync(o["json-out"], JSON.stringify({ scale, seed, jobs, sourceRows, sourceMB: sizeMB, genSeconds, exportSeconds, results, pairs: pairResults, shas, armpReports: armpRuns.map((a) => ({ jobs: a.jobs, label: a.label, report: a.run.report })) }, null, 2));
     }
     if (o.keep) log(`kept ${work}`);
     return untouched ? 0 : 1;
