@@ -16,7 +16,7 @@ import { kindOfPgType } from "../../../migrate/engine/typemap";
 import { MigrationError, runMigration } from "../../../migrate/engine";
 import { CopySegments, type CopyFormat } from "../../../migrate/engine/copy-segments";
 import { createTestDatabase, withClient } from "../../support/db";
-import { sha256File, tempDir } from "./helpers";
+import { restoringEnv, sha256File, tempDir } from "./helpers";
 
 /** Column, SQLite declared type, PostgreSQL type as format_type() names it, its send function. */
 const TYPED: [string, string, string, string][] = [
@@ -212,7 +212,7 @@ describe("COPY BINARY from armp_copy_bin", () => {
     let textRows = 0;
     w.transaction(() => {
       for (let r = 1; r <= 20000; r++) {
-        // An offset date string is left to JavaScript (values.ts converts it), about 1 row in 50.
+        // A timestamp in a DATE column is left to JavaScript (values.ts converts it), about 1 row in 50.
         const odd = rnd() < 0.02;
         if (odd) textRows++;
         ins.run(r, odd ? "2021-03-04T00:00:00Z" : "2021-03-04", `${"n".repeat(200)} ${r}`, Math.round(rnd() * 1e6) / 100);
@@ -222,30 +222,29 @@ describe("COPY BINARY from armp_copy_bin", () => {
     const hash = sha256File(file);
     const a = await createTestDatabase("bin_mixed");
     const b = await createTestDatabase("bin_text");
-    const prev = process.env.ARMP_MIGRATE_BINARY;
     try {
-      const on = await runMigration(file, { url: a.url });
-      process.env.ARMP_MIGRATE_BINARY = "0";
-      const off = await runMigration(file, { url: b.url });
-      expect([on.ok, off.ok]).toEqual([true, true]);
-      const m = on.copy.tables[0];
-      const t = off.copy.tables[0];
-      // 20,000 rows of ~220 bytes: the handed-back rows (about 400, ~95 KB of text) fit one text batch.
-      expect([m.format, m.rowsWritten, m.copyStatements, t.format, t.copyStatements]).toEqual(["binary", 20000, 2, "text", 1]);
-      expect(textRows).toBeGreaterThan(300);
-      expect(on.tables[0].sourceChecksum).toBe(off.tables[0].sourceChecksum);
-      expect(on.tables[0].targetChecksum).toBe(off.tables[0].targetChecksum);
-      const dump = (url: string): Promise<string> => withClient(url, async (c) => (await c.query<{ x: string }>("SELECT string_agg(m::text, E'\\n' ORDER BY id) AS x FROM m")).rows[0].x);
-      expect(await dump(a.url)).toBe(await dump(b.url));
-      const frozen = await withClient(a.url, async (c) => {
-        await c.query("CREATE EXTENSION IF NOT EXISTS pageinspect");
-        const pages = Number((await c.query("SELECT pg_relation_size('m') / 8192 AS n")).rows[0].n);
-        return (await c.query("SELECT count(*) FILTER (WHERE t_infomask & 768 = 768)::int AS f, count(*)::int AS n FROM generate_series(0, $1::int - 1) p, heap_page_items(get_raw_page('m', p))", [pages])).rows[0] as { f: number; n: number };
+      await restoringEnv(["ARMP_MIGRATE_BINARY"], async () => {
+        const on = await runMigration(file, { url: a.url });
+        process.env.ARMP_MIGRATE_BINARY = "0";
+        const off = await runMigration(file, { url: b.url });
+        expect([on.ok, off.ok]).toEqual([true, true]);
+        const m = on.copy.tables[0];
+        const t = off.copy.tables[0];
+        // 20,000 rows of ~220 bytes: the handed-back rows (about 400, ~95 KB of text) fit one text batch.
+        expect([m.format, m.rowsWritten, m.copyStatements, t.format, t.copyStatements]).toEqual(["binary", 20000, 2, "text", 1]);
+        expect(textRows).toBeGreaterThan(300);
+        expect(on.tables[0].sourceChecksum).toBe(off.tables[0].sourceChecksum);
+        expect(on.tables[0].targetChecksum).toBe(off.tables[0].targetChecksum);
+        const dump = (url: string): Promise<string> => withClient(url, async (c) => (await c.query<{ x: string }>("SELECT string_agg(m::text, E'\\n' ORDER BY id) AS x FROM m")).rows[0].x);
+        expect(await dump(a.url)).toBe(await dump(b.url));
+        const frozen = await withClient(a.url, async (c) => {
+          await c.query("CREATE EXTENSION IF NOT EXISTS pageinspect");
+          const pages = Number((await c.query("SELECT pg_relation_size('m') / 8192 AS n")).rows[0].n);
+          return (await c.query("SELECT count(*) FILTER (WHERE t_infomask & 768 = 768)::int AS f, count(*)::int AS n FROM generate_series(0, $1::int - 1) p, heap_page_items(get_raw_page('m', p))", [pages])).rows[0] as { f: number; n: number };
       });
       expect(frozen).toEqual({ f: 20000, n: 20000 });
+      });
     } finally {
-      if (prev === undefined) delete process.env.ARMP_MIGRATE_BINARY;
-      else process.env.ARMP_MIGRATE_BINARY = prev;
       await a.drop();
       await b.drop();
     }
@@ -288,21 +287,20 @@ describe("COPY BINARY from armp_copy_bin", () => {
     }
     const a = await createTestDatabase("wr_native");
     const b = await createTestDatabase("wr_js");
-    const prev = process.env.ARMP_MIGRATE_NATIVE;
     try {
-      const on = await runMigration(file, { url: a.url }, { castOverrides: { "odd.k": "text" } });
-      process.env.ARMP_MIGRATE_NATIVE = "0";
-      const off = await runMigration(file, { url: b.url }, { castOverrides: { "odd.k": "text" } });
-      expect([on.ok, off.ok]).toEqual([true, true]);
-      const rep = (r: typeof on): string[] => r.copy.tables.map((t) => `${t.table}:${t.rowsWritten}:${t.format}`);
-      expect(rep(on).sort()).toEqual(["odd:2:text", `pp:${588 * 40}:binary`]);
-      expect(offsets).toBeGreaterThan(400);
-      expect(on.tables.map((t) => t.targetChecksum)).toEqual(off.tables.map((t) => t.targetChecksum));
-      const dump = (url: string): Promise<string> => withClient(url, async (c) => (await c.query<{ x: string }>("SELECT string_agg(pp::text, E'\\n' ORDER BY project_id, publication_id) AS x FROM pp")).rows[0].x);
-      expect(await dump(a.url)).toBe(await dump(b.url));
+      await restoringEnv(["ARMP_MIGRATE_NATIVE"], async () => {
+        const on = await runMigration(file, { url: a.url }, { castOverrides: { "odd.k": "text" } });
+        process.env.ARMP_MIGRATE_NATIVE = "0";
+        const off = await runMigration(file, { url: b.url }, { castOverrides: { "odd.k": "text" } });
+        expect([on.ok, off.ok]).toEqual([true, true]);
+        const rep = (r: typeof on): string[] => r.copy.tables.map((t) => `${t.table}:${t.rowsWritten}:${t.format}`);
+        expect(rep(on).sort()).toEqual(["odd:2:text", `pp:${588 * 40}:binary`]);
+        expect(offsets).toBeGreaterThan(400);
+        expect(on.tables.map((t) => t.targetChecksum)).toEqual(off.tables.map((t) => t.targetChecksum));
+        const dump = (url: string): Promise<string> => withClient(url, async (c) => (await c.query<{ x: string }>("SELECT string_agg(pp::text, E'\\n' ORDER BY project_id, publication_id) AS x FROM pp")).rows[0].x);
+        expect(await dump(a.url)).toBe(await dump(b.url));
+      });
     } finally {
-      if (prev === undefined) delete process.env.ARMP_MIGRATE_NATIVE;
-      else process.env.ARMP_MIGRATE_NATIVE = prev;
       await a.drop();
       await b.drop();
     }
@@ -324,33 +322,32 @@ describe("COPY BINARY from armp_copy_bin", () => {
       const hash = sha256File(file);
       const errors: MigrationError[] = [];
       const formats: CopyFormat[][] = [];
-      const prev = process.env.ARMP_MIGRATE_BINARY;
-      for (const binary of ["1", "0"]) {
-        process.env.ARMP_MIGRATE_BINARY = binary;
-        const a = await createTestDatabase("bin_reject");
-        const seen: CopyFormat[] = [];
-        const write = CopySegments.prototype.write;
-        const spy = jest.spyOn(CopySegments.prototype, "write").mockImplementation(function (this: CopySegments, chunk: Buffer, format: CopyFormat) {
-          seen.push(format);
-          return write.call(this, chunk, format);
-        });
-        try {
-          const e = await runMigration(file, { url: a.url }).then(
-            () => null,
-            (x: unknown) => x,
-          );
-          expect(e).toBeInstanceOf(MigrationError);
-          errors.push(e as MigrationError);
-          const left = await withClient(a.url, async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n));
-          expect(left).toBe(0);
-        } finally {
-          spy.mockRestore();
-          formats.push([...new Set(seen)]);
-          if (prev === undefined) delete process.env.ARMP_MIGRATE_BINARY;
-          else process.env.ARMP_MIGRATE_BINARY = prev;
-          await a.drop();
+      await restoringEnv(["ARMP_MIGRATE_BINARY"], async () => {
+        for (const binary of ["1", "0"]) {
+          process.env.ARMP_MIGRATE_BINARY = binary;
+          const a = await createTestDatabase("bin_reject");
+          const seen: CopyFormat[] = [];
+          const write = CopySegments.prototype.write;
+          const spy = jest.spyOn(CopySegments.prototype, "write").mockImplementation(function (this: CopySegments, chunk: Buffer, format: CopyFormat) {
+            seen.push(format);
+            return write.call(this, chunk, format);
+          });
+          try {
+            const e = await runMigration(file, { url: a.url }).then(
+              () => null,
+              (x: unknown) => x,
+            );
+            expect(e).toBeInstanceOf(MigrationError);
+            errors.push(e as MigrationError);
+            const left = await withClient(a.url, async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n));
+            expect(left).toBe(0);
+          } finally {
+            spy.mockRestore();
+            formats.push([...new Set(seen)]);
+            await a.drop();
+          }
         }
-      }
+      });
       // The binary attempt was made, rejected, and the table loaded again as text.
       expect(formats).toEqual([["binary", "text"], ["text"]]);
       const [bin, txt] = errors.map((e) => ({ code: e.code, table: e.meta.table, column: e.meta.column, key: e.meta.key, pgCode: e.meta.pgCode, message: e.message }));

@@ -17,3 +17,16 @@ export function copyChinook(dir: string): string {
   fs.copyFileSync(path.join(__dirname, "../../../../shared/data/chinook.sqlite"), dst);
   return dst;
 }
+
+/** Runs fn, then puts the named environment variables back as they were (set or unset). */
+export async function restoringEnv<T>(names: string[], fn: () => Promise<T>): Promise<T> {
+  const saved = names.map((n) => [n, process.env[n]] as const);
+  try {
+    return await fn();
+  } finally {
+    for (const [n, v] of saved) {
+      if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+  }
+}
