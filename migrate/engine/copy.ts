@@ -1,6 +1,7 @@
 /**
  * Streaming copy (issue 2, "Copy data"): better-sqlite3 iterate() over one read transaction (a
- * consistent snapshot) -> COPY ... FROM STDIN in text format, awaiting 'drain' so memory stays
+ * consistent snapshot) -> COPY ... FROM STDIN in text format, or in binary where the armp_copy
+ * extension writes the tuples (native.ts, copy-segments.ts), awaiting 'drain' so memory stays
  * bounded whatever the table size. Each table loads in its own PostgreSQL transaction: a failure
  * rolls that table back, never leaving a half-copied table. Constraints, indexes and sequences
  * come after the load (faster, and FK order does not matter).

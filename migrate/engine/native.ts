@@ -1,14 +1,17 @@
 /**
  * The native fast path of the copy (issue 2 "Performance"): the armp_copy SQLite extension
  * (migrate/native/armp_copy.c, built by `npm run build` into dist/native/) converts a block of
- * rows to COPY text and their h64 checksum inside SQLite, so Node no longer builds one JS value per
+ * rows to COPY BINARY tuples (armp_copy_bin, when every column's type allows it: binaryColumn) or
+ * COPY text, and their h64 checksum, inside SQLite, so Node no longer builds one JS value per
  * column and converts it. Rows the extension does not convert (see the C file: anything whose
- * result it cannot guarantee equals the JavaScript encoder's) arrive as markers and are read again
- * by rowid and encoded by TableEncoder in place, which also raises every row error; so the COPY
- * stream keeps rowid order and errors name the same rows as before.
+ * result it cannot guarantee equals the JavaScript encoder's) are read again and encoded by
+ * TableEncoder, which also raises every row error: in place on the text path (the COPY stream keeps
+ * rowid order and PostgreSQL's line numbers name the same rows as before), as COPY text chunks of
+ * their own on the binary path (markTextSide; copy-segments.ts sends them as text statements).
  *
- * Used for rowid tables of a UTF-8 source when the checksum (if any) is h64 and the extension
- * loads; otherwise, or with ARMP_MIGRATE_NATIVE=0, every row takes the JavaScript path.
+ * Used for rowid tables, and WITHOUT ROWID tables whose first key column holds only integers (read
+ * in ranges of it), of a UTF-8 source when the checksum (if any) is h64 and the extension loads;
+ * otherwise, or with ARMP_MIGRATE_NATIVE=0, every row takes the JavaScript path.
  */
 import * as fs from "fs";
 import * as path from "path";
