@@ -340,7 +340,16 @@ export async function copyData(sourcePath: string, target: TargetRef, opts: Copy
  * copyData, plus (for runMigration) the source side of each table's checksum summed during the
  * copy pass: `run` then verifies against PostgreSQL without a second SQLite scan.
  */
-export async function copyTables(sourcePath: string, target: TargetRef, opts: CopyOptions & { checksum?: boolean; deferValidation?: boolean } = {}): Promise<CopyReport & { deferred?: DeferredValidations }> {
+export async function copyTables(
+  sourcePath: string,
+  target: TargetRef,
+  opts: CopyOptions & {
+    checksum?: boolean;
+    deferValidation?: boolean;
+    /** Called once every table is loaded and committed, before keys and foreign keys (run starts its target sums there). */
+    afterLoad?: (tables: SourceTable[]) => void;
+  } = {},
+): Promise<CopyReport & { deferred?: DeferredValidations }> {
   const started = process.hrtime.bigint();
   const schemaName = schemaOf(target);
   const db = openSource(sourcePath);
@@ -392,6 +401,7 @@ export async function copyTables(sourcePath: string, target: TargetRef, opts: Co
   } finally {
     db.close();
   }
+  opts.afterLoad?.(tables);
   let warnings: string[] = [];
   let deferred: DeferredValidations | undefined;
   if (opts.deferValidation) {

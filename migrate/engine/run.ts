@@ -14,7 +14,8 @@ import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexes, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
-import { foreignKeysOk, verifyTables, type VerifyReport } from "./verify";
+import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
+import type { RangeSum } from "./checksum";
 
 export interface RunTableReport {
   table: string;
@@ -77,7 +78,20 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     // so verification only has to read the target; see docs/README-bench-copy.md.
     // Foreign keys are validated in the last phase, beside the indexes and the checksums, instead
     // of in a phase of their own that left a core idle while the longest validation ran.
-    const copied = await copyTables(sourcePath, target, { jobs: opts.jobs, onProgress: opts.onProgress, checksum: true, deferValidation: true });
+    // The target sums start as soon as every table is loaded, beside the key builds (which leave a
+    // core idle while the longest one runs); verification then only compares them.
+    let targetSums: Promise<Map<string, RangeSum>> | undefined;
+    const copied = await copyTables(sourcePath, target, {
+      jobs: opts.jobs,
+      onProgress: opts.onProgress,
+      checksum: true,
+      deferValidation: true,
+      afterLoad: (tables) => {
+        targetSums = targetSumsInParts(target, tables, opts.jobs ?? 2);
+        // Awaited by verification; a failure before that point must not go unhandled.
+        targetSums.catch(() => undefined);
+      },
+    });
     const deferred = copied.deferred ?? { slots: [], pending: [] };
     const { deferred: _deferred, ...copy } = copied;
     // Secondary indexes (`jobs` at a time) and verification run together: CREATE INDEX (ShareLock)
@@ -110,7 +124,7 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     });
     opts.onProgress?.({ step: "verify" });
     const sums = new Map(copy.tables.flatMap((r) => (r.sourceSum ? [[r.table, r.sourceSum] as const] : [])));
-    const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums });
+    const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums, targetSums });
     const [ixDone, verDone] = await Promise.allSettled([indexing, verifying]);
     if (ixDone.status === "rejected") throw ixDone.reason;
     if (verDone.status === "rejected") throw verDone.reason;

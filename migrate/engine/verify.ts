@@ -52,6 +52,48 @@ export interface VerifyOptions {
    * those tables skip the SQLite re-scan. The target side is always read from PostgreSQL.
    */
   sourceSums?: Map<string, RangeSum>;
+  /**
+   * Target sums already computed (targetSumsInParts, run only): verification then only compares
+   * them and checks sequences, foreign keys and, on a mismatch, the differing keys.
+   */
+  targetSums?: Promise<Map<string, RangeSum>>;
+}
+
+/**
+ * Each table's target sum, computed in parts (sumParts) on `jobs` connections of their own, each
+ * part in its own statement and transaction: `run` starts this as soon as every table is loaded,
+ * while the keys are built, and no lock is held between parts (a part's ACCESS SHARE lock would
+ * otherwise keep ADD CONSTRAINT waiting until the end). Nothing writes to the tables meanwhile
+ * (run holds the migration lock), so the sums describe the loaded data.
+ */
+export async function targetSumsInParts(target: TargetRef, tables: SourceTable[], jobs: number): Promise<Map<string, RangeSum>> {
+  const s = schemaOf(target);
+  const clients: Client[] = [];
+  try {
+    for (let i = 0; i < Math.max(1, jobs); i++) clients.push(await connect(target, "verify"));
+    const c = clients[0];
+    const algo = await checksumAlgo(c);
+    const sizes = new Map(
+      (await c.query<{ relname: string; n: string }>("SELECT c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
+    );
+    const colsOf = new Map<string, TargetColumn[]>();
+    for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t));
+    const parts = sumParts(tables.map((t) => ({ table: t.name, pages: sizes.get(t.name) ?? 0 })), clients.length);
+    const sums = new Map<string, RangeSum[]>();
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < parts.length) {
+          const part = parts[next++];
+          const sum = await targetSum(client, s, part.table, colsOf.get(part.table)!, algo, part.where, part.params);
+          sums.set(part.table, [...(sums.get(part.table) ?? []), sum]);
+        }
+      }),
+    );
+    return new Map(tables.map((t) => [t.name, sums.get(t.name)!.reduce((a, b) => combineSums(a, b))]));
+  } finally {
+    for (const x of clients) await x.end().catch(() => undefined);
+  }
 }
 
 export async function verifyTables(sourcePath: string, target: TargetRef, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -64,6 +106,20 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const extra: Client[] = [];
       try {
+        if (opts.targetSums) {
+          const tgt = await opts.targetSums;
+          const reports: VerifyTableReport[] = [];
+          for (const t of tables) {
+            const cols = await targetColumns(c, s, t);
+            const known = opts.sourceSums?.get(t.name);
+            const src = known && (known.algo ?? "md5") === algo ? known : sourceSum(db, t, cols, algo);
+            const sum = tgt.get(t.name);
+            if (!sum || (sum.algo ?? "md5") !== algo) throw new MigrationError("INTERNAL", `No target sum of ${t.name} for verification. Re-run; if it repeats, run \`armp-migrate verify\` and report it.`, { table: t.name, step: "verify" });
+            reports.push(await verifyTable(db, c, s, t, cols, algo, src, sum));
+          }
+          await c.query("COMMIT");
+          return reports;
+        }
         // Every connection reads the same snapshot, so the report describes one moment of the target.
         // (One table can use every connection too: it is summed in parts.)
         const jobs = Math.max(1, opts.jobs ?? 2);

@@ -10,7 +10,7 @@ import { checksumAlgo, combineSums, targetSum } from "../../../migrate/engine/ch
 import { targetColumns } from "../../../migrate/engine/copy";
 import { introspect } from "../../../migrate/engine/introspect";
 import { openSource } from "../../../migrate/engine/sqlite";
-import { sumParts } from "../../../migrate/engine/verify";
+import { sumParts, targetSumsInParts } from "../../../migrate/engine/verify";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "./helpers";
 
@@ -45,6 +45,10 @@ describe("verify in heap page ranges", () => {
           const whole = await targetSum(c, "public", "big", cols, algo);
           expect(sums.reduce((a, b) => combineSums(a, b))).toEqual(whole);
           expect(whole.rows).toBe(30000);
+          // run's variant (parts in transactions of their own, on connections of its own) agrees.
+          const small = introspect(src).tables.find((x) => x.name === "small")!;
+          const inParts = await targetSumsInParts({ url: db.url }, [t, small], 2);
+          expect([inParts.get("big"), inParts.get("small")]).toEqual([whole, await targetSum(c, "public", "small", await targetColumns(c, "public", small), algo)]);
           // One change in the first page range, one in the last.
           await c.query("UPDATE big SET note = 'changed' WHERE id = 2");
           await c.query("DELETE FROM big WHERE id = 29990");
