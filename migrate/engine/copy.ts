@@ -10,7 +10,7 @@ import type { Client } from "pg";
 import { fkName, pkName, qualified, quoteIdent, renderForeignKey, uniqueName } from "./ddl";
 import { asMigrationError, jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, introspect, type SourceSchema, type SourceTable } from "./introspect";
-import { connect, constraintExists, inTransaction, pgErr, schemaOf, useSortMemory, withTarget, type TargetRef } from "./pg";
+import { connect, constraintExists, inTransaction, pgErr, schemaOf, tablePages, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { resolveTable } from "./plan";
 import { keyColumns } from "./profile";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
@@ -515,10 +515,7 @@ export async function validateForeignKey(c: Client, s: string, d: DeferredValida
  */
 export async function finishTablesDeferred(target: TargetRef, schema: SourceSchema, tables: SourceTable[], jobs = 1): Promise<DeferredValidations> {
   const s = schemaOf(target);
-  const sizes = await withTarget(target, "constraints", async (c) => {
-    const r = await c.query<{ relname: string; n: string }>("SELECT c.relname, c.relpages::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s]);
-    return new Map(r.rows.map((x) => [x.relname, Number(x.n)]));
-  });
+  const sizes = await withTarget(target, "constraints", (c) => tablePages(c, s));
   const bySize = [...tables].sort((a, b) => (sizes.get(b.name) ?? 0) - (sizes.get(a.name) ?? 0));
   // PRIMARY KEY and UNIQUE: each key's unique index is built on its own connection (`jobs` at a
   // time, largest tables first; CREATE INDEX takes a ShareLock, so two keys of one table build at

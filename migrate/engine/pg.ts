@@ -121,3 +121,15 @@ export async function useSortMemory(c: Client): Promise<void> {
   const v = sortMemory();
   if (v !== null) await c.query(`SET maintenance_work_mem = '${v}'`);
 }
+
+/**
+ * Heap pages of every table in `schema`, from the relation's size now (pg_class.relpages is still 0
+ * after COPY into a new table, until VACUUM, ANALYZE or an index build updates it).
+ */
+export async function tablePages(c: Client, schema: string): Promise<Map<string, number>> {
+  const r = await c.query<{ relname: string; n: string }>(
+    "SELECT c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'",
+    [schema],
+  );
+  return new Map(r.rows.map((x) => [x.relname, Number(x.n)]));
+}

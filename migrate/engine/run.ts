@@ -11,7 +11,7 @@ import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport } from "./copy";
 import { acquireLock } from "./lock";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
-import { pgErr, schemaOf, tableExists, withTarget, type TargetRef } from "./pg";
+import { pgErr, schemaOf, tableExists, tablePages, withTarget, type TargetRef } from "./pg";
 import { createIndexes, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
@@ -100,9 +100,7 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     const jobs = opts.jobs ?? 2;
     // Biggest tables' indexes first (stable otherwise), so a long build does not start last and
     // run alone at the tail.
-    const pages = await withTarget(target, "indexes", async (c) =>
-      new Map((await c.query<{ relname: string; n: string }>("SELECT c.relname, pg_relation_size(c.oid)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)])),
-    );
+    const pages = await withTarget(target, "indexes", (c) => tablePages(c, s));
     const declared = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
     const order = declared.map((ix, i) => ({ ix, i })).sort((a, b) => (pages.get(b.ix.table) ?? 0) - (pages.get(a.ix.table) ?? 0) || a.i - b.i);
     opts.onProgress?.({ step: "indexes" });

@@ -10,7 +10,7 @@ import { introspect, quoteSqliteIdent as qi, type SourceSchema, type SourceTable
 import { targetColumns, type TargetColumn } from "./copy";
 import { checksumAlgo, combineSums, RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import type { SqliteValue } from "./values";
-import { connect, schemaOf, withTarget, type TargetRef } from "./pg";
+import { connect, schemaOf, tablePages, withTarget, type TargetRef } from "./pg";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
 import { pickTables } from "./target-ddl";
 
@@ -73,27 +73,49 @@ export async function targetSumsInParts(target: TargetRef, tables: SourceTable[]
     for (let i = 0; i < Math.max(1, jobs); i++) clients.push(await connect(target, "verify"));
     const c = clients[0];
     const algo = await checksumAlgo(c);
-    const sizes = new Map(
-      (await c.query<{ relname: string; n: string }>("SELECT c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
-    );
     const colsOf = new Map<string, TargetColumn[]>();
     for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t));
-    const parts = sumParts(tables.map((t) => ({ table: t.name, pages: sizes.get(t.name) ?? 0 })), clients.length);
-    const sums = new Map<string, RangeSum[]>();
-    let next = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        while (next < parts.length) {
-          const part = parts[next++];
-          const sum = await targetSum(client, s, part.table, colsOf.get(part.table)!, algo, part.where, part.params);
-          sums.set(part.table, [...(sums.get(part.table) ?? []), sum]);
-        }
-      }),
-    );
-    return new Map(tables.map((t) => [t.name, sums.get(t.name)!.reduce((a, b) => combineSums(a, b))]));
+    return await sumInParts(clients, s, tables, colsOf, algo, await tablePages(c, s));
   } finally {
     for (const x of clients) await x.end().catch(() => undefined);
   }
+}
+
+/** The source sum of t: the copy pass's when it was built with the same row hash, else read from SQLite. */
+function sourceSide(db: SqliteDb, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, known?: Map<string, RangeSum>): RangeSum {
+  const k = known?.get(t.name);
+  return k && (k.algo ?? "md5") === algo ? k : sourceSum(db, t, cols, algo);
+}
+
+/**
+ * Every table's target sum from its parts (sumParts), the parts taken largest first by whichever
+ * connection is free; `onFirstPart` runs (synchronously) while a table's first part is computed.
+ */
+async function sumInParts(
+  clients: Client[],
+  schema: string,
+  tables: SourceTable[],
+  colsOf: Map<string, TargetColumn[]>,
+  algo: ChecksumAlgo,
+  pages: Map<string, number>,
+  onFirstPart?: (t: SourceTable) => void,
+): Promise<Map<string, RangeSum>> {
+  const parts = sumParts(tables.map((t) => ({ table: t.name, pages: pages.get(t.name) ?? 0 })), clients.length);
+  const sums = new Map<string, RangeSum[]>();
+  let next = 0;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (next < parts.length) {
+        const part = parts[next++];
+        const pending = targetSum(client, schema, part.table, colsOf.get(part.table)!, algo, part.where, part.params);
+        pending.catch(() => undefined);
+        if (part.first && onFirstPart) onFirstPart(tables.find((x) => x.name === part.table)!);
+        const sum = await pending;
+        sums.set(part.table, [...(sums.get(part.table) ?? []), sum]);
+      }
+    }),
+  );
+  return new Map(tables.map((t) => [t.name, sums.get(t.name)!.reduce((a, b) => combineSums(a, b))]));
 }
 
 export async function verifyTables(sourcePath: string, target: TargetRef, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -111,8 +133,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
           const reports: VerifyTableReport[] = [];
           for (const t of tables) {
             const cols = await targetColumns(c, s, t);
-            const known = opts.sourceSums?.get(t.name);
-            const src = known && (known.algo ?? "md5") === algo ? known : sourceSum(db, t, cols, algo);
+            const src = sourceSide(db, t, cols, algo, opts.sourceSums);
             const sum = tgt.get(t.name);
             if (!sum || (sum.algo ?? "md5") !== algo) throw new MigrationError("INTERNAL", `No target sum of ${t.name} for verification. Re-run; if it repeats, run \`armp-migrate verify\` and report it.`, { table: t.name, step: "verify" });
             reports.push(await verifyTable(db, c, s, t, cols, algo, src, sum));
@@ -134,40 +155,13 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
         }
         // Each table's target sum is computed in parts (heap page ranges of the big tables), largest
         // first over all connections, so one big table is not left summing alone at the tail.
-        const sizes = new Map(
-          (await c.query<{ relname: string; n: string }>("SELECT c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", [s])).rows.map((r) => [r.relname, Number(r.n)]),
-        );
-        const parts = sumParts(tables.map((t) => ({ table: t.name, pages: sizes.get(t.name) ?? 0 })), jobs);
         const colsOf = new Map<string, TargetColumn[]>();
         for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t));
-        const sums = new Map<string, RangeSum[]>();
         const srcSums = new Map<string, RangeSum>();
-        const all = [c, ...extra];
-        let next = 0;
-        await Promise.all(
-          all.map(async (client) => {
-            while (next < parts.length) {
-              const part = parts[next++];
-              const t = tables.find((x) => x.name === part.table)!;
-              const cols = colsOf.get(t.name)!;
-              const pending = targetSum(client, s, t.name, cols, algo, part.where, part.params);
-              pending.catch(() => undefined);
-              // A sum from the copy pass counts only when it was built with the same row hash;
-              // otherwise SQLite is read here, while PostgreSQL computes its side.
-              if (part.first) {
-                const known = opts.sourceSums?.get(t.name);
-                srcSums.set(t.name, known && (known.algo ?? "md5") === algo ? known : sourceSum(db, t, cols, algo));
-              }
-              const sum = await pending;
-              sums.set(t.name, [...(sums.get(t.name) ?? []), sum]);
-            }
-          }),
-        );
+        // The source side is read while PostgreSQL computes the table's first part.
+        const sums = await sumInParts([c, ...extra], s, tables, colsOf, algo, await tablePages(c, s), (t) => srcSums.set(t.name, sourceSide(db, t, colsOf.get(t.name)!, algo, opts.sourceSums)));
         const reports: VerifyTableReport[] = [];
-        for (const t of tables) {
-          const tgt = sums.get(t.name)!.reduce((a, b) => combineSums(a, b));
-          reports.push(await verifyTable(db, c, s, t, colsOf.get(t.name)!, algo, srcSums.get(t.name)!, tgt));
-        }
+        for (const t of tables) reports.push(await verifyTable(db, c, s, t, colsOf.get(t.name)!, algo, srcSums.get(t.name)!, sums.get(t.name)!));
         await c.query("COMMIT");
         return reports;
       } finally {
