@@ -10,7 +10,7 @@ import type { Client } from "pg";
 import { fkName, pkName, qualified, quoteIdent, renderForeignKey, uniqueName } from "./ddl";
 import { asMigrationError, jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, introspect, type SourceSchema, type SourceTable } from "./introspect";
-import { connect, constraintExists, inTransaction, pgErr, schemaOf, tablePages, useSortMemory, withTarget, type TargetRef } from "./pg";
+import { constraintExists, inTransaction, pgErr, schemaOf, release, session, tablePages, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { resolveTable } from "./plan";
 import { keyColumns } from "./profile";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
@@ -377,11 +377,11 @@ export async function copyTables(
       if (opts.replace) await dropForeignKeysTouching(target, tables);
       report = await pool(order, opts.jobs ?? 1, async (t) => {
         const attempt = async (binary: boolean): Promise<TableCopyReport> => {
-          const client = await connect(target, `copy ${t.name}`);
+          const client = await session(target, `copy ${t.name}`);
           try {
             return await copyTable(db, t, client, schemaName, !!opts.replace, counts.get(t.name)!, opts.onProgress, algo, threaded, workers, t.name === splitName, binary);
           } finally {
-            await client.end().catch(() => undefined);
+            await release(target, client);
           }
         };
         try {
@@ -446,7 +446,7 @@ async function onConnections<T>(target: TargetRef, label: string, jobs: number, 
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, async () => {
       if (next >= items.length) return;
-      const c = await connect(target, label);
+      const c = await session(target, label);
       try {
         while (failed === null && next < items.length) {
           const i = next++;
@@ -457,7 +457,7 @@ async function onConnections<T>(target: TargetRef, label: string, jobs: number, 
           }
         }
       } finally {
-        await c.end().catch(() => undefined);
+        await release(target, c);
       }
     }),
   );

@@ -11,7 +11,7 @@ import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport } from "./copy";
 import { acquireLock } from "./lock";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
-import { pgErr, schemaOf, tableExists, tablePages, withTarget, type TargetRef } from "./pg";
+import { pgErr, schemaOf, Sessions, tableExists, tablePages, withTarget, type TargetRef } from "./pg";
 import { createIndexes, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
@@ -50,8 +50,10 @@ export interface RunOptions extends MappingOptions {
   onProgress?: (p: CopyProgress | { step: string }) => void;
 }
 
-export async function runMigration(sourcePath: string, target: TargetRef, opts: RunOptions = {}): Promise<RunReport> {
+export async function runMigration(sourcePath: string, targetRef: TargetRef, opts: RunOptions = {}): Promise<RunReport> {
   const started = process.hrtime.bigint();
+  // Every step of the run reuses idle connections (Sessions) instead of opening ~40.
+  const target: TargetRef = { ...targetRef, sessions: new Sessions() };
   const s = schemaOf(target);
   const schema = readSchema(sourcePath);
   const plan = planFromSchema(schema, s, opts);
@@ -186,6 +188,7 @@ export async function runMigration(sourcePath: string, target: TargetRef, opts: 
     if (created) err.meta.targetRestored = true;
     throw err;
   } finally {
+    await target.sessions!.close();
     await lock.release();
   }
 }

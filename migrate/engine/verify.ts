@@ -10,7 +10,7 @@ import { introspect, quoteSqliteIdent as qi, type SourceSchema, type SourceTable
 import { targetColumns, type TargetColumn } from "./copy";
 import { checksumAlgo, combineSums, RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import type { SqliteValue } from "./values";
-import { connect, schemaOf, tablePages, withTarget, type TargetRef } from "./pg";
+import { release, schemaOf, session, tablePages, withTarget, type TargetRef } from "./pg";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
 import { pickTables } from "./target-ddl";
 
@@ -70,14 +70,14 @@ export async function targetSumsInParts(target: TargetRef, tables: SourceTable[]
   const s = schemaOf(target);
   const clients: Client[] = [];
   try {
-    for (let i = 0; i < Math.max(1, jobs); i++) clients.push(await connect(target, "verify"));
+    for (let i = 0; i < Math.max(1, jobs); i++) clients.push(await session(target, "verify"));
     const c = clients[0];
     const algo = await checksumAlgo(c);
     const colsOf = new Map<string, TargetColumn[]>();
     for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t));
     return await sumInParts(clients, s, tables, colsOf, algo, await tablePages(c, s));
   } finally {
-    for (const x of clients) await x.end().catch(() => undefined);
+    for (const x of clients) await release(target, x);
   }
 }
 
@@ -147,7 +147,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
         if (jobs > 1) {
           const snap = (await c.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0].s;
           for (let i = 1; i < jobs; i++) {
-            const x = await connect(target, "verify");
+            const x = await session(target, "verify");
             extra.push(x);
             await x.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
             await x.query(`SET TRANSACTION SNAPSHOT '${snap.replace(/'/g, "''")}'`);
@@ -163,9 +163,10 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
         const reports: VerifyTableReport[] = [];
         for (const t of tables) reports.push(await verifyTable(db, c, s, t, colsOf.get(t.name)!, algo, srcSums.get(t.name)!, sums.get(t.name)!));
         await c.query("COMMIT");
+        for (const x of extra) await x.query("COMMIT");
         return reports;
       } finally {
-        for (const x of extra) await x.end().catch(() => undefined);
+        for (const x of extra) await release(target, x);
       }
     });
     return { ok: out.every((t) => t.match && t.sequenceOk), tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
