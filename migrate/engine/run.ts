@@ -1,18 +1,18 @@
 /**
  * runMigration(): what `armp-migrate run` does, in steps that each leave the target consistent:
- * lock -> check target -> create tables -> copy (+constraints, sequences) -> indexes and verify
- * (together) -> views.
+ * lock -> check target -> create tables -> copy -> keys and secondary indexes (beside the target
+ * checksums) -> foreign keys validated (beside verification) -> views.
  * A failure after the tables were created drops the tables this run created, so the target is as
  * before the run and a re-run needs no flag.
  */
 import type { IndexSpec } from "./ddl";
 import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
-import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport } from "./copy";
+import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
 import { acquireLock } from "./lock";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
-import { pgErr, schemaOf, Sessions, tableExists, tablePages, withTarget, type TargetRef } from "./pg";
-import { createIndexes, createTables, dropTables, readSchema } from "./target-ddl";
+import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
+import { createIndexesOn, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
 import type { RangeSum } from "./checksum";
@@ -78,16 +78,32 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
     created = true;
     // The source checksums come from the copy pass itself (same snapshot, same converted values),
     // so verification only has to read the target; see docs/README-bench-copy.md.
-    // Foreign keys are validated in the last phase, beside the indexes and the checksums, instead
-    // of in a phase of their own that left a core idle while the longest validation ran.
     // The target sums start as soon as every table is loaded, beside the key builds (which leave a
     // core idle while the longest one runs); verification then only compares them.
+    // Secondary indexes are built in the key queue (largest tables first; CREATE INDEX takes a
+    // SHARE lock, which the sums' ACCESS SHARE never waits for), so they exist before the foreign
+    // keys are validated; the validations then run beside verification.
+    // Results come back in build order; the report lists the indexes as declared.
+    type IndexResult = { created: string[] } | { skipped: { name: string; reason: string } };
+    const declared = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
+    const results = new Array<IndexResult>(declared.length);
+    const indexBuilds: IndexBuild[] = declared.map((ix, i) => ({
+      table: ix.table,
+      build: async (c) => {
+        try {
+          results[i] = { created: await createIndexesOn(c, s, [ix]) };
+        } catch (e) {
+          results[i] = { skipped: { name: ix.name, reason: e instanceof Error ? e.message : String(e) } };
+        }
+      },
+    }));
     let targetSums: Promise<Map<string, RangeSum>> | undefined;
     const copied = await copyTables(sourcePath, target, {
       jobs: opts.jobs,
       onProgress: opts.onProgress,
       checksum: true,
       deferValidation: true,
+      indexBuilds,
       afterLoad: (tables) => {
         targetSums = targetSumsInParts(target, tables, opts.jobs ?? 2);
         // Awaited by verification; a failure before that point must not go unhandled.
@@ -96,42 +112,17 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
     });
     const deferred = copied.deferred ?? { slots: [], pending: [] };
     const { deferred: _deferred, ...copy } = copied;
-    // Secondary indexes (`jobs` at a time) and verification run together: CREATE INDEX (ShareLock)
-    // and verify's reads (AccessShareLock) never block each other, verification needs none of these
-    // indexes, and together they keep both cores busy instead of two serial CPU-bound tails.
     const jobs = opts.jobs ?? 2;
-    // Biggest tables' indexes first (stable otherwise), so a long build does not start last and
-    // run alone at the tail.
-    const pages = await withTarget(target, "indexes", (c) => tablePages(c, s));
-    const declared = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
-    const order = declared.map((ix, i) => ({ ix, i })).sort((a, b) => (pages.get(b.ix.table) ?? 0) - (pages.get(a.ix.table) ?? 0) || a.i - b.i);
-    opts.onProgress?.({ step: "indexes" });
-    // Validations first: each takes SHARE UPDATE EXCLUSIVE on its child table, which a CREATE INDEX
-    // on that table (SHARE) waits for, so they start before the builds they would hold up.
-    // Results come back in build order; the report lists the indexes as declared.
-    type IndexResult = { created: string[] } | { skipped: { name: string; reason: string } };
-    const work = [...deferred.pending.map((v) => ({ v, ix: null })), ...order.map((o) => ({ v: null, ix: o.ix }))];
-    const indexing = pool(work, jobs, async ({ v, ix }): Promise<IndexResult | null> => {
-      if (v !== null) {
-        await withTarget(target, "constraints", (c) => validateForeignKey(c, s, deferred, v));
-        return null;
-      }
-      try {
-        return { created: await createIndexes(target, [ix!]) };
-      } catch (e) {
-        return { skipped: { name: ix!.name, reason: e instanceof Error ? e.message : String(e) } };
-      }
-    });
+    opts.onProgress?.({ step: "validate foreign keys" });
+    const validating = pool(deferred.pending, jobs, (v) => withTarget(target, "constraints", (c) => validateForeignKey(c, s, deferred, v)));
     opts.onProgress?.({ step: "verify" });
     const sums = new Map(copy.tables.flatMap((r) => (r.sourceSum ? [[r.table, r.sourceSum] as const] : [])));
     const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums, targetSums });
-    const [ixDone, verDone] = await Promise.allSettled([indexing, verifying]);
-    if (ixDone.status === "rejected") throw ixDone.reason;
+    const [fkDone, verDone] = await Promise.allSettled([validating, verifying]);
+    if (fkDone.status === "rejected") throw fkDone.reason;
     if (verDone.status === "rejected") throw verDone.reason;
     const ver = verDone.value;
     const indexes: RunReport["indexes"] = { created: [], skipped: [] };
-    const results = new Array<IndexResult>(declared.length);
-    ixDone.value.slice(deferred.pending.length).forEach((r, k) => (results[order[k].i] = r!));
     // The validations' outcomes, and the foreign keys as they are now (verify's snapshot was taken
     // before the validations committed).
     copy.warnings = warningsOf(deferred);

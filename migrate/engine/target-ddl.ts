@@ -85,20 +85,24 @@ export async function truncateTables(target: TargetRef, tables: string[]): Promi
 }
 
 export async function createIndexes(target: TargetRef, indexes: IndexSpec[], opts: { concurrently?: boolean } = {}): Promise<string[]> {
-  const s = schemaOf(target);
   return withTarget(target, "create indexes", async (c) => {
     await useSortMemory(c);
-    const created: string[] = [];
-    for (const ix of indexes) {
-      try {
-        await c.query(renderIndex(s, ix, opts));
-      } catch (e) {
-        throw new MigrationError("CONFIG_INVALID", `Index ${ix.name} on ${ix.table}(${ix.columns.join(", ")}) could not be created: ${pgErr(e).message}. Fix or drop the index definition (partial WHERE clauses must be PostgreSQL SQL).`, { table: ix.table, index: ix.name, step: "create indexes", created }, e);
-      }
-      created.push(ix.name);
-    }
-    return created;
+    return createIndexesOn(c, schemaOf(target), indexes, opts);
   });
+}
+
+/** createIndexes on a session the caller holds (its maintenance_work_mem as the caller set it). */
+export async function createIndexesOn(c: Client, s: string, indexes: IndexSpec[], opts: { concurrently?: boolean } = {}): Promise<string[]> {
+  const created: string[] = [];
+  for (const ix of indexes) {
+    try {
+      await c.query(renderIndex(s, ix, opts));
+    } catch (e) {
+      throw new MigrationError("CONFIG_INVALID", `Index ${ix.name} on ${ix.table}(${ix.columns.join(", ")}) could not be created: ${pgErr(e).message}. Fix or drop the index definition (partial WHERE clauses must be PostgreSQL SQL).`, { table: ix.table, index: ix.name, step: "create indexes", created }, e);
+    }
+    created.push(ix.name);
+  }
+  return created;
 }
 
 export async function dropIndexes(target: TargetRef, names: string[], opts: { concurrently?: boolean } = {}): Promise<void> {

@@ -80,6 +80,32 @@ describe("constraints after the load", () => {
     expect(sha256File(src)).toBe(before);
   });
 
+  it("builds secondary indexes beside the keys: a bad one is skipped with its reason, the rest and the foreign keys are in place", async () => {
+    const src = fixture(
+      "builds.sqlite",
+      `CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT UNIQUE);
+       CREATE TABLE player (id INTEGER PRIMARY KEY, team_id INTEGER REFERENCES team(id), nick TEXT);
+       CREATE INDEX player_nick ON player(nick);
+       INSERT INTO team VALUES (1, 'a'), (2, 'b');
+       INSERT INTO player VALUES (1, 1, 'x'), (2, 2, 'y'), (3, 1, 'z');`,
+    );
+    const d = await createTestDatabase("builds");
+    dbs.push(d);
+    const r = await runMigration(src, { url: d.url }, { jobs: 2, extraIndexes: [{ name: "player_bad", table: "player", columns: ["nick"], unique: false, where: "no_such_column > 0" }] });
+    expect({ ok: r.ok, created: r.indexes.created, skipped: r.indexes.skipped.map((x) => x.name), warnings: r.warnings }).toEqual({
+      ok: true,
+      created: ["player_nick", "player_team_id_idx"],
+      skipped: ["player_bad"],
+      warnings: [],
+    });
+    expect(r.indexes.skipped[0].reason).toContain('column "no_such_column" does not exist');
+    const state = await withClient(d.url, async (c) => ({
+      fks: (await c.query("SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f'")).rows,
+      indexes: (await c.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname")).rows.map((x) => x.indexname as string),
+    }));
+    expect(state).toEqual({ fks: [{ conname: "player_team_id_fkey", convalidated: true }], indexes: ["player_nick", "player_pkey", "player_team_id_idx", "team_name_key", "team_pkey"] });
+  });
+
   it("creates a partial index whose SQLite predicate compares a boolean with 1", async () => {
     const src = fixture(
       "partial.sqlite",
