@@ -4,7 +4,7 @@
  * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
  */
 import { parseArgs } from "util";
-import { cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
+import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 import { installTargetCapture, removeTargetCapture, rollbackChanges, type RollbackReport } from "./engine";
 
 const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file.sqlite> [--target <postgres-url>] [options]
@@ -26,6 +26,9 @@ const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file
   --replace              drop and reload target tables that already exist (run)
   --cast <t.col=type>    override a column's PostgreSQL type (repeatable)
   --timestamptz          map DATETIME/TIMESTAMP to timestamptz
+  --text-collation <c>   collation of text columns that SQLite compares bytewise (its default,
+                         BINARY): "C" (default, the same byte order), another PostgreSQL
+                         collation, or "database" for the database's default
   --json                 machine-readable output`;
 
 function table(rows: (string | number)[][]): string {
@@ -35,7 +38,7 @@ function table(rows: (string | number)[][]): string {
 
 function printPlan(p: MigrationPlan): string {
   const out: string[] = [p.ddl, "", "-- column decisions"];
-  for (const t of p.tables) for (const c of t.columns) out.push(`-- ${t.table}.${c.column}: ${c.declType || "(none)"} -> ${c.pgType}  (${c.reason})`);
+  for (const t of p.tables) for (const c of t.columns) out.push(`-- ${t.table}.${c.column}: ${c.declType || "(none)"} -> ${columnType(c)}  (${c.reason})`);
   out.push("", "-- profile findings (rows at risk)");
   if (p.findings.length === 0) out.push("-- none");
   for (const f of p.findings) out.push(`-- ${f.blocking ? "BLOCKING " : ""}${f.table}${f.column ? "." + f.column : ""} ${f.kind}: ${f.rows} row(s)${f.sampleKey ? ` e.g. key ${JSON.stringify(f.sampleKey)}` : ""}; ${f.decision}`);
@@ -123,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
         replace: { type: "boolean" },
         cast: { type: "string", multiple: true },
         timestamptz: { type: "boolean" },
+        "text-collation": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -167,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const target = { url: o.target ?? "", ...(o.schema ? { schema: o.schema } : {}) };
-  const mapping = { castOverrides, timestamptz: !!o.timestamptz };
+  const mapping = { castOverrides, timestamptz: !!o.timestamptz, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}) };
   const write = (human: string, data: unknown): void => void process.stdout.write((o.json ? JSON.stringify(data, null, 2) : human) + "\n");
   const tty = process.stderr.isTTY === true;
   try {

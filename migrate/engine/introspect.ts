@@ -13,6 +13,11 @@ export interface SourceColumn {
   defaultSql: string | null;
   /** Generated columns are computed by SQLite; they are reported and not copied. */
   generated: boolean;
+  /**
+   * The column's collation as declared (COLLATE x in CREATE TABLE), upper-cased for SQLite's own
+   * (BINARY, NOCASE, RTRIM); "BINARY" when none is declared, which is SQLite's default.
+   */
+  collation: string;
 }
 
 export interface SourceIndex {
@@ -97,9 +102,10 @@ export function introspect(db: SqliteDb): SourceSchema {
 function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable {
   const q = quoteSqliteIdent(m.name);
   const info = db.prepare(`PRAGMA table_xinfo(${q})`).all() as { cid: number; name: string; type: string; notnull: number; dflt_value: string | null; pk: number; hidden: number }[];
+  const collations = declaredCollations(m.sql ?? "");
   const columns: SourceColumn[] = info
     .filter((c) => c.hidden !== 1) // hidden=1 are virtual-table hidden columns
-    .map((c) => ({ name: c.name, declType: c.type ?? "", notNull: c.notnull === 1, defaultSql: c.dflt_value, generated: c.hidden === 2 || c.hidden === 3 }));
+    .map((c) => ({ name: c.name, declType: c.type ?? "", notNull: c.notnull === 1, defaultSql: c.dflt_value, generated: c.hidden === 2 || c.hidden === 3, collation: collations.get(c.name.toLowerCase()) ?? "BINARY" }));
   const primaryKey = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
   const sql = m.sql ?? "";
   const withoutRowid = /\)\s*WITHOUT\s+ROWID\s*;?\s*$/i.test(sql);
@@ -148,6 +154,95 @@ function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable
       return { columns: rows.map((r) => r.from), refTable: rows[0].table, refColumns: refColumns as string[], onDelete: rows[0].on_delete, onUpdate: rows[0].on_update };
     });
   return { name: m.name, columns, primaryKey, rowidAlias, autoincrement, withoutRowid, uniques, indexes, foreignKeys };
+}
+
+interface SqlToken {
+  text: string;
+  /** "word" (keyword or bare name), "name" (quoted identifier, unquoted in text), "string", "punct". */
+  kind: "word" | "name" | "string" | "punct";
+}
+
+/** SQLite's lexical tokens, enough to walk a CREATE TABLE: comments dropped, quotes undone. */
+function sqlTokens(sql: string): SqlToken[] {
+  const out: SqlToken[] = [];
+  let i = 0;
+  const quoted = (close: string, doubled: boolean): string => {
+    let text = "";
+    i++;
+    while (i < sql.length) {
+      if (sql[i] === close) {
+        if (doubled && sql[i + 1] === close) {
+          text += close;
+          i += 2;
+          continue;
+        }
+        i++;
+        return text;
+      }
+      text += sql[i++];
+    }
+    return text;
+  };
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (/\s/.test(ch)) i++;
+    else if (ch === "-" && sql[i + 1] === "-") i = sql.indexOf("\n", i) < 0 ? sql.length : sql.indexOf("\n", i);
+    else if (ch === "/" && sql[i + 1] === "*") i = sql.indexOf("*/", i + 2) < 0 ? sql.length : sql.indexOf("*/", i + 2) + 2;
+    else if (ch === "'") out.push({ text: quoted("'", true), kind: "string" });
+    else if (ch === '"') out.push({ text: quoted('"', true), kind: "name" });
+    else if (ch === "`") out.push({ text: quoted("`", true), kind: "name" });
+    else if (ch === "[") out.push({ text: quoted("]", false), kind: "name" });
+    else if (ch === "(" || ch === ")" || ch === ",") {
+      out.push({ text: ch, kind: "punct" });
+      i++;
+    } else {
+      let j = i;
+      while (j < sql.length && !/[\s(),'"`[]/.test(sql[j])) j++;
+      out.push({ text: sql.slice(i, j), kind: "word" });
+      i = j;
+    }
+  }
+  return out;
+}
+
+const TABLE_CONSTRAINT = new Set(["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]);
+const BUILTIN_COLLATIONS = new Set(["BINARY", "NOCASE", "RTRIM"]);
+
+/**
+ * Column name (lower case) -> collation declared in a CREATE TABLE statement (COLLATE x among the
+ * column's constraints; COLLATE inside CHECK or DEFAULT expressions does not count). No PRAGMA
+ * reports it. SQLite's built-in names are upper-cased, others kept as written.
+ */
+export function declaredCollations(createSql: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const toks = sqlTokens(createSql);
+  const open = toks.findIndex((t) => t.kind === "punct" && t.text === "(");
+  // CREATE TABLE ... AS SELECT: the columns have no declared collations.
+  if (open < 0 || toks.slice(0, open).some((t) => t.kind === "word" && t.text.toUpperCase() === "AS")) return out;
+  let depth = 1;
+  let seg: SqlToken[] = [];
+  const finish = (): void => {
+    const first = seg[0];
+    if (first && !(first.kind === "word" && TABLE_CONSTRAINT.has(first.text.toUpperCase()))) {
+      for (let k = 1; k + 1 < seg.length; k++) {
+        if (seg[k].kind === "word" && seg[k].text.toUpperCase() === "COLLATE") {
+          const name = seg[k + 1].text;
+          out.set(first.text.toLowerCase(), BUILTIN_COLLATIONS.has(name.toUpperCase()) ? name.toUpperCase() : name);
+        }
+      }
+    }
+    seg = [];
+  };
+  for (let k = open + 1; k < toks.length && depth > 0; k++) {
+    const t = toks[k];
+    if (t.kind === "punct" && t.text === "(") depth++;
+    else if (t.kind === "punct" && t.text === ")") {
+      depth--;
+      if (depth === 0) finish();
+    } else if (depth === 1 && t.kind === "punct" && t.text === ",") finish();
+    else if (depth === 1) seg.push(t);
+  }
+  return out;
 }
 
 /** SQLite accepts [x] and `x` identifiers; PostgreSQL only "x". Strings are left alone. */

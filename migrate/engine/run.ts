@@ -168,7 +168,11 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
       indexes,
       views,
       skipped: schema.skipped,
-      warnings: [...copy.warnings, ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`))],
+      warnings: [
+        ...copy.warnings,
+        ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`)),
+        ...plan.tables.flatMap((t) => t.columns.flatMap((c) => (c.collationNote ? [`${t.table}.${c.column}: ${c.collationNote}`] : []))),
+      ],
       copy,
       verify: ver,
       seconds,

@@ -3,7 +3,7 @@
  * was before the step (issue 2, "Bad input ... nothing lost").
  */
 import type { Client } from "pg";
-import { qualified, quoteIdent, renderIndex, translateDefault, type IndexSpec } from "./ddl";
+import { columnType, qualified, quoteIdent, renderIndex, translateDefault, type IndexSpec } from "./ddl";
 import { MigrationError } from "./errors";
 import { introspect, type SourceSchema } from "./introspect";
 import { buildTablePlan, resolveTable } from "./plan";
@@ -59,7 +59,7 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
         if (!col) throw new MigrationError("CONFIG_INVALID", `Column ${ac.table}.${ac.column} is not in the SQLite source.`, { table: ac.table, column: ac.column });
         const m = mapColumn(t, col, opts);
         const d = translateDefault(col.defaultSql, m);
-        let sql = `ALTER TABLE ${qualified(s, t.name)} ADD COLUMN ${quoteIdent(col.name)} ${m.pgType}`;
+        let sql = `ALTER TABLE ${qualified(s, t.name)} ADD COLUMN ${quoteIdent(col.name)} ${columnType(m)}`;
         if (d.sql !== null) sql += ` DEFAULT ${d.sql}`;
         if (col.notNull) sql += " NOT NULL";
         try {

@@ -9,6 +9,12 @@ export interface MappingOptions {
   castOverrides?: Record<string, string>;
   /** DATETIME/TIMESTAMP -> timestamptz instead of timestamp. Default false. */
   timestamptz?: boolean;
+  /**
+   * Collation of text and varchar columns whose SQLite collation is BINARY (SQLite's default):
+   * a PostgreSQL collation name, or "database" for none (the database's default). Default "C",
+   * which orders and compares by bytes exactly as SQLite's BINARY does.
+   */
+  textCollation?: string;
 }
 
 /** How values are normalised on the way in and compared by verify. */
@@ -22,6 +28,10 @@ export interface ColumnMapping {
   /** numeric scale when declared (numeric(p,s)), varchar length when declared. */
   scale?: number;
   maxLength?: number;
+  /** COLLATE clause operand as SQL (e.g. `"C"`); absent: the database's default collation. */
+  collation?: string;
+  /** Set when the SQLite collation has no PostgreSQL equivalent (plan and run show it). */
+  collationNote?: string;
   identity: boolean;
   reason: string;
   overridden: boolean;
@@ -104,8 +114,13 @@ export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOp
   const identity = table.rowidAlias === col.name && !override;
   let pgType: string;
   let reason: string;
+  let collation: string | undefined;
+  let collationNote: string | undefined;
   if (override) {
-    pgType = override;
+    // "text COLLATE \"de-x-icu\"" overrides the collation too.
+    const m = /^([\s\S]*?)\s+COLLATE\s+(\S[\s\S]*)$/i.exec(override.trim());
+    pgType = m ? m[1] : override;
+    collation = m ? m[2] : undefined;
     reason = `cast override ${table.name}.${col.name}=${override}`;
   } else if (identity) {
     pgType = "bigint";
@@ -115,7 +130,28 @@ export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOp
   } else {
     ({ pgType, reason } = mapDeclaredType(col.declType, opts));
   }
-  return { column: col.name, declType: col.declType, pgType, ...kindOfPgType(pgType), identity, reason, overridden: !!override };
+  const kind = kindOfPgType(pgType);
+  // A cast override without COLLATE keeps the collation decision (a type change is not an order change).
+  if (kind.kind === "text" && collation === undefined) ({ collation, reason, collationNote } = textCollationOf(col, reason, opts));
+  return { column: col.name, declType: col.declType, pgType, ...kind, ...(collation ? { collation } : {}), ...(collationNote ? { collationNote } : {}), identity, reason, overridden: !!override };
+}
+
+/**
+ * SQLite compares text with the column's collation, BINARY (memcmp) unless declared otherwise.
+ * PostgreSQL's "C" collation is the same byte order, so BINARY columns get it by default and ORDER
+ * BY, range conditions and UNIQUE behave as they did in SQLite (a database collation such as
+ * en_US.UTF-8 would reorder them; it also sorts several times slower when indexes are built).
+ * NOCASE and RTRIM have no PostgreSQL equivalent: the database's collation applies, with a note.
+ */
+function textCollationOf(col: SourceColumn, reason: string, opts: MappingOptions): { collation?: string; reason: string; collationNote?: string } {
+  if (col.collation !== "BINARY") {
+    const note = `SQLite COLLATE ${col.collation} has no PostgreSQL equivalent; the database's collation applies, so = and UNIQUE compare exactly (override with --cast to a type with COLLATE)`;
+    return { reason: `${reason}; ${note}`, collationNote: note };
+  }
+  const want = opts.textCollation ?? "C";
+  if (want === "database") return { reason: `${reason}; the database's collation (text collation "database")` };
+  const collation = '"' + want.replace(/"/g, '""') + '"';
+  return { collation, reason: want === "C" ? `${reason}; COLLATE "C" keeps SQLite's BINARY (byte) order` : `${reason}; COLLATE ${collation} (text collation option)` };
 }
 
 export function mapTable(table: SourceTable, opts: MappingOptions = {}): ColumnMapping[] {

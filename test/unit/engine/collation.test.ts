@@ -1,0 +1,61 @@
+/**
+ * Text collations: SQLite compares text bytewise (BINARY) unless a column declares COLLATE;
+ * PostgreSQL's "C" is that order. declaredCollations reads COLLATE from CREATE TABLE (no PRAGMA
+ * reports it), mapColumn turns it into the column's COLLATE clause or a note.
+ */
+import Database from "better-sqlite3";
+import { columnType } from "../../../migrate/engine/ddl";
+import { declaredCollations, introspect } from "../../../migrate/engine/introspect";
+import { mapTable } from "../../../migrate/engine/typemap";
+
+describe("declaredCollations", () => {
+  it("finds COLLATE among a column's constraints, whatever the quoting, and nowhere else", () => {
+    const sql = `CREATE TABLE "t x" (
+      id INTEGER PRIMARY KEY,
+      name TEXT COLLATE NOCASE,
+      "odd ""name""" VARCHAR(10) NOT NULL collate rtrim, -- COLLATE NOCASE in a comment
+      [br] TEXT COLLATE my_coll,
+      \`bt\` TEXT CHECK (bt COLLATE NOCASE <> 'x') DEFAULT 'COLLATE NOCASE',
+      /* COLLATE NOCASE */ plain TEXT,
+      CONSTRAINT u UNIQUE (plain COLLATE NOCASE),
+      CHECK (name COLLATE BINARY <> '')
+    )`;
+    expect([...declaredCollations(sql)]).toEqual([
+      ["name", "NOCASE"],
+      ['odd "name"', "RTRIM"],
+      ["br", "my_coll"],
+    ]);
+  });
+
+  it("finds none in CREATE TABLE ... AS SELECT", () => {
+    expect(declaredCollations("CREATE TABLE t AS SELECT 'a' COLLATE NOCASE AS x").size).toBe(0);
+  });
+});
+
+describe("text column collation", () => {
+  const db = new Database(":memory:");
+  db.exec(`CREATE TABLE person (id INTEGER PRIMARY KEY, email TEXT NOT NULL COLLATE NOCASE, name VARCHAR(80), code TEXT COLLATE BINARY, born DATE, note TEXT)`);
+  const [t] = introspect(db).tables;
+  afterAll(() => db.close());
+
+  it("gives BINARY text and varchar columns COLLATE \"C\" and leaves NOCASE to the database with a note", () => {
+    const cols = mapTable(t);
+    expect(cols.map((c) => [c.column, columnType(c), c.collationNote ?? null])).toEqual([
+      ["id", "bigint", null],
+      ["email", "text", "SQLite COLLATE NOCASE has no PostgreSQL equivalent; the database's collation applies, so = and UNIQUE compare exactly (override with --cast to a type with COLLATE)"],
+      ["name", 'varchar(80) COLLATE "C"', null],
+      ["code", 'text COLLATE "C"', null],
+      ["born", "date", null],
+      ["note", 'text COLLATE "C"', null],
+    ]);
+    expect(cols.find((c) => c.column === "name")!.reason).toBe(`VARCHAR(n) keeps its length limit (values longer than n are rejected; plan counts them); COLLATE "C" keeps SQLite's BINARY (byte) order`);
+  });
+
+  it("uses the textCollation option (a name, or none for \"database\"), also under a cast override, unless the override has its own COLLATE", () => {
+    const icu = mapTable(t, { textCollation: "und-x-icu", castOverrides: { "person.email": 'text COLLATE "de-x-icu"', "person.note": "varchar(9)" } });
+    expect(icu.map((c) => columnType(c))).toEqual(["bigint", 'text COLLATE "de-x-icu"', 'varchar(80) COLLATE "und-x-icu"', 'text COLLATE "und-x-icu"', "date", 'varchar(9) COLLATE "und-x-icu"']);
+    expect(icu.find((c) => c.column === "email")!.kind).toBe("text");
+    const database = mapTable(t, { textCollation: "database" });
+    expect(database.map((c) => columnType(c))).toEqual(["bigint", "text", "varchar(80)", "text", "date", "text"]);
+  });
+});
