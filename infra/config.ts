@@ -99,6 +99,8 @@ export interface StackConfig {
     extraIndexes: ExtraIndexConfig[];
     castOverrides: Record<string, string>;
     timestamptz: boolean;
+    /** Collation of SQLite's BINARY text columns: a PostgreSQL collation, or "database". */
+    textCollation: string;
     /** Change capture (issue 6): writes triggers into the SQLite source; off by default. */
     captureEnabled: boolean;
   };
@@ -139,6 +141,8 @@ export const DEFAULTS = {
   targetSchema: "public",
   migrationJobs: 2,
   timestamptz: false,
+  // SQLite compares text bytewise; "C" is the same order in PostgreSQL.
+  textCollation: "C",
   captureEnabled: false,
 } as const;
 
@@ -306,6 +310,10 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
   if (typeof castOverrides !== "object" || Array.isArray(castOverrides) || !Object.values(castOverrides).every((v) => typeof v === "string")) {
     throw new StackConfigError("armp-postgres:castOverrides", 'must be an object of "table.column": "postgres type".');
   }
+  const textCollation = cfg.get("textCollation") ?? DEFAULTS.textCollation;
+  if (textCollation.trim() === "" || textCollation.length > 63) {
+    throw new StackConfigError("armp-postgres:textCollation", 'must be a PostgreSQL collation name (e.g. "C", "und-x-icu") or "database", at most 63 characters.');
+  }
   const jobs = int(cfg, "migrationJobs", DEFAULTS.migrationJobs);
   if (jobs < 1 || jobs > 32) throw new StackConfigError("armp-postgres:migrationJobs", `must be from 1 to 32, got ${jobs}.`);
 
@@ -354,6 +362,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       extraIndexes: extraIndexes(cfg),
       castOverrides,
       timestamptz: cfg.getBoolean("timestamptz") ?? DEFAULTS.timestamptz,
+      textCollation,
       captureEnabled: cfg.getBoolean("captureEnabled") ?? DEFAULTS.captureEnabled,
     },
   };

@@ -20,6 +20,7 @@ export interface MigrationInputs {
   extraIndexes: StackConfig["migration"]["extraIndexes"];
   castOverrides: Record<string, string>;
   timestamptz: boolean;
+  textCollation: string;
   /** Migration's `capture` (issue 6): false leaves the SQLite file untouched. */
   capture: boolean;
 }
@@ -136,6 +137,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         extraIndexes: m.extraIndexes,
         castOverrides: m.castOverrides,
         timestamptz: m.timestamptz,
+        textCollation: m.textCollation,
         capture: m.captureEnabled,
       },
       { dependsOn: db.ready },

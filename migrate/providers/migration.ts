@@ -44,6 +44,11 @@ export interface MigrationArgs {
   readonly castOverrides?: pulumi.Input<Record<string, string>>;
   /** DATETIME/TIMESTAMP → timestamptz instead of timestamp. Defaults to false. */
   readonly timestamptz?: pulumi.Input<boolean>;
+  /**
+   * Collation of the text columns SQLite compares bytewise (BINARY, its default): a PostgreSQL
+   * collation name, or "database" for the database's default. Defaults to "C", SQLite's byte order.
+   */
+  readonly textCollation?: pulumi.Input<string>;
   /** Change this value to re-run verification with nothing else changed. Defaults to "". */
   readonly verifyTrigger?: pulumi.Input<string>;
   /**
@@ -110,12 +115,13 @@ export class Migration extends pulumi.ComponentResource {
     const jobs = pulumi.output(args.jobs ?? 2);
     const castOverrides = pulumi.output(args.castOverrides ?? {});
     const timestamptz = pulumi.output(args.timestamptz ?? false);
+    const textCollation = pulumi.output(args.textCollation ?? "C");
     const sourcePath = pulumi.output(args.sourcePath);
 
     // Read-only and synchronous; they run on every preview so the plan is concrete.
     const schemaFingerprint = pulumi
-      .all([sourcePath, castOverrides, timestamptz])
-      .apply(([p, co, tz]) => plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz })));
+      .all([sourcePath, castOverrides, timestamptz, textCollation])
+      .apply(([p, co, tz, tc]) => plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz, textCollation: tc })));
     const dataFingerprint = sourcePath.apply((p) => plainJson(fingerprintData(path.resolve(p))));
     // Casts decide which columns are boolean, and so how partial-index predicates are translated.
     const srcIndexes = pulumi.all([sourcePath, castOverrides, timestamptz]).apply(([p, co, tz]) => plainJson(sourceIndexes(path.resolve(p), { castOverrides: co, timestamptz: tz })));
@@ -131,7 +137,7 @@ export class Migration extends pulumi.ComponentResource {
 
     this.schema = new MigrationSchema(
       `${name}-schema`,
-      { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz },
+      { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz, textCollation },
       { parent: this },
     );
     // Registered only when on (off must not even touch the file), decided from the resolved

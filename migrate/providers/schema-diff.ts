@@ -65,6 +65,8 @@ export const schemaRules = {
   // show would still change column types, which cannot be altered in place.
   castOverrides: replaceOnChange,
   timestamptz: replaceOnChange,
+  // State from before the option holds none: its tables have the database's collation.
+  textCollation: { unknown: "replace", compare: (o, n) => ((o ?? "database") === (n ?? "database") ? "none" : "replace") } as PropertyRule<string | undefined>,
   sourcePath: updateOnChange,
 };
 

@@ -18,6 +18,11 @@ export interface SchemaInputs {
   readonly targetSchema: string;
   readonly castOverrides: Record<string, string>;
   readonly timestamptz: boolean;
+  /**
+   * Absent in state written before the option existed: those tables were created with the
+   * database's collation, which is what "database" means (mappingOf).
+   */
+  readonly textCollation?: string;
 }
 
 export interface SchemaOutputs extends SchemaInputs {
@@ -35,7 +40,13 @@ const shape = {
   targetSchema: { kind: "string" },
   castOverrides: { kind: "object" },
   timestamptz: { kind: "boolean" },
+  textCollation: { kind: "string", optional: true },
 } as const;
+
+/** The engine's mapping options from the resource's inputs. */
+function mappingOf(i: SchemaInputs): { castOverrides: Record<string, string>; timestamptz: boolean; textCollation: string } {
+  return { castOverrides: i.castOverrides, timestamptz: i.timestamptz, textCollation: i.textCollation ?? "database" };
+}
 
 function wire(o: SchemaOutputs): WireOutputs<SchemaOutputs> {
   return { ...o, targetUrl: secret(o.targetUrl) };
@@ -46,7 +57,7 @@ function wire(o: SchemaOutputs): WireOutputs<SchemaOutputs> {
  * if the file changed since, building from the file would record a lie, so stop instead.
  */
 function assertFingerprintCurrent(i: SchemaInputs): void {
-  const now = fingerprintSchema(i.sourcePath, { castOverrides: i.castOverrides, timestamptz: i.timestamptz });
+  const now = fingerprintSchema(i.sourcePath, mappingOf(i));
   if (!sameValue(now, i.schemaFingerprint)) {
     throw new MigrationError(
       "CONFIG_INVALID",
@@ -69,11 +80,7 @@ export const schemaLifecycle = {
     const i = readProps<SchemaInputs>(props);
     return guarded("schema.create", urlsOf(props), async () => {
       assertFingerprintCurrent(i);
-      const { tables } = await createTables(i.sourcePath, targetOf(i), {
-        castOverrides: i.castOverrides,
-        timestamptz: i.timestamptz,
-        tables: Object.keys(i.schemaFingerprint.tables),
-      });
+      const { tables } = await createTables(i.sourcePath, targetOf(i), { ...mappingOf(i), tables: Object.keys(i.schemaFingerprint.tables) });
       return { id: newId("schema"), outs: wire({ ...i, tables }) };
     });
   },
@@ -92,10 +99,7 @@ export const schemaLifecycle = {
       }
       if (change.addTables.length + change.addColumns.length > 0) {
         assertFingerprintCurrent(n);
-        await alterTables(n.sourcePath, targetOf(n), { addTables: change.addTables, addColumns: change.addColumns }, {
-          castOverrides: n.castOverrides,
-          timestamptz: n.timestamptz,
-        });
+        await alterTables(n.sourcePath, targetOf(n), { addTables: change.addTables, addColumns: change.addColumns }, mappingOf(n));
       }
       return { outs: wire({ ...n, tables: [...o.tables, ...change.addTables] }) };
     });

@@ -81,7 +81,7 @@ describe("MigrationCapture and MigrationData with capture, serialized and rehydr
     ]);
     expect(await capture.diff(cap.id, cap.outs!, captureNews())).toEqual(NO_CHANGE);
 
-    const s = await schema.create({ __provider: "", sourcePath: source, schemaFingerprint: fingerprintSchema(source, { castOverrides: {}, timestamptz: false }), targetUrl: db.url, targetSchema: "public", castOverrides: {}, timestamptz: false });
+    const s = await schema.create({ __provider: "", sourcePath: source, schemaFingerprint: fingerprintSchema(source, { castOverrides: {}, timestamptz: false }), targetUrl: db.url, targetSchema: "public", castOverrides: {}, timestamptz: false, textCollation: "C" });
     const dataNews = (): Props => ({ __provider: "", schemaId: s.id, tables: s.outs!.tables, dataFingerprint: fingerprintData(source), jobs: 2, sourcePath: source, targetUrl: db.url, targetSchema: "public", captureId });
     const d = await data.create(dataNews());
     const created = d.outs!.syncReport as { sourceId: string; changes: number; applied: number; pending: number };
@@ -122,7 +122,7 @@ describe("MigrationCapture and MigrationData with capture, serialized and rehydr
     const cap2 = await capture.update(cap.id, cap.outs!, { ...captureNews(), tables: withProject });
     expect(cap2.outs!.captureId).toBe(captureId);
     expect(cap2.outs!.capturedTables).toEqual(["organization", "project", "publication", "researcher"]);
-    const s2 = await schema.update(s.id, s.outs!, { __provider: "", sourcePath: source, schemaFingerprint: fingerprintSchema(source, { castOverrides: {}, timestamptz: false }), targetUrl: db.url, targetSchema: "public", castOverrides: {}, timestamptz: false });
+    const s2 = await schema.update(s.id, s.outs!, { __provider: "", sourcePath: source, schemaFingerprint: fingerprintSchema(source, { castOverrides: {}, timestamptz: false }), targetUrl: db.url, targetSchema: "public", castOverrides: {}, timestamptz: false, textCollation: "C" });
     editSource(source, "INSERT INTO project VALUES (2, 'P2'); INSERT INTO organization (name, ror_id) VALUES ('ETH', '05a28rw58');");
     const news3 = { ...dataNews(), tables: s2.outs!.tables };
     const u2 = await data.update(d.id, u.outs!, news3);

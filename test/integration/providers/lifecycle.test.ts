@@ -22,7 +22,7 @@ async function tablesIn(url: string): Promise<string[]> {
 }
 async function columnsOf(url: string, table: string): Promise<string[]> {
   return withClient(url, async (c) =>
-    (await c.query("SELECT column_name || ' ' || data_type AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position", [table])).rows.map((r) => r.c as string),
+    (await c.query("SELECT column_name || ' ' || data_type || COALESCE(' COLLATE ' || collation_name, '') AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position", [table])).rows.map((r) => r.c as string),
   );
 }
 async function indexNames(url: string): Promise<string[]> {
@@ -41,6 +41,7 @@ function schemaInputs(source: string, url: string): Props {
     targetSchema: "public",
     castOverrides: {},
     timestamptz: false,
+    textCollation: "C",
   };
 }
 
@@ -81,7 +82,7 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
       expect(outs.targetUrl).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG, value: db.url });
       expect(outs.schemaFingerprint).toEqual(news.schemaFingerprint);
       expect(await tablesIn(db.url)).toEqual(["organization", "publication", "researcher"]);
-      expect(await columnsOf(db.url, "researcher")).toEqual(["id bigint", "name text", "orcid character varying"]);
+      expect(await columnsOf(db.url, "researcher")).toEqual(["id bigint", "name text COLLATE C", "orcid character varying COLLATE C"]);
       expect(sha256File(source)).toBe(hash);
 
       expect(await p.diff(created.id, outs, schemaInputs(source, db.url))).toEqual(NO_CHANGE);
@@ -96,15 +97,15 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
       const outs2 = updated.outs!;
       expect(outs2.tables).toEqual(["organization", "publication", "researcher", "project"]);
       expect(await tablesIn(db.url)).toEqual(["organization", "project", "publication", "researcher"]);
-      expect(await columnsOf(db.url, "researcher")).toEqual(["id bigint", "name text", "orcid character varying", "email text"]);
-      expect(await columnsOf(db.url, "project")).toEqual(["id bigint", "title text", "budget bigint"]);
+      expect(await columnsOf(db.url, "researcher")).toEqual(["id bigint", "name text COLLATE C", "orcid character varying COLLATE C", "email text COLLATE C"]);
+      expect(await columnsOf(db.url, "project")).toEqual(["id bigint", "title text COLLATE C", "budget bigint"]);
       expect(await p.diff(created.id, outs2, schemaInputs(source, db.url))).toEqual(NO_CHANGE);
 
       // Incompatible: project.budget INTEGER → TEXT cannot be ALTERed in place.
       editSource(source, "DROP TABLE project; CREATE TABLE project (id INTEGER PRIMARY KEY, title TEXT NOT NULL, budget TEXT);");
       hash = sha256File(source);
       expect(await p.diff(created.id, outs2, schemaInputs(source, db.url))).toEqual({ changes: true, replaces: ["schemaFingerprint"], deleteBeforeReplace: true });
-      expect(await columnsOf(db.url, "project")).toEqual(["id bigint", "title text", "budget bigint"]);
+      expect(await columnsOf(db.url, "project")).toEqual(["id bigint", "title text COLLATE C", "budget bigint"]);
 
       // Delete-before-replace: the old resource drops exactly what it created.
       await withClient(db.url, (c) => c.query("CREATE TABLE not_ours (id int)"));

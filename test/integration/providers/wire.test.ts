@@ -69,6 +69,7 @@ describe("MigrationSchema over gRPC through @pulumi/pulumi's dynamic-provider ho
       targetSchema: "public",
       castOverrides: {},
       timestamptz: false,
+      textCollation: "C",
     });
     try {
       const checked = await host.check(URN, {}, inputs());
@@ -136,6 +137,7 @@ describe("MigrationSchema over gRPC through @pulumi/pulumi's dynamic-provider ho
         targetSchema: "public",
         castOverrides: {},
         timestamptz: false,
+        textCollation: "C",
       };
       const err = (await host.create(URN, props).catch((e: unknown) => e)) as HostError;
       expect(err.code).toBe(2); // grpc UNKNOWN, as the host maps provider errors

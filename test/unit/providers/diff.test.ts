@@ -41,6 +41,14 @@ describe("MigrationSchema diff", () => {
     expect(diffSchema(schemaOlds(fp), schemaNews(clone(fp)))).toEqual(NO_CHANGE);
   });
 
+  it("reads state from before textCollation as \"database\": keeping it changes nothing, \"C\" replaces", () => {
+    const before = schemaOlds(fp);
+    expect(before.textCollation).toBeUndefined();
+    expect(diffSchema(before, schemaNews(clone(fp), { textCollation: "database" }))).toEqual(NO_CHANGE);
+    expect(diffSchema(before, schemaNews(clone(fp), { textCollation: "C" }))).toEqual(replace("textCollation"));
+    expect(diffSchema({ ...before, textCollation: "C" }, schemaNews(clone(fp), { textCollation: "C" }))).toEqual(NO_CHANGE);
+  });
+
   it("updates in place for a new table and a new column", () => {
     const next = clone(fp);
     next.hash = "s2";
