@@ -4,7 +4,10 @@
  * (chosen for servers that disagree, or with ARMP_MIGRATE_CHECKSUM=md5) verifies the same data
  * and catches the same changed row.
  */
-import { checksumAlgo } from "../../../migrate/engine/checksum";
+import { checksumAlgo, pgRowTextExpr, targetSum } from "../../../migrate/engine/checksum";
+import { targetColumns } from "../../../migrate/engine/copy";
+import { introspect } from "../../../migrate/engine/introspect";
+import { openSource } from "../../../migrate/engine/sqlite";
 import { hashText64 } from "../../../migrate/engine/hash64";
 import { runMigration, verify } from "../../../migrate/engine";
 import { createTestDatabase, withClient } from "../../support/db";
@@ -73,5 +76,37 @@ describe("checksum row hash (h64) against the live server", () => {
     expect(bad(h64Bad)).toEqual([["Invoice", ['{"InvoiceId":77}']]]);
     expect(bad(md5Bad)).toEqual([["Invoice", ['{"InvoiceId":77}']]]);
     expect(sha256File(src)).toBe(before);
+  });
+});
+
+describe("target sums render each value once (renderedOnce)", () => {
+  it("gives every Chinook table the sum of the plain per-row expression, part by part", async () => {
+    const src = copyChinook(tempDir("rendered"));
+    const db = await createTestDatabase("rendered");
+    try {
+      const r = await runMigration(src, { url: db.url }, { jobs: 2 });
+      expect(r.ok).toBe(true);
+      const sdb = openSource(src);
+      const tables = introspect(sdb).tables;
+      sdb.close();
+      const rows = await withClient(db.url, async (c) => {
+        const out: { table: string; plain: string; mine: string; rows: number }[] = [];
+        // Without a condition, and with one (it must go inside the subquery: ctid is not outside).
+        for (const where of ["", "ctid > '(0,1)'::tid"]) {
+          for (const t of tables) {
+            const cols = await targetColumns(c, "public", t);
+            const plain = await c.query<{ s: string }>(`SELECT COALESCE(sum(hashtextextended(${pgRowTextExpr(cols)} COLLATE "C", 0)), 0)::text AS s FROM "public"."${t.name}"${where ? ` WHERE ${where}` : ""}`);
+            const mine = await targetSum(c, "public", t.name, cols, "h64", where);
+            out.push({ table: `${t.name} ${where}`, plain: BigInt.asUintN(64, BigInt(plain.rows[0].s)).toString(16).padStart(16, "0"), mine: mine.checksum, rows: mine.rows });
+          }
+        }
+        return out;
+      });
+      expect(rows).toHaveLength(22);
+      expect(rows.filter((x) => x.rows > 1)).toHaveLength(22);
+      for (const x of rows) expect({ table: x.table, sum: x.mine }).toEqual({ table: x.table, sum: x.plain });
+    } finally {
+      await db.drop();
+    }
   });
 });
