@@ -595,6 +595,9 @@ export async function finishTablesDeferred(target: TargetRef, schema: SourceSche
   await withTarget(target, "sequences", async (c) => {
     for (const t of tables) await resetSequences(c, s, t.name);
   });
+  // Largest child tables first (stable), so the longest validation does not start last and run
+  // alone at the tail; warnings keep declaration order through their slots.
+  added.sort((a, b) => (sizes.get(b.t.name) ?? 0) - (sizes.get(a.t.name) ?? 0));
   return { slots, pending: added };
 }
 
