@@ -78,12 +78,12 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
     created = true;
     // The source checksums come from the copy pass itself (same snapshot, same converted values),
     // so verification only has to read the target; see docs/README-bench-copy.md.
-    // The target sums start as soon as every table is loaded, beside the key builds (which leave a
-    // core idle while the longest one runs); verification then only compares them.
+    // The target sums start as soon as every table is loaded, on connections of their own beside
+    // the key builds; verification then only compares them.
     // Secondary indexes are built in the key queue (largest tables first; CREATE INDEX takes a
     // SHARE lock, which the sums' ACCESS SHARE never waits for), so they exist before the foreign
     // keys are validated; the validations then run beside verification.
-    // Results come back in build order; the report lists the indexes as declared.
+    // Each build records its result at its declared position: the report lists them as declared.
     type IndexResult = { created: string[] } | { skipped: { name: string; reason: string } };
     const declared = [...sourceIndexesOf(schema, opts), ...fkCoveringIndexesOf(schema), ...(opts.extraIndexes ?? [])];
     const results = new Array<IndexResult>(declared.length);
