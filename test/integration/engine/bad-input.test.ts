@@ -91,6 +91,13 @@ describe("bad input gives a coded error naming table/column/key, and nothing is 
     code: string;
     meta: Record<string, unknown>;
   }
+  /** A table t(id, name) whose row `id` holds the bytes `hex` as TEXT, after a good row 1. */
+  const badText = (name: string, good: string, id: number, hex: string, reason: string): RowCase => ({
+    name,
+    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, '${good}'), (${id}, CAST(x'${hex}' AS TEXT));`,
+    code: "ROW_REJECTED",
+    meta: { table: "t", column: "name", key: { id }, reason, step: "copy", targetRestored: true },
+  });
   const rowCases: RowCase[] = [
     {
       name: "text column cast to integer",
@@ -105,31 +112,11 @@ describe("bad input gives a coded error naming table/column/key, and nothing is 
       code: "ROW_REJECTED",
       meta: { table: "My Table", column: "note", key: { id: 2 }, reason: "nul-byte", step: "copy", targetRestored: true },
     },
-    {
-      name: "invalid UTF-8",
-      sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'fine'), (7, CAST(x'41ff42' AS TEXT));`,
-      code: "ROW_REJECTED",
-      meta: { table: "t", column: "name", key: { id: 7 }, reason: "invalid-utf8", step: "copy", targetRestored: true },
-    },
+    badText("invalid UTF-8", "fine", 7, "41ff42", "invalid-utf8"),
     // The extension checks text 8 bytes at a time while it is ASCII: bad bytes deep in a value.
-    {
-      name: "NUL byte after 13 ASCII bytes",
-      sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'fine and long enough to span words'), (3, CAST(x'6161616161616161616161616100626262626262626262' AS TEXT));`,
-      code: "ROW_REJECTED",
-      meta: { table: "t", column: "name", key: { id: 3 }, reason: "nul-byte", step: "copy", targetRestored: true },
-    },
-    {
-      name: "invalid UTF-8 after ASCII and a valid two-byte sequence",
-      sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'Zürich, Zürich, Zürich'), (4, CAST(x'616161616161616161c3a961616161616161ff61' AS TEXT));`,
-      code: "ROW_REJECTED",
-      meta: { table: "t", column: "name", key: { id: 4 }, reason: "invalid-utf8", step: "copy", targetRestored: true },
-    },
-    {
-      name: "UTF-8 sequence cut off after 16 ASCII bytes",
-      sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'ok'), (6, CAST(x'61616161616161616161616161616161e6' AS TEXT));`,
-      code: "ROW_REJECTED",
-      meta: { table: "t", column: "name", key: { id: 6 }, reason: "invalid-utf8", step: "copy", targetRestored: true },
-    },
+    badText("NUL byte after 13 ASCII bytes", "fine and long enough to span words", 3, `${"61".repeat(13)}00${"62".repeat(9)}`, "nul-byte"),
+    badText("invalid UTF-8 after ASCII and a valid two-byte sequence", "Zürich, Zürich, Zürich", 4, `${"61".repeat(9)}c3a9${"61".repeat(7)}ff61`, "invalid-utf8"),
+    badText("UTF-8 sequence cut off after 16 ASCII bytes", "ok", 6, `${"61".repeat(16)}e6`, "invalid-utf8"),
     {
       name: "out-of-range date",
       sql: `CREATE TABLE ev (a INTEGER, b INTEGER, d DATE, PRIMARY KEY (a, b)); INSERT INTO ev VALUES (1, 1, '2020-01-31'), (1, 2, '2021-02-30');`,
