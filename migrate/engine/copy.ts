@@ -467,14 +467,6 @@ async function onConnections<T>(target: TargetRef, label: string, jobs: number, 
 }
 
 /**
- * PK/UNIQUE, then FKs, then sequences; each skipped when already present so re-runs are safe.
- * Keys go table by table (one transaction per table, `jobs` tables at a time, largest first): a key
- * that cannot be added rolls back that table's keys and fails the step. Foreign keys are added NOT
- * VALID in one short transaction, then validated `jobs` at a time (VALIDATE takes only SHARE UPDATE
- * EXCLUSIVE on the child and ROW SHARE on the parent, so validations cannot deadlock); one whose rows
- * reference missing parents stays NOT VALID with a warning, which is what SQLite's data allows.
- */
-/**
  * An index the caller wants built beside the keys (finishTablesDeferred's extraBuilds): build runs
  * on a build session of the key queue and must not throw for an index that cannot be created (a
  * failure stops the queue and fails the step, as a key that cannot be added does).
@@ -491,6 +483,14 @@ export interface DeferredValidations {
   pending: { t: SourceTable; name: string; parent: string; slot: number }[];
 }
 
+/**
+ * PK/UNIQUE, then FKs, then sequences; each skipped when already present so re-runs are safe.
+ * Each key's unique index is built `jobs` at a time, largest tables first, then all are attached
+ * in one transaction; a key that cannot be added fails the step. Foreign keys are added NOT
+ * VALID in one short transaction, then validated `jobs` at a time (VALIDATE takes only SHARE UPDATE
+ * EXCLUSIVE on the child and ROW SHARE on the parent, so validations cannot deadlock); one whose rows
+ * reference missing parents stays NOT VALID with a warning, which is what SQLite's data allows.
+ */
 export async function finishTables(target: TargetRef, schema: SourceSchema, tables: SourceTable[], jobs = 1): Promise<string[]> {
   const deferred = await finishTablesDeferred(target, schema, tables, jobs);
   await onConnections(target, "constraints", jobs, deferred.pending, (c, v) => validateForeignKey(c, schemaOf(target), deferred, v));
