@@ -267,50 +267,45 @@ describe("armp_copy SQLite extension", () => {
     db.close();
   });
 
-  it("walks sparse rowids by the rows present (1..300 and 2^62..2^62+299 in one table)", () => {
-    const file = path.join(dir, "sparse.sqlite");
+  /** Table q (the quirk columns) in a new file, with only id, i and s set, per row of `rows`. */
+  const writeQ = (name: string, rows: [bigint | number, bigint | number, string][]): string => {
+    const file = path.join(dir, name);
     const w = new Database(file);
     w.exec("CREATE TABLE q (id INTEGER PRIMARY KEY, " + COLUMNS.map(([c, t]) => `${c} ${t}`).join(", ") + ")");
     const ins = w.prepare("INSERT INTO q (id, i, s) VALUES (?, ?, ?)");
-    for (let r = 0n; r < 300n; r++) {
-      ins.run(1n + r, r, `low ${r}`);
-      ins.run(2n ** 62n + r, r, `high ${r}`);
-    }
+    for (const r of rows) ins.run(...r);
     w.close();
+    return file;
+  };
+
+  /** q encoded by the extension and by JavaScript alone. */
+  const encodeBoth = (file: string): { js: ReturnType<typeof jsEncode>; nat: ReturnType<typeof nativeEncode> } => {
     const db = openSource(file);
     try {
       const t = introspect(db).tables.find((x) => x.name === "q")!;
-      const js = jsEncode(db, t);
-      // Before rows were counted, 256-rowid steps across the gap meant ~1.8e16 extension calls.
-      const nat = nativeEncode(db, t);
-      expect(nat.rows).toBe(600);
-      expect(nat.fallbackRows).toBe(0);
-      expect(nat.lines).toEqual(js.lines);
-      expect(nat.sum).toBe(js.sum);
+      return { js: jsEncode(db, t), nat: nativeEncode(db, t) };
     } finally {
       db.close();
     }
+  };
+
+  it("walks sparse rowids by the rows present (1..300 and 2^62..2^62+299 in one table)", () => {
+    const rows: [bigint, bigint, string][] = [];
+    for (let r = 0n; r < 300n; r++) rows.push([1n + r, r, `low ${r}`], [2n ** 62n + r, r, `high ${r}`]);
+    // Before rows were counted, 256-rowid steps across the gap meant ~1.8e16 extension calls.
+    const { js, nat } = encodeBoth(writeQ("sparse.sqlite", rows));
+    expect(nat.rows).toBe(600);
+    expect(nat.fallbackRows).toBe(0);
+    expect(nat.lines).toEqual(js.lines);
+    expect(nat.sum).toBe(js.sum);
   });
 
   it("hands rows past 4 MB of output in one block back to JavaScript, keeping order and sums", () => {
-    const file = path.join(dir, "big.sqlite");
-    const w = new Database(file);
-    w.exec("CREATE TABLE q (id INTEGER PRIMARY KEY, " + COLUMNS.map(([c, t]) => `${c} ${t}`).join(", ") + ")");
-    const ins = w.prepare("INSERT INTO q (id, i, s) VALUES (?, ?, ?)");
-    for (let r = 1; r <= 6; r++) ins.run(r, r, `${r}`.repeat(1_500_000));
-    w.close();
-    const db = openSource(file);
-    try {
-      const t = introspect(db).tables.find((x) => x.name === "q")!;
-      const js = jsEncode(db, t);
-      const nat = nativeEncode(db, t);
-      // 1.5 MB per row: rows 1-3 fill the 4 MB block output, rows 4-6 come back as markers.
-      expect(nat.fallbackRows).toBe(3);
-      expect(nat.lines).toEqual(js.lines);
-      expect(nat.sum).toBe(js.sum);
-    } finally {
-      db.close();
-    }
+    const { js, nat } = encodeBoth(writeQ("big.sqlite", [1, 2, 3, 4, 5, 6].map((r) => [r, r, `${r}`.repeat(1_500_000)])));
+    // 1.5 MB per row: rows 1-3 fill the 4 MB block output, rows 4-6 come back as markers.
+    expect(nat.fallbackRows).toBe(3);
+    expect(nat.lines).toEqual(js.lines);
+    expect(nat.sum).toBe(js.sum);
   });
 
   it("loads the quirky rows into PostgreSQL frozen, with verification passing, equal to the JavaScript-only run", async () => {
