@@ -6,6 +6,7 @@
 import { parseArgs } from "util";
 import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 import { installTargetCapture, removeTargetCapture, rollbackChanges, type RollbackReport } from "./engine";
+import { decisionLines, type EpochChoice } from "./engine";
 
 const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file.sqlite> [--target <postgres-url>] [options]
        armp-migrate capture <install|remove> --source <file.sqlite>
@@ -25,6 +26,12 @@ const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file
   --jobs <n>             tables copied in parallel (run; default 2)
   --replace              drop and reload target tables that already exist (run)
   --cast <t.col=type>    override a column's PostgreSQL type (repeatable)
+  --strict               refuse (TYPE_MISMATCH, before any DDL) a column whose values its
+                         declared type cannot hold, instead of widening it (the default)
+  --epoch <t.col=unix|number>
+                         numbers in a DATE/DATETIME/TIMESTAMP column: read as Unix time, or
+                         kept as numbers (default: Unix when the column's text values are
+                         dates, numbers when it holds numbers only) (repeatable)
   --timestamptz          map DATETIME/TIMESTAMP to timestamptz
   --text-collation <c>   collation of text columns that SQLite compares bytewise (its default,
                          BINARY): "C" (default, the same byte order), another PostgreSQL
@@ -37,7 +44,11 @@ function table(rows: (string | number)[][]): string {
 }
 
 function printPlan(p: MigrationPlan): string {
-  const out: string[] = [p.ddl, "", "-- column decisions"];
+  const out: string[] = [p.ddl, "", "-- decided from the data (values the declared type cannot hold, numbers read as instants)"];
+  if (p.decisions.length === 0) out.push("-- none");
+  for (const l of decisionLines(p.decisions)) out.push(`-- ${l}`);
+  for (const r of p.refusals) out.push(`-- REFUSED [${r.code}] ${r.message}`);
+  out.push("", "-- column decisions");
   for (const t of p.tables) for (const c of t.columns) out.push(`-- ${t.table}.${c.column}: ${c.declType || "(none)"} -> ${columnType(c)}  (${c.reason})`);
   out.push("", "-- profile findings (rows at risk)");
   if (p.findings.length === 0) out.push("-- none");
@@ -49,7 +60,7 @@ function printRun(r: RunReport): string {
   const rows: (string | number)[][] = [["table", "read", "written", "bytes", "seconds", "checksum"]];
   for (const t of r.tables) rows.push([t.table, t.rowsRead, t.rowsWritten, t.bytes, t.seconds.toFixed(2), t.checksumMatch ? "ok" : "MISMATCH " + t.differingKeys.join(" ")]);
   rows.push(["TOTAL", r.totals.rowsRead, r.totals.rowsWritten, r.totals.bytes, r.totals.seconds.toFixed(2), r.ok ? "ok" : "FAILED"]);
-  const extra = [...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
+  const extra = [...decisionLines(r.decisions).map((d) => `decided: ${d}`), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
   return [table(rows), ...extra].join("\n");
 }
 
@@ -126,6 +137,8 @@ export async function main(argv: string[]): Promise<number> {
         replace: { type: "boolean" },
         cast: { type: "string", multiple: true },
         timestamptz: { type: "boolean" },
+        strict: { type: "boolean" },
+        epoch: { type: "string", multiple: true },
         "text-collation": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -165,13 +178,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     castOverrides[m[1]] = m[2];
   }
+  const epochs: Record<string, EpochChoice> = {};
+  for (const e of o.epoch ?? []) {
+    const m = /^([^=]+\.[^=.]+)=(unix|number)$/.exec(e);
+    if (!m) {
+      process.stderr.write(`--epoch ${e}: expected table.column=unix or table.column=number\n`);
+      return 2;
+    }
+    epochs[m[1]] = m[2] as EpochChoice;
+  }
   const jobs = o.jobs === undefined ? 2 : Number(o.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     process.stderr.write(`--jobs ${o.jobs}: expected a positive integer\n`);
     return 2;
   }
   const target = { url: o.target ?? "", ...(o.schema ? { schema: o.schema } : {}) };
-  const mapping = { castOverrides, timestamptz: !!o.timestamptz, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}) };
+  const mapping = { castOverrides, timestamptz: !!o.timestamptz, strictTypes: !!o.strict, epochs, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}) };
   const write = (human: string, data: unknown): void => void process.stdout.write((o.json ? JSON.stringify(data, null, 2) : human) + "\n");
   const tty = process.stderr.isTTY === true;
   try {

@@ -15,7 +15,7 @@ import { qualified, quoteIdent } from "./ddl";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import type { TargetColumn } from "./copy";
 import type { SqliteDb } from "./sqlite";
-import { canonicalFromPgText, toPgText, type SqliteValue } from "./values";
+import { canonicalFromPgText, sourceColumnSql, toPgText, type SqliteValue } from "./values";
 import { hashBytes64, hashText64, last, Utf8Scratch } from "./hash64";
 
 /** Row hash behind a table checksum: "h64" = hashtextextended(row, 0), "md5" = md5 halves. */
@@ -216,7 +216,7 @@ export function finishSum64(rows: number, s: bigint): RangeSum {
 
 /** Source-side sum over rows matching `where` (SQLite SQL on the key column) . */
 export function sourceSum(db: SqliteDb, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, where = "", params: unknown[] = []): RangeSum {
-  const sql = `SELECT ${cols.map((c) => qi(c.column)).join(", ")} FROM ${qi(t.name)}${where ? ` WHERE ${where}` : ""}`;
+  const sql = `SELECT ${cols.map((c) => sourceColumnSql(qi(c.column), c.kind)).join(", ")} FROM ${qi(t.name)}${where ? ` WHERE ${where}` : ""}`;
   const sum = new RowSum(algo);
   for (const row of db.prepare(sql).raw(true).safeIntegers(true).iterate(...params) as Iterable<unknown[]>) sum.addText(sourceRowText(row, cols));
   return sum.finish();
@@ -259,7 +259,7 @@ export async function targetSum(c: Client, schema: string, table: string, cols: 
 /** Per-row (key -> hash) on the source, keys rendered canonically so they compare with PostgreSQL's. */
 export function sourceRowMap(db: SqliteDb, t: SourceTable, cols: TargetColumn[], keyCols: TargetColumn[], where = "", params: unknown[] = []): Map<string, string> {
   const names = cols.map((c) => c.column);
-  const sql = `SELECT ${[...names, ...keyCols.map((k) => k.column)].map(qi).join(", ")} FROM ${qi(t.name)}${where ? ` WHERE ${where}` : ""}`;
+  const sql = `SELECT ${[...cols, ...keyCols].map((c) => sourceColumnSql(qi(c.column), c.kind)).join(", ")} FROM ${qi(t.name)}${where ? ` WHERE ${where}` : ""}`;
   const out = new Map<string, string>();
   for (const row of db.prepare(sql).raw(true).safeIntegers(true).iterate(...params) as Iterable<unknown[]>) {
     const keyVals = row.slice(names.length);
@@ -300,7 +300,7 @@ export function sourceKeyJson(keyCols: TargetColumn[], vals: SqliteValue[]): str
  * no row are absent from the map.
  */
 export function sourceRowMapByKeys(db: SqliteDb, t: SourceTable, cols: TargetColumn[], keyCols: TargetColumn[], keys: SqliteValue[][]): Map<string, string> {
-  const stmt = db.prepare(`SELECT ${cols.map((c) => qi(c.column)).join(", ")} FROM ${qi(t.name)} WHERE ${keyCols.map((k) => `${qi(k.column)} = ?`).join(" AND ")}`).raw(true).safeIntegers(true);
+  const stmt = db.prepare(`SELECT ${cols.map((c) => sourceColumnSql(qi(c.column), c.kind)).join(", ")} FROM ${qi(t.name)} WHERE ${keyCols.map((k) => `${qi(k.column)} = ?`).join(" AND ")}`).raw(true).safeIntegers(true);
   const out = new Map<string, string>();
   for (const key of keys) {
     const row = stmt.get(...(key as unknown[])) as unknown[] | undefined;

@@ -16,7 +16,7 @@ import { keyColumns } from "./profile";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
 import { pickTables } from "./target-ddl";
 import { kindOfPgType, type ValueKind } from "./typemap";
-import type { ValueTarget } from "./values";
+import { sourceColumnSql, type ValueTarget } from "./values";
 import { checksumAlgo, RowSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import { keyFromRow, TableEncoder } from "./encode";
 import { isTextSide, loadNative, NativeBlockEncoder, nativePlan } from "./native";
@@ -97,14 +97,16 @@ export interface SourceSelect {
   keyNames: string[];
 }
 
-export function sourceSelect(t: SourceTable, cols: { column: string }[]): SourceSelect {
+export function sourceSelect(t: SourceTable, cols: { column: string; kind?: ValueKind }[]): SourceSelect {
   const names = cols.map((c) => c.column);
   const keyNames = keyColumns(t);
   const extra = keyNames.filter((k) => !names.includes(k));
   const all = [...names, ...extra];
   // rowid order is the table's storage order (free); WITHOUT ROWID tables are stored by PK.
   const order = t.withoutRowid ? t.primaryKey : ["rowid"];
-  const head = `SELECT ${all.map((n) => (n === "rowid" && !t.columns.some((c) => c.name === "rowid") ? "rowid" : qi(n))).join(", ")} FROM ${qi(t.name)}`;
+  const kinds = new Map(cols.map((c) => [c.column, c.kind]));
+  const expr = (n: string): string => (n === "rowid" && !t.columns.some((c) => c.name === "rowid") ? "rowid" : sourceColumnSql(qi(n), kinds.get(n) ?? "other"));
+  const head = `SELECT ${all.map(expr).join(", ")} FROM ${qi(t.name)}`;
   const orderBy = ` ORDER BY ${order.map((n) => (n === "rowid" ? "rowid" : qi(n))).join(", ")}`;
   return {
     sql: head + orderBy,

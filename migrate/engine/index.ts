@@ -6,6 +6,7 @@ export { MigrationError, isMigrationError, type ErrorCode, type ErrorMeta } from
 export { redactUrl } from "./url";
 export type { TargetRef } from "./pg";
 export type { MappingOptions, ColumnMapping, ValueKind } from "./typemap";
+export { decisionLines, type DecisionOptions, type EpochChoice, type TypeDecision } from "./decide";
 export { columnType, type IndexSpec } from "./ddl";
 export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
 export type { Finding, FindingKind, TableProfile, ColumnProfile } from "./profile";

@@ -4,6 +4,7 @@
  * data problems are reported as findings, not silently papered over by changing types.
  */
 import { createHash } from "crypto";
+import { decisionLines, withDecisions, type DecisionOptions, type TypeDecision } from "./decide";
 import { constraintName, fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { profileTable, type Finding, type TableProfile } from "./profile";
@@ -31,6 +32,10 @@ export interface ViewPlan {
 
 export interface MigrationPlan {
   tables: TablePlan[];
+  /** Types decided from the data before any DDL (decide.ts), with the rows that forced them. */
+  decisions: TypeDecision[];
+  /** Columns `run` would refuse before any DDL (TYPE_MISMATCH), as code, message and meta. */
+  refusals: { code: string; message: string; meta: Record<string, unknown> }[];
   views: ViewPlan[];
   indexes: IndexSpec[];
   skipped: { name: string; type: string; reason: string }[];
@@ -44,6 +49,11 @@ export interface MigrationPlan {
 export interface SchemaFingerprint {
   hash: string;
   tables: Record<string, { hash: string; columns: string[] }>;
+  /**
+   * The data's type decisions as `plan` prints them, so the schema resource's preview shows them.
+   * Not part of `hash`: their row counts move with the data, the types they decide do not.
+   */
+  decisions?: string[];
 }
 
 export function resolveTable(tables: SourceTable[], name: string): SourceTable | undefined {
@@ -127,7 +137,7 @@ export function fkCoveringIndexesOf(schema: SourceSchema): IndexSpec[] {
   return out;
 }
 
-export function planFromSchema(schema: SourceSchema, schemaName: string, opts: MappingOptions = {}): Omit<MigrationPlan, "profiles" | "findings"> {
+export function planFromSchema(schema: SourceSchema, schemaName: string, opts: MappingOptions = {}): Omit<MigrationPlan, "profiles" | "findings" | "decisions" | "refusals"> {
   const tables = schema.tables.map((t) => buildTablePlan(schemaName, t, schema.tables, opts));
   const views = schema.views.map((v) => planView(schemaName, v.name, v.sql));
   const indexes = sourceIndexesOf(schema, opts);
@@ -142,10 +152,22 @@ export function planFromSchema(schema: SourceSchema, schemaName: string, opts: M
   return { tables, views, indexes, skipped: schema.skipped, ddl, schema: schemaName };
 }
 
-export function planMigration(sourcePath: string, opts: MappingOptions & { schema?: string } = {}): MigrationPlan {
+/**
+ * The source's schema and the mapping options with the data's type decisions (decide.ts), from one
+ * open of the file. Every step that renders DDL or predicates starts here, so they all agree.
+ */
+export function readDecided<T extends DecisionOptions>(sourcePath: string, opts: T): { schema: SourceSchema; opts: ReturnType<typeof withDecisions<T>> } {
   return withSource(sourcePath, (db) => {
     const schema = introspect(db);
-    const base = planFromSchema(schema, opts.schema ?? "public", opts);
+    return { schema, opts: withDecisions(db, sourcePath, schema, opts) };
+  });
+}
+
+export function planMigration(sourcePath: string, opts: DecisionOptions & { schema?: string } = {}): MigrationPlan {
+  return withSource(sourcePath, (db) => {
+    const schema = introspect(db);
+    const o = withDecisions(db, sourcePath, schema, opts, true);
+    const base = planFromSchema(schema, opts.schema ?? "public", o);
     const profiles: TableProfile[] = [];
     const findings: Finding[] = [];
     for (const [i, t] of schema.tables.entries()) {
@@ -153,14 +175,15 @@ export function planMigration(sourcePath: string, opts: MappingOptions & { schem
       profiles.push(r.profile);
       findings.push(...r.findings);
     }
-    return { ...base, profiles, findings };
+    return { ...base, decisions: o.decisions, refusals: o.refusals.map((e) => e.toJSON()), profiles, findings };
   });
 }
 
-export function fingerprintSchema(sourcePath: string, opts: MappingOptions = {}): SchemaFingerprint {
+export function fingerprintSchema(sourcePath: string, opts: DecisionOptions = {}): SchemaFingerprint {
   return withSource(sourcePath, (db) => {
     const schema = introspect(db);
-    const plan = planFromSchema(schema, "public", opts);
+    const o = withDecisions(db, sourcePath, schema, opts);
+    const plan = planFromSchema(schema, "public", o);
     const tables: SchemaFingerprint["tables"] = {};
     const all = createHash("sha256");
     for (const t of plan.tables) {
@@ -169,12 +192,13 @@ export function fingerprintSchema(sourcePath: string, opts: MappingOptions = {})
       all.update(`${t.table}\0${h}\n`);
     }
     all.update(plan.ddl);
-    return { hash: all.digest("hex"), tables };
+    return { hash: all.digest("hex"), tables, ...(o.decisions.length > 0 ? { decisions: decisionLines(o.decisions) } : {}) };
   });
 }
 
-export function sourceIndexes(sourcePath: string, opts: MappingOptions = {}): IndexSpec[] {
-  return withSource(sourcePath, (db) => sourceIndexesOf(introspect(db), opts));
+export function sourceIndexes(sourcePath: string, opts: DecisionOptions = {}): IndexSpec[] {
+  const { schema, opts: o } = readDecided(sourcePath, opts);
+  return sourceIndexesOf(schema, o);
 }
 
 export function fkCoveringIndexes(sourcePath: string): IndexSpec[] {

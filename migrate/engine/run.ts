@@ -10,10 +10,10 @@ import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
 import { acquireLock } from "./lock";
-import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
+import type { DecisionOptions, TypeDecision } from "./decide";
+import { fkCoveringIndexesOf, planFromSchema, readDecided, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
-import { createIndexesOn, createTables, dropTables, readSchema } from "./target-ddl";
-import type { MappingOptions } from "./typemap";
+import { createIndexesOn, createTables, dropTables } from "./target-ddl";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
 import type { RangeSum } from "./checksum";
 
@@ -37,25 +37,31 @@ export interface RunReport {
   indexes: { created: string[]; skipped: { name: string; reason: string }[] };
   views: { name: string; status: "created" | "skipped"; reason?: string }[];
   skipped: { name: string; type: string; reason: string }[];
+  /** Column types decided from the data before any DDL (decide.ts). */
+  decisions: TypeDecision[];
   warnings: string[];
   copy: CopyReport;
   verify: VerifyReport;
   seconds: number;
 }
 
-export interface RunOptions extends MappingOptions {
+export interface RunOptions extends DecisionOptions {
   jobs?: number;
   replace?: boolean;
   extraIndexes?: IndexSpec[];
   onProgress?: (p: CopyProgress | { step: string }) => void;
 }
 
-export async function runMigration(sourcePath: string, targetRef: TargetRef, opts: RunOptions = {}): Promise<RunReport> {
+export async function runMigration(sourcePath: string, targetRef: TargetRef, runOpts: RunOptions = {}): Promise<RunReport> {
   const started = process.hrtime.bigint();
   // Every step of the run reuses idle connections (Sessions) instead of opening ~40.
   const target: TargetRef = { ...targetRef, sessions: new Sessions() };
   const s = schemaOf(target);
-  const schema = readSchema(sourcePath);
+  // The profile step: every value checked against its column's type before anything touches the
+  // target, so a value no type can hold (or any widening under strictTypes) refuses before DDL.
+  runOpts.onProgress?.({ step: "profile" });
+  const { schema, opts: decided } = readDecided(sourcePath, runOpts);
+  const opts: RunOptions & { decided: typeof decided.decided } = decided;
   const plan = planFromSchema(schema, s, opts);
   const names = schema.tables.map((t) => t.name);
   const lock = await acquireLock(target);
@@ -168,6 +174,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
       indexes,
       views,
       skipped: schema.skipped,
+      decisions: decided.decisions,
       warnings: [
         ...copy.warnings,
         ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`)),

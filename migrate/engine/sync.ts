@@ -30,7 +30,7 @@ import { acquireLock } from "./lock";
 import { pgErr, schemaOf, type TargetRef } from "./pg";
 import { keyColumns } from "./profile";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
-import { toPgText, ValueError, type SqliteValue } from "./values";
+import { sourceColumnSql, toPgText, ValueError, type SqliteValue } from "./values";
 
 export const SYNC_STATE = "_armp_sync_state";
 
@@ -174,14 +174,14 @@ class Replayer {
     let stmt = this.rowStmts.get(t.name);
     if (!stmt) {
       const where = t.primaryKey.map((k) => `${qi(k)} = ?`).join(" AND ");
-      stmt = this.db.prepare(`SELECT ${cols.map((c) => qi(c.column)).join(", ")} FROM ${qi(t.name)} WHERE ${where}`).raw(true).safeIntegers(true);
+      stmt = this.db.prepare(`SELECT ${cols.map((c) => sourceColumnSql(qi(c.column), c.kind)).join(", ")} FROM ${qi(t.name)} WHERE ${where}`).raw(true).safeIntegers(true);
       this.rowStmts.set(t.name, stmt);
     }
     return stmt.get(...(key as unknown[])) as SqliteValue[] | undefined;
   }
 
   private *allRows(t: SourceTable, cols: TargetColumn[]): Generator<(string | null)[]> {
-    const it = this.db.prepare(`SELECT ${cols.map((c) => qi(c.column)).join(", ")} FROM ${qi(t.name)} ORDER BY rowid`).raw(true).safeIntegers(true).iterate() as IterableIterator<SqliteValue[]>;
+    const it = this.db.prepare(`SELECT ${cols.map((c) => sourceColumnSql(qi(c.column), c.kind)).join(", ")} FROM ${qi(t.name)} ORDER BY rowid`).raw(true).safeIntegers(true).iterate() as IterableIterator<SqliteValue[]>;
     for (const row of it) yield row.map((v, i) => this.encode(t, cols[i], v, []));
   }
 

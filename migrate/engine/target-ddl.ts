@@ -6,10 +6,11 @@ import type { Client } from "pg";
 import { columnType, qualified, quoteIdent, renderIndex, translateDefault, type IndexSpec } from "./ddl";
 import { MigrationError } from "./errors";
 import { introspect, type SourceSchema } from "./introspect";
-import { buildTablePlan, resolveTable } from "./plan";
+import type { DecisionOptions } from "./decide";
+import { buildTablePlan, readDecided, resolveTable } from "./plan";
 import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
-import { mapColumn, type MappingOptions } from "./typemap";
+import { mapColumn } from "./typemap";
 
 export function readSchema(sourcePath: string): SourceSchema {
   return withSource(sourcePath, (db) => introspect(db));
@@ -28,8 +29,9 @@ async function ensureSchema(c: Client, schema: string): Promise<void> {
   if (schema !== "public") await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
 }
 
-export async function createTables(sourcePath: string, target: TargetRef, opts: MappingOptions & { tables?: string[] } = {}): Promise<{ tables: string[] }> {
-  const schema = readSchema(sourcePath);
+export async function createTables(sourcePath: string, target: TargetRef, mapping: DecisionOptions & { tables?: string[] } = {}): Promise<{ tables: string[] }> {
+  // Decided before the transaction opens: a value no type can hold refuses here, before any DDL.
+  const { schema, opts } = readDecided(sourcePath, mapping);
   const s = schemaOf(target);
   const tables = pickTables(schema, opts.tables);
   return withTarget(target, "create tables", (c) =>
@@ -46,8 +48,8 @@ export async function createTables(sourcePath: string, target: TargetRef, opts: 
   );
 }
 
-export async function alterTables(sourcePath: string, target: TargetRef, change: { addTables?: string[]; addColumns?: { table: string; column: string }[] }, opts: MappingOptions = {}): Promise<void> {
-  const schema = readSchema(sourcePath);
+export async function alterTables(sourcePath: string, target: TargetRef, change: { addTables?: string[]; addColumns?: { table: string; column: string }[] }, mapping: DecisionOptions = {}): Promise<void> {
+  const { schema, opts } = readDecided(sourcePath, mapping);
   const s = schemaOf(target);
   await withTarget(target, "alter tables", (c) =>
     inTransaction(c, async () => {

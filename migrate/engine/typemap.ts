@@ -15,6 +15,11 @@ export interface MappingOptions {
    * which orders and compares by bytes exactly as SQLite's BINARY does.
    */
   textCollation?: string;
+  /**
+   * "table.column" -> type decided from the data (decide.ts: values the declared type cannot hold).
+   * A cast override wins over a decision.
+   */
+  decided?: Record<string, { pgType: string; reason: string }>;
 }
 
 /** How values are normalised on the way in and compared by verify. */
@@ -35,6 +40,8 @@ export interface ColumnMapping {
   identity: boolean;
   reason: string;
   overridden: boolean;
+  /** The type was decided from the data, not from the declaration (decide.ts). */
+  decided?: boolean;
 }
 
 /** SQLite's own affinity rules (https://sqlite.org/datatype3.html section 3.1), in their order. */
@@ -82,7 +89,9 @@ export function mapDeclaredType(declType: string, opts: MappingOptions = {}): { 
     case "TEXT":
       return { pgType: "text", reason: `${t} has TEXT affinity` };
     case "BLOB":
-      return t === "" ? { pgType: "text", reason: "no declared type (any value); kept as text, override with a cast" } : { pgType: "bytea", reason: `${t} has BLOB affinity` };
+      // No declared type is BLOB affinity too: values are kept as given, so the data decides the
+      // type (decide.ts: numbers only -> bigint/double precision, text only -> text).
+      return t === "" ? { pgType: "bytea", reason: "no declared type (BLOB affinity: any value, kept as given)" } : { pgType: "bytea", reason: `${t} has BLOB affinity` };
     case "REAL":
       return { pgType: "double precision", reason: `${t} has REAL affinity (8-byte float)` };
     default:
@@ -112,6 +121,7 @@ export function kindOfPgType(pgType: string): { kind: ValueKind; scale?: number;
 export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOptions = {}): ColumnMapping {
   const override = opts.castOverrides?.[`${table.name}.${col.name}`];
   const identity = table.rowidAlias === col.name && !override;
+  const decided = override || identity ? undefined : opts.decided?.[`${table.name}.${col.name}`];
   let pgType: string;
   let reason: string;
   let collation: string | undefined;
@@ -127,13 +137,16 @@ export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOp
     reason = table.autoincrement
       ? "INTEGER PRIMARY KEY AUTOINCREMENT: identity column, sequence set past max(id)"
       : "INTEGER PRIMARY KEY (rowid alias, auto-assigned by SQLite): identity column, sequence set past max(id)";
+  } else if (decided) {
+    pgType = decided.pgType;
+    reason = `decided from the data: ${decided.reason}`;
   } else {
     ({ pgType, reason } = mapDeclaredType(col.declType, opts));
   }
   const kind = kindOfPgType(pgType);
   // A cast override without COLLATE keeps the collation decision (a type change is not an order change).
   if (kind.kind === "text" && collation === undefined) ({ collation, reason, collationNote } = textCollationOf(col, reason, opts));
-  return { column: col.name, declType: col.declType, pgType, ...kind, ...(collation ? { collation } : {}), ...(collationNote ? { collationNote } : {}), identity, reason, overridden: !!override };
+  return { column: col.name, declType: col.declType, pgType, ...kind, ...(collation ? { collation } : {}), ...(collationNote ? { collationNote } : {}), identity, reason, overridden: !!override, ...(decided ? { decided: true } : {}) };
 }
 
 /**

@@ -22,6 +22,15 @@ const BOOL_SPELLINGS: Record<string, "t" | "f"> = {
 
 const PLAIN_DECIMAL = /^(-?(?:0|[1-9]\d*))(?:\.(\d+))?$/;
 
+/**
+ * The SQLite expression a column is read with, given its quoted name and target kind. Text bound
+ * for bytea is read as its raw bytes: better-sqlite3 would decode it to a JavaScript string first,
+ * and text that is not UTF-8 (why such a column is bytea, decide.ts) would lose its bytes there.
+ */
+export function sourceColumnSql(quotedName: string, kind: ValueKind): string {
+  return kind === "bytea" ? `CASE WHEN typeof(${quotedName}) = 'text' THEN CAST(${quotedName} AS BLOB) ELSE ${quotedName} END` : quotedName;
+}
+
 /** Returns the PostgreSQL input text for a value, or null for SQL NULL. */
 export function toPgText(v: SqliteValue, target: ValueTarget): string | null {
   if (v === null || v === undefined) return null;

@@ -1178,6 +1178,247 @@ static void hash_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_int64(ctx, (sqlite3_int64)hash64(p ? p : (const unsigned char *)"", (size_t)n));
 }
 
+/* ---- armp_profile: what each column holds, for the type decisions (decide.ts) ----
+
+   armp_profile(spec, c1, c2, ...) is an aggregate over a table's rows. spec has one token per
+   column, separated by ',': letters that switch on checks beyond the storage-class counts:
+     u    text that PostgreSQL's text cannot hold (not strict UTF-8, or a NUL byte)
+     l<n> text longer than n characters
+     g    integers beyond +-2^53
+     d<n> integers with more than n digits
+     b    values that are boolean spellings (0/1 numbers; 1 0 t f true false y n yes no on off)
+     s<n> REALs that numeric(.., n) cannot keep exactly (more than n decimals in their shortest
+          round-trip form, or more digits before the point than d<n> allows; not finite)
+     t    text that is a plain ISO date or date-time (armp_iso_ok)
+   The result is one group per column, separated by ';', of eleven counts separated by ',':
+   null, integer, real, text, blob, bad text, over-long, big, too many digits, boolean spellings,
+   ISO text.
+   One scan in C replaces ten SQL expressions per column. */
+
+#define PROF_N 11
+
+/* Days in a month of the proleptic Gregorian calendar. */
+static int month_days(int y, int m) {
+  static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return d[m - 1];
+}
+
+static int digits_at(const unsigned char *s, int k, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[k + i] < '0' || s[k + i] > '9') return -1;
+    v = v * 10 + (s[k + i] - '0');
+  }
+  return v;
+}
+
+/* A plain ISO date or date-time that values.ts reads and PostgreSQL accepts as it is:
+   YYYY-MM-DD, optionally followed by ' ' or 'T', HH:MM:SS, an optional fraction of 1-6 digits
+   and an optional 'Z'; every field in range, year 0001-9999. */
+static int iso_instant(const unsigned char *s, int n) {
+  if (n < 10) return 0;
+  int y = digits_at(s, 0, 4), mo = digits_at(s, 5, 2), d = digits_at(s, 8, 2);
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || s[4] != '-' || s[7] != '-' || d > month_days(y, mo)) return 0;
+  if (n == 10) return 1;
+  if (n < 19 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':') return 0;
+  int h = digits_at(s, 11, 2), mi = digits_at(s, 14, 2), se = digits_at(s, 17, 2);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return 0;
+  int k = 19;
+  if (k < n && s[k] == '.') {
+    int f = 0;
+    k++;
+    while (k < n && s[k] >= '0' && s[k] <= '9') k++, f++;
+    if (f < 1 || f > 6) return 0;
+  }
+  if (k < n && s[k] == 'Z') k++;
+  return k == n;
+}
+
+/* Whether numeric(p, scale) keeps the double x exactly: some decimal with at most `scale`
+   decimals reads back as x, and it has at most `digits` digits before the point. */
+static int numeric_fits(double x, int scale, int64_t digits) {
+  if (!isfinite(x)) return 0;
+  char buf[1400];
+  snprintf(buf, sizeof buf, "%.*f", scale, x);
+  if (strtod(buf, NULL) != x) return 0;
+  const char *q = buf[0] == '-' ? buf + 1 : buf;
+  while (*q == '0' && q[1] != '.' && q[1] != 0) q++;
+  int64_t nd = 0;
+  while (q[nd] >= '0' && q[nd] <= '9') nd++;
+  if (nd == 1 && q[0] == '0') nd = 0;
+  return digits < 0 || nd <= digits;
+}
+
+typedef struct {
+  int ncols;
+  int64_t *counts; /* ncols * PROF_N */
+  int *flags;      /* per column: 1 u, 2 l, 4 g, 8 d, 16 b */
+  int64_t *maxlen;
+  int64_t *digits;
+  int *scale;
+  int failed;
+} Profile;
+
+static int bool_text(const unsigned char *s, int n) {
+  while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++, n--;
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+  if (n == 0 || n > 5) return 0;
+  char w[6];
+  for (int i = 0; i < n; i++) w[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+  w[n] = 0;
+  static const char *ok[] = {"1", "0", "t", "f", "true", "false", "y", "n", "yes", "no", "on", "off", NULL};
+  for (int i = 0; ok[i]; i++) if (strcmp(w, ok[i]) == 0) return 1;
+  return 0;
+}
+
+static int prof_setup(Profile *p, const char *spec, int ncols) {
+  p->ncols = ncols;
+  p->counts = sqlite3_malloc64(sizeof(int64_t) * PROF_N * (ncols ? ncols : 1));
+  p->flags = sqlite3_malloc64(sizeof(int) * (ncols ? ncols : 1));
+  p->maxlen = sqlite3_malloc64(sizeof(int64_t) * (ncols ? ncols : 1));
+  p->digits = sqlite3_malloc64(sizeof(int64_t) * (ncols ? ncols : 1));
+  p->scale = sqlite3_malloc64(sizeof(int) * (ncols ? ncols : 1));
+  if (!p->counts || !p->flags || !p->maxlen || !p->digits || !p->scale) return 0;
+  memset(p->counts, 0, sizeof(int64_t) * PROF_N * (ncols ? ncols : 1));
+  const char *q = spec ? spec : "";
+  for (int i = 0; i < ncols; i++) {
+    p->flags[i] = 0;
+    p->maxlen[i] = 0;
+    p->digits[i] = -1;
+    p->scale[i] = 0;
+    while (*q && *q != ',') {
+      char c = *q++;
+      if (c == 'u') p->flags[i] |= 1;
+      else if (c == 'g') p->flags[i] |= 4;
+      else if (c == 'b') p->flags[i] |= 16;
+      else if (c == 't') p->flags[i] |= 64;
+      else if (c == 'l' || c == 'd' || c == 's') {
+        int64_t v = 0;
+        while (*q >= '0' && *q <= '9' && v < 100000000) v = v * 10 + (*q++ - '0');
+        if (c == 'l') p->flags[i] |= 2, p->maxlen[i] = v;
+        else if (c == 'd') p->flags[i] |= 8, p->digits[i] = v;
+        else p->flags[i] |= 32, p->scale[i] = (int)(v > 1000 ? 1000 : v);
+      }
+    }
+    if (*q == ',') q++;
+  }
+  return 1;
+}
+
+static void prof_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  Profile *p = sqlite3_aggregate_context(ctx, sizeof(Profile));
+  if (!p) return sqlite3_result_error_nomem(ctx);
+  if (p->failed) return;
+  if (!p->counts) {
+    const char *spec = (const char *)sqlite3_value_text(argv[0]);
+    if (!prof_setup(p, spec, argc - 1)) {
+      p->failed = 1;
+      return sqlite3_result_error_nomem(ctx);
+    }
+  }
+  for (int i = 0; i < p->ncols; i++) {
+    sqlite3_value *v = argv[i + 1];
+    int64_t *c = p->counts + (size_t)i * PROF_N;
+    int f = p->flags[i];
+    switch (sqlite3_value_type(v)) {
+      case SQLITE_NULL:
+        c[0]++;
+        break;
+      case SQLITE_INTEGER: {
+        c[1]++;
+        int64_t x = sqlite3_value_int64(v);
+        if ((f & 4) && (x > 9007199254740992LL || x < -9007199254740992LL)) c[7]++;
+        if ((f & 8) && p->digits[i] >= 0) {
+          uint64_t a = x < 0 ? (uint64_t)(-(x + 1)) + 1 : (uint64_t)x;
+          int64_t nd = 0;
+          do nd++, a /= 10; while (a);
+          if (nd > p->digits[i]) c[8]++;
+        }
+        if ((f & 16) && (x == 0 || x == 1)) c[9]++;
+        break;
+      }
+      case SQLITE_FLOAT: {
+        c[2]++;
+        double d = sqlite3_value_double(v);
+        if ((f & 16) && (d == 0.0 || d == 1.0)) c[9]++;
+        if ((f & 32) && !numeric_fits(d, p->scale[i], p->digits[i])) c[8]++;
+        break;
+      }
+      case SQLITE_TEXT: {
+        c[3]++;
+        if (f & (1 | 2 | 16 | 64)) {
+          const unsigned char *s = sqlite3_value_blob(v);
+          int n = sqlite3_value_bytes(v);
+          if (!s) s = (const unsigned char *)"";
+          if ((f & 1) && !utf8_ok(s, n)) c[5]++;
+          if (f & 2) {
+            int64_t chars = 0;
+            if (n > p->maxlen[i]) {
+              for (int k = 0; k < n; k++) chars += (s[k] & 0xC0) != 0x80;
+            }
+            if (chars > p->maxlen[i]) c[6]++;
+          }
+          if ((f & 16) && bool_text(s, n)) c[9]++;
+          if ((f & 64) && iso_instant(s, n)) c[10]++;
+        }
+        break;
+      }
+      default:
+        c[4]++;
+    }
+  }
+}
+
+static void prof_final(sqlite3_context *ctx) {
+  Profile *p = sqlite3_aggregate_context(ctx, 0);
+  if (!p || !p->counts) {
+    sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+    return;
+  }
+  if (!p->failed) {
+    size_t cap = (size_t)p->ncols * PROF_N * 21 + 1;
+    char *out = sqlite3_malloc64(cap);
+    if (!out) sqlite3_result_error_nomem(ctx);
+    else {
+      size_t n = 0;
+      for (int i = 0; i < p->ncols; i++) {
+        for (int k = 0; k < PROF_N; k++) n += (size_t)snprintf(out + n, cap - n, "%s%lld", k ? "," : (i ? ";" : ""), (long long)p->counts[(size_t)i * PROF_N + k]);
+      }
+      sqlite3_result_text(ctx, out, (int)n, sqlite3_free);
+    }
+  }
+  sqlite3_free(p->counts);
+  sqlite3_free(p->flags);
+  sqlite3_free(p->maxlen);
+  sqlite3_free(p->digits);
+  sqlite3_free(p->scale);
+}
+
+/* armp_iso_ok(x): 1 when x is text iso_instant accepts, else 0. */
+static void iso_ok_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  sqlite3_result_int(ctx, iso_instant(sqlite3_value_blob(argv[0]), sqlite3_value_bytes(argv[0])));
+}
+
+/* armp_text_ok(x): 1 when the text x is something PostgreSQL's text type holds as it is (strict
+   UTF-8, no NUL byte), 0 when it is not, NULL for a value that is not text. The type decisions
+   (decide.ts) count the text values that need bytea with it, in one pass in C. */
+static void text_ok_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const unsigned char *p = sqlite3_value_blob(argv[0]);
+  int n = sqlite3_value_bytes(argv[0]);
+  sqlite3_result_int(ctx, utf8_ok(p ? p : (const unsigned char *)"", n));
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -1188,5 +1429,8 @@ int sqlite3_armpcopy_init(sqlite3 *db, char **err, const sqlite3_api_routines *a
   int rc = sqlite3_create_function(db, "armp_copy", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL, step, final);
   if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_copy_bin", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &binary_mode, NULL, step, final);
   if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_hash64", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, hash_fn, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_profile", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL, prof_step, prof_final);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_iso_ok", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, iso_ok_fn, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "armp_text_ok", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, text_ok_fn, NULL, NULL);
   return rc;
 }

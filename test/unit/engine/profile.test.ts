@@ -48,30 +48,43 @@ describe("planMigration profile", () => {
     expect(m.columns.map((c) => c.nulls)).toEqual([0, 1, 2, 1, 1, 2, 0, 2, 1]);
   });
 
-  it("reports every value PostgreSQL would reject or that the engine converts", () => {
+  it("widens each column whose values its declared type cannot hold, with the rows that forced it and a key", () => {
+    expect(plan.decisions.map((d) => [d.column, d.from, d.to, d.rows, d.sampleKey])).toEqual([
+      ["n", "bigint", "text", 1, { id: 2 }],
+      ["r", "double precision", "text", 1, { id: 2 }],
+      ["ts", "timestamp", "text", 1, { id: 4 }],
+      ["flag", "boolean", "text", 1, { id: 4 }],
+      ["code", "varchar(3)", "text", 2, { id: 2 }],
+      ["doc", "jsonb", "text", 1, { id: 2 }],
+    ]);
+    // The DDL carries the decisions; the declared types are in the column lines.
+    const m = plan.tables.find((t) => t.table === "m")!;
+    expect(Object.fromEntries(m.columns.map((c) => [c.column, c.pgType]))).toEqual({
+      id: "bigint", n: "text", r: "text", ts: "text", flag: "text", code: "text", body: "text", doc: "text", parent_id: "bigint",
+    });
+  });
+
+  it("refuses, with a cast that works, a mix no type holds exactly; the other findings stay", () => {
+    expect(plan.refusals).toEqual([
+      {
+        code: "TYPE_MISMATCH",
+        message: "m.body (TEXT): holds 1 BLOB value(s) beside 4 text; no PostgreSQL type holds that mix exactly. Cast the column to bytea (--cast m.body=bytea: text is stored as its UTF-8 bytes and numbers as their decimal text), or fix the rows in SQLite.",
+        meta: { table: "m", column: "body", key: { id: 4 }, rows: 1, step: "profile", declared: "text" },
+      },
+    ]);
     expect(plan.findings.map((f) => [f.column, f.kind, f.rows, f.blocking, f.sampleKey])).toEqual([
-      ["n", "text-in-numeric", 2, true, { id: 2 }],
-      ["r", "text-in-numeric", 1, true, { id: 2 }],
-      ["ts", "unix-timestamps", 2, false, undefined],
-      ["ts", "text-timestamps", 1, false, undefined],
-      ["ts", "bad-timestamps", 1, true, { id: 4 }],
-      ["flag", "boolean-spellings", 3, false, undefined],
-      ["flag", "bad-booleans", 1, true, undefined],
-      ["code", "over-length", 2, true, undefined],
       ["body", "nul-bytes", 1, true, undefined],
       ["body", "blob-in-text", 1, true, undefined],
       ["body", "invalid-utf8", 1, true, { id: 3 }],
-      // bad-json names no sample key yet (profile.ts does not pass it on); bad-booleans never did.
-      ["doc", "bad-json", 1, true, undefined],
       ["parent_id", "orphaned-fk", 2, false, { id: 2 }],
     ]);
     expect(new Set(plan.findings.map((f) => f.table))).toEqual(new Set(["m"]));
   });
 
-  it("says what to do", () => {
-    const byKind = new Map(plan.findings.map((f) => [`${f.column}:${f.kind}`, f.decision]));
-    expect(byKind.get("n:text-in-numeric")).toBe("PostgreSQL rejects these in bigint; fix the data or cast the column (--cast m.n=text)");
-    expect(byKind.get("body:nul-bytes")).toBe("PostgreSQL text cannot hold NUL (\\0) bytes; strip them or cast the column to bytea (--cast m.body=bytea)");
-    expect(byKind.get("flag:boolean-spellings")).toBe("spellings 0, 1, true mapped to true/false");
+  it("says why", () => {
+    const why = new Map(plan.decisions.map((d) => [d.column, d.reason]));
+    expect(why.get("n")).toBe("1 text value(s) that are not integers beside 2 integer, 1 real; text keeps every value (numbers as their decimal text)");
+    expect(why.get("code")).toBe("2 value(s) longer than 3 characters (SQLite does not enforce the length); text keeps them");
+    expect(why.get("flag")).toBe('1 value(s) that are not boolean spellings (e.g. "maybe"); text keeps every value');
   });
 });

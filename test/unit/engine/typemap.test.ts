@@ -34,7 +34,7 @@ describe("mapDeclaredType", () => {
     ["DOUBLE(8,2)", "double precision"],
     ["REALLY", "double precision"],
     ["MONEY", "numeric"],
-    ["", "text"],
+    ["", "bytea"],
   ])("%j -> %s", (decl, pg) => {
     expect(mapDeclaredType(decl).pgType).toBe(pg);
   });
@@ -46,7 +46,7 @@ describe("mapDeclaredType", () => {
   it("explains each decision", () => {
     expect(mapDeclaredType("REAL").reason).toBe("REAL: SQLite REAL is an 8-byte IEEE float, never float4");
     expect(mapDeclaredType("WIDGET").reason).toBe("WIDGET has NUMERIC affinity");
-    expect(mapDeclaredType("").reason).toBe("no declared type (any value); kept as text, override with a cast");
+    expect(mapDeclaredType("").reason).toBe("no declared type (BLOB affinity: any value, kept as given)");
   });
 });
 

@@ -1,0 +1,547 @@
+/**
+ * Type decisions from the data, made before any DDL. SQLite never enforces a declared type
+ * (VARCHAR(19) holds 40 characters, INTEGER holds 'n/a', NUMERIC holds a geometry blob), so the
+ * declared mapping is checked against what each column really holds:
+ *
+ * - default policy: keep every value SQLite accepted. A column whose values the declared type
+ *   cannot hold is widened to the narrowest PostgreSQL type that holds them all, and the decision
+ *   (with the row count that forced it and a sample key) is shown by `plan`, the run report and the
+ *   schema resource's preview;
+ * - `strictTypes`: refuse instead, here, before any DDL;
+ * - a mix no PostgreSQL type holds exactly (BLOBs beside other values) is refused either way, with
+ *   a cast that works.
+ *
+ * Numbers in DATE/DATETIME/TIMESTAMP columns are a decision too: read as Unix time only when the
+ * column's own text values show it holds instants; a column of numbers only keeps the numbers
+ * (nothing in the file says which epoch or unit they count from — a Core Data store counts from
+ * 2001), unless `epochs` says otherwise.
+ */
+import * as fs from "fs";
+import { jsonSafe, MigrationError } from "./errors";
+import { quoteSqliteIdent as qi, type SourceSchema, type SourceTable } from "./introspect";
+import { loadNative } from "./native";
+import { keyColumns, keyOf } from "./profile";
+import type { SqliteDb } from "./sqlite";
+import { mapColumn, type ColumnMapping, type MappingOptions } from "./typemap";
+import { toPgText, ValueError, type SqliteValue } from "./values";
+
+/** How numbers in a DATE/DATETIME/TIMESTAMP column are read: "unix" (seconds, or ms when |n| >= 1e11) or kept as "number". */
+export type EpochChoice = "unix" | "number";
+
+export interface DecisionOptions extends MappingOptions {
+  /** Refuse (TYPE_MISMATCH, before any DDL) instead of widening a column. Defaults to false. */
+  strictTypes?: boolean;
+  /** "table.column" -> how numbers in that date/time column are read. Defaults to the data's evidence. */
+  epochs?: Record<string, EpochChoice>;
+}
+
+export interface TypeDecision {
+  table: string;
+  column: string;
+  /** The declared type's mapping. */
+  from: string;
+  /** The type the column gets. */
+  to: string;
+  /** Rows whose values forced the decision. */
+  rows: number;
+  reason: string;
+  sampleKey?: Record<string, unknown>;
+}
+
+export interface Decisions {
+  /** "table.column" -> decided PostgreSQL type and reason, fed to the mapping (MappingOptions.decided). */
+  decided: Record<string, { pgType: string; reason: string }>;
+  decisions: TypeDecision[];
+  /** Columns that cannot be loaded as they are: `run` and the schema step refuse with the first. */
+  refusals: MigrationError[];
+}
+
+interface Stats {
+  null: number;
+  integer: number;
+  real: number;
+  text: number;
+  blob: number;
+  /** integers beyond ±2^53 (a double cannot hold them exactly) */
+  big: number;
+  /** text longer than the varchar length */
+  over: number;
+  /** text with a NUL byte or bytes that are not UTF-8 (PostgreSQL text holds neither); -1: not counted in SQL */
+  badText: number;
+  /** integers with more digits than numeric(p,s) allows before the point */
+  intOverflow: number;
+  /** values of a boolean column that are boolean spellings */
+  boolOk: number;
+  /** text values that are plain ISO dates or date-times (armp_iso_ok); -1: not counted in SQL */
+  iso: number;
+}
+
+/** The spellings toPgText reads as booleans (values.ts BOOL_SPELLINGS), as a SQLite condition. */
+const BOOL_OK = (C: string): string =>
+  `(typeof(${C}) IN ('integer', 'real') AND ${C} IN (0, 1)) OR (typeof(${C}) = 'text' AND lower(trim(${C})) IN ('1', '0', 't', 'f', 'true', 'false', 'y', 'n', 'yes', 'no', 'on', 'off'))`;
+
+const LIMIT_2_53 = "9007199254740992";
+
+/** The decisions for every table of the source, and a TYPE_MISMATCH for each column that cannot be kept. */
+export function decideTypes(db: SqliteDb, schema: SourceSchema, opts: DecisionOptions = {}): Decisions {
+  const out: Decisions = { decided: {}, decisions: [], refusals: [] };
+  for (const t of schema.tables) decideTable(db, t, opts, out);
+  return out;
+}
+
+function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: Decisions): void {
+  const declared = { ...opts, decided: undefined };
+  const cols = t.columns.filter((c) => !c.generated).map((c) => mapColumn(t, c, declared));
+  const open = cols.filter((c) => !c.overridden && !c.identity);
+  if (open.length === 0) return;
+  const T = qi(t.name);
+  // The armp_copy extension counts everything in one C aggregate (armp_profile); without it the
+  // same counts come from SQL expressions, and text validity is checked per column later (badText).
+  const native = String(db.pragma("encoding", { simple: true })).toUpperCase() === "UTF-8" && loadNative(db);
+  const stats = native ? nativeStats(db, T, open) : sqlStats(db, T, open);
+  const keySel = keyColumns(t).map(qi).join(", ");
+  const sample = (where: string): Record<string, unknown> | undefined => {
+    const row = db.prepare(`SELECT ${keySel} FROM ${T} WHERE ${where} LIMIT 1`).safeIntegers(true).get() as Record<string, unknown> | undefined;
+    return row ? keyOf(t, row) : undefined;
+  };
+  open.forEach((c, i) => {
+    const d = decideColumn(db, t, c, stats[i], opts, sample);
+    if (!d) return;
+    const key = `${t.name}.${c.column}`;
+    // A decision that keeps the declared type (numbers read as Unix time) is not a widening.
+    const widens = d.to !== c.pgType;
+    if (d.refuse || (opts.strictTypes && widens)) {
+      const why = d.refuse ? d.reason : `${d.reason}; --strict keeps the declared type, so these rows cannot be loaded`;
+      const fix = d.refuse ? d.fix : `Drop --strict (strictTypes) to widen the column to ${d.to}, cast it (--cast ${key}=${d.to}), or fix the rows in SQLite`;
+      out.refusals.push(new MigrationError("TYPE_MISMATCH", `${key} (${c.declType || "no declared type"}): ${why}. ${fix}.`, { table: t.name, column: c.column, key: d.sampleKey, rows: d.rows, step: "profile", declared: c.pgType, ...(d.refuse ? {} : { widenedTo: d.to }) }));
+      return;
+    }
+    out.decided[key] = { pgType: d.to, reason: d.reason };
+    out.decisions.push(jsonSafe({ table: t.name, column: c.column, from: c.pgType, to: d.to, rows: d.rows, reason: d.reason, ...(d.sampleKey ? { sampleKey: d.sampleKey } : {}) }) as TypeDecision);
+  });
+}
+
+const STAT_ORDER = ["null", "integer", "real", "text", "blob", "badText", "over", "big", "intOverflow", "boolOk", "iso"] as const;
+
+function nativeStats(db: SqliteDb, T: string, cols: ColumnMapping[]): Stats[] {
+  const spec = cols
+    .map((c) => {
+      let f = "u";
+      if (c.kind === "int") f += "g";
+      if (c.kind === "text" && c.maxLength !== undefined) f += `l${c.maxLength}`;
+      const digits = numericIntDigits(c.pgType);
+      if (digits !== null) f += `d${digits}`;
+      if (digits !== null && c.scale !== undefined) f += `s${c.scale}`;
+      if (c.kind === "bool") f += "b";
+      if (c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz") f += "t";
+      return f;
+    })
+    .join(",");
+  const r = db.prepare(`SELECT armp_profile(?, ${cols.map((c) => qi(c.column)).join(", ")}) AS p FROM ${T}`).get(spec) as { p: string | null };
+  const groups = (r.p ?? "").split(";");
+  return cols.map((_, i) => {
+    const v = (groups[i] ?? "").split(",").map(Number);
+    const out = {} as Stats;
+    STAT_ORDER.forEach((k, j) => (out[k] = v[j] ?? 0));
+    return out;
+  });
+}
+
+function sqlStats(db: SqliteDb, T: string, cols: ColumnMapping[]): Stats[] {
+  const agg: string[] = ["count(*) AS n"];
+  cols.forEach((c, i) => {
+    const C = qi(c.column);
+    for (const ty of ["null", "integer", "real", "text", "blob"]) agg.push(`total(typeof(${C}) = '${ty}') AS "${i}_${ty}"`);
+    if (c.kind === "bool") agg.push(`total(${BOOL_OK(C)}) AS "${i}_boolOk"`);
+    if (c.kind === "int") agg.push(`total(typeof(${C}) = 'integer' AND (${C} > ${LIMIT_2_53} OR ${C} < -${LIMIT_2_53})) AS "${i}_big"`);
+    if (c.kind === "text" && c.maxLength !== undefined) agg.push(`total(typeof(${C}) = 'text' AND length(${C}) > ${c.maxLength}) AS "${i}_over"`);
+    const digits = numericIntDigits(c.pgType);
+    if (digits !== null && digits <= 18) agg.push(`total(typeof(${C}) = 'integer' AND (${C} >= 1e${digits} OR ${C} <= -1e${digits})) AS "${i}_intOverflow"`);
+  });
+  const r = db.prepare(`SELECT ${agg.join(", ")} FROM ${T}`).get() as Record<string, number>;
+  return cols.map((_, i) => {
+    const out = {} as Stats;
+    for (const k of STAT_ORDER) out[k] = r[`${i}_${k}`] ?? 0;
+    out.badText = -1;
+    out.iso = -1;
+    return out;
+  });
+}
+
+interface ColumnDecision {
+  to: string;
+  rows: number;
+  reason: string;
+  sampleKey?: Record<string, unknown>;
+  /** No type holds these values exactly: refused whatever the policy, with `fix`. */
+  refuse?: boolean;
+  fix?: string;
+}
+
+function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, opts: DecisionOptions, sample: (where: string) => Record<string, unknown> | undefined): ColumnDecision | null {
+  const C = qi(c.column);
+  const key = `${t.name}.${c.column}`;
+  const nonNull = s.integer + s.real + s.text + s.blob;
+  if (nonNull === 0) return null;
+  const numbers = s.integer + s.real;
+  // BLOBs: bytea holds them; beside other values nothing holds the mix exactly.
+  if (s.blob > 0 && c.kind !== "bytea") {
+    if (s.blob === nonNull) return { to: "bytea", rows: s.blob, reason: `every value is a BLOB (${s.blob} row(s)); ${c.pgType} cannot hold them, bytea keeps their bytes`, sampleKey: sample(`typeof(${C}) = 'blob'`) };
+    return {
+      to: "bytea",
+      rows: s.blob,
+      refuse: true,
+      reason: `holds ${s.blob} BLOB value(s) beside ${mix(s, ["integer", "real", "text"])}; no PostgreSQL type holds that mix exactly`,
+      fix: `Cast the column to bytea (--cast ${key}=bytea: text is stored as its UTF-8 bytes and numbers as their decimal text), or fix the rows in SQLite`,
+      sampleKey: sample(`typeof(${C}) = 'blob'`),
+    };
+  }
+  if (c.kind === "bytea") {
+    if (s.blob > 0) {
+      if (s.blob === nonNull) return null;
+      return {
+        to: "bytea",
+        rows: nonNull - s.blob,
+        refuse: true,
+        reason: `holds ${s.blob} BLOB value(s) beside ${mix(s, ["integer", "real", "text"])}; bytea would turn the others into bytes, text cannot hold the BLOBs`,
+        fix: `Cast the column to bytea to keep the others as bytes (--cast ${key}=bytea: text as its UTF-8 bytes, numbers as their decimal text), or fix the rows in SQLite`,
+        sampleKey: sample(`typeof(${C}) <> 'blob'`),
+      };
+    }
+    // A BLOB (or untyped) column holding no BLOB at all: the values' own type keeps them exactly.
+    if (s.text === 0) return numbersType(s, `holds only numbers (${mix(s, ["integer", "real"])}), no BLOB`);
+    if (numbers === 0) return textOrBytea(db, t, c, s, `holds only text (${s.text} row(s)), no BLOB; text keeps it`, sample);
+    return textOrBytea(db, t, c, s, `holds ${mix(s, ["integer", "real", "text"])}, no BLOB; text keeps every value (numbers as their decimal text)`, sample);
+  }
+  switch (c.kind) {
+    case "int":
+      if (s.text > 0) return textOrBytea(db, t, c, s, `${s.text} text value(s) that are not integers beside ${mix(s, ["integer", "real"])}; text keeps every value (numbers as their decimal text)`, sample, s.text);
+      if (s.real > 0) {
+        const where = `typeof(${C}) = 'real'`;
+        return s.big > 0
+          ? { to: "numeric", rows: s.real, reason: `${s.real} non-integer value(s) and integers beyond ±2^53; numeric holds both exactly`, sampleKey: sample(where) }
+          : { to: "double precision", rows: s.real, reason: `${s.real} non-integer value(s) (REAL); double precision holds them and every integer here (all within ±2^53)`, sampleKey: sample(where) };
+      }
+      return null;
+    case "float":
+      if (s.text > 0) return textOrBytea(db, t, c, s, `${s.text} text value(s) that are not numbers beside ${mix(s, ["integer", "real"])}; text keeps every value (numbers as their decimal text)`, sample, s.text);
+      return null;
+    case "numeric": {
+      if (s.text > 0) return textOrBytea(db, t, c, s, `${s.text} text value(s) that are not numbers beside ${mix(s, ["integer", "real"])}; text keeps every value (numbers as their decimal text)`, sample, s.text);
+      const lost = numericLoss(db, t, c, s);
+      if (lost.rows > 0) return { to: "numeric", rows: lost.rows, reason: `${lost.rows} value(s) do not fit ${c.pgType} exactly (e.g. ${lost.example}: ${lost.why}); numeric without precision keeps them`, sampleKey: lost.sampleKey };
+      return null;
+    }
+    case "bool": {
+      const bad = nonNull - s.boolOk;
+      if (bad === 0) return null;
+      const where = `${C} IS NOT NULL AND NOT (${BOOL_OK(C)})`;
+      const ex = db.prepare(`SELECT ${C} AS v FROM ${qi(t.name)} WHERE ${where} LIMIT 1`).safeIntegers(true).get() as { v: SqliteValue } | undefined;
+      const shown = JSON.stringify(typeof ex?.v === "bigint" ? Number(ex.v) : ex?.v);
+      if (s.text === 0 && s.real === 0) return { to: "bigint", rows: bad, reason: `${bad} value(s) that are not 0/1 (e.g. ${shown}); bigint keeps every integer`, sampleKey: sample(where) };
+      return textOrBytea(db, t, c, s, `${bad} value(s) that are not boolean spellings (e.g. ${shown}); text keeps every value`, sample, bad, sample(where));
+    }
+    case "date":
+    case "timestamp":
+    case "timestamptz":
+      return decideInstants(db, t, c, s, opts, sample);
+    case "text":
+    case "json":
+    case "jsonb": {
+      const bad = badText(db, t, c, s);
+      if (bad.rows > 0) return { to: "bytea", rows: bad.rows, reason: `${bad.rows} text value(s) with a NUL byte or bytes that are not UTF-8; PostgreSQL text holds neither, bytea keeps their exact bytes`, sampleKey: bad.sampleKey };
+      if (c.kind === "jsonb" || c.kind === "json") {
+        const bad = invalidJson(db, t, c);
+        // Numbers are JSON numbers as they are; only text that does not parse needs text.
+        if (bad.rows > 0) return { to: "text", rows: bad.rows, reason: `${bad.rows} value(s) are not valid JSON; text keeps them as written`, sampleKey: bad.sampleKey };
+        return null;
+      }
+      if (s.over > 0 && c.maxLength !== undefined) return { to: "text", rows: s.over, reason: `${s.over} value(s) longer than ${c.maxLength} characters (SQLite does not enforce the length); text keeps them`, sampleKey: sample(`typeof(${C}) = 'text' AND length(${C}) > ${c.maxLength}`) };
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+function mix(s: Stats, kinds: ("integer" | "real" | "text")[]): string {
+  const parts = kinds.filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`);
+  return parts.length ? parts.join(", ") : "no other values";
+}
+
+/** The narrowest type for a column of numbers only. */
+function numbersType(s: Stats, why: string): ColumnDecision {
+  if (s.real === 0) return { to: "bigint", rows: s.integer, reason: `${why}; bigint holds them` };
+  return s.big > 0 ? { to: "numeric", rows: s.integer + s.real, reason: `${why}; numeric holds them (integers beyond ±2^53)` } : { to: "double precision", rows: s.integer + s.real, reason: `${why}; double precision holds them` };
+}
+
+/** text, or bytea when some text has a NUL byte or is not UTF-8 (PostgreSQL text holds neither). */
+function textOrBytea(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, reason: string, sample: (where: string) => Record<string, unknown> | undefined, rows = s.text, sampleKey?: Record<string, unknown>): ColumnDecision {
+  const C = qi(c.column);
+  const bad = badText(db, t, c, s);
+  if (bad.rows > 0) return { to: "bytea", rows: bad.rows, reason: `${reason}, but ${bad.rows} text value(s) have a NUL byte or are not UTF-8, so bytea keeps their exact bytes`, sampleKey: bad.sampleKey };
+  return { to: "text", rows, reason, sampleKey: sampleKey ?? sample(`typeof(${C}) = 'text'`) };
+}
+
+/**
+ * Numbers in a date/time column. Text values that read as dates show the column holds instants,
+ * so its numbers are read as Unix time too (seconds, or milliseconds when |n| >= 1e11); a column of
+ * numbers only keeps them, because nothing in the file says which epoch and unit they count from.
+ * Text that is neither a date nor a number makes the column text.
+ */
+function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, opts: DecisionOptions, sample: (where: string) => Record<string, unknown> | undefined): ColumnDecision | null {
+  const C = qi(c.column);
+  const key = `${t.name}.${c.column}`;
+  let dates = 0;
+  let numericText = 0;
+  let bad = 0;
+  let badKey: Record<string, unknown> | undefined;
+  let withTime = 0;
+  let timeKey: Record<string, unknown> | undefined;
+  const keySel = keyColumns(t).map(qi).join(", ");
+  if (s.text > 0) {
+    // Plain ISO spellings (valid fields, year 0001-9999) are what toPgText reads as they are. The
+    // extension counts them in the table's scan; without it SQLite's own date functions tell (a
+    // day or hour out of range comes back changed or NULL). Only the other text is read here.
+    const fast =
+      s.iso >= 0
+        ? c.kind === "date"
+          ? `length(${C}) = 10 AND armp_iso_ok(${C})`
+          : `armp_iso_ok(${C})`
+        : c.kind === "date"
+          ? `date(${C}) = ${C}`
+          : `(datetime(${C}) = ${C} OR strftime('%Y-%m-%d %H:%M:%f', ${C}) = ${C} OR strftime('%Y-%m-%dT%H:%M:%fZ', ${C}) = ${C} OR strftime('%Y-%m-%dT%H:%M:%S', ${C}) = ${C} OR date(${C}) = ${C})`;
+    const plain = `typeof(${C}) = 'text' AND ${C} >= '0001' AND ${fast}`;
+    dates = s.iso >= 0 && c.kind !== "date" ? s.iso : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE ${plain}`).get() as { n: number }).n;
+    const stmt = db.prepare(`SELECT ${keySel}, ${C} AS __v FROM ${qi(t.name)} WHERE typeof(${C}) = 'text' AND NOT (${plain})`).safeIntegers(true);
+    for (const row of (dates === s.text ? [] : stmt.iterate()) as Iterable<Record<string, unknown>>) {
+      const v = row.__v as string;
+      if (/^\s*-?\d+(\.\d+)?\s*$/.test(v)) {
+        numericText++;
+        continue;
+      }
+      try {
+        toPgText(v, c);
+        dates++;
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        if (c.kind === "date" && readsAs(v, "timestamp")) {
+          withTime++;
+          timeKey ??= keyOf(t, row);
+          continue;
+        }
+        bad++;
+        badKey ??= keyOf(t, row);
+      }
+    }
+  }
+  if (bad > 0) return textOrBytea(db, t, c, s, `${bad} text value(s) that are not dates or times; text keeps every value as written`, sample, bad, badKey);
+  const numbers = s.integer + s.real + numericText;
+  const choice = opts.epochs?.[key] ?? (dates + withTime > 0 ? "unix" : "number");
+  if (c.kind === "date" && choice === "unix") {
+    // A date column cannot hold a time of day: text with one, or Unix time that is not midnight.
+    const notMidnight = numbers === 0 ? 0 : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE typeof(${C}) IN ('integer', 'real') AND (CASE WHEN abs(${C}) >= 1e11 THEN ${C} % 86400000 ELSE ${C} % 86400 END) <> 0`).get() as { n: number }).n;
+    if (withTime + notMidnight > 0) {
+      const ts = opts.timestamptz ? "timestamptz" : "timestamp";
+      return { to: ts, rows: withTime + notMidnight, reason: `${withTime + notMidnight} value(s) have a time of day (text, or Unix time that is not midnight UTC); ${ts} keeps it`, sampleKey: timeKey ?? sample(`typeof(${C}) IN ('integer', 'real')`) };
+    }
+  }
+  if (numbers === 0) return null;
+  const example = db.prepare(`SELECT ${C} AS v FROM ${qi(t.name)} WHERE typeof(${C}) IN ('integer', 'real') LIMIT 1`).safeIntegers(true).get() as { v: SqliteValue } | undefined;
+  if (choice === "unix") {
+    // Not a type change: the declared type stays; the decision is still shown with an example.
+    const ex = example ? ` (e.g. ${String(example.v)} -> ${toPgText(example.v, c)})` : "";
+    const why = opts.epochs?.[key] ? `--epoch ${key}=unix` : `the column's ${dates} text value(s) are dates, so its numbers are instants too`;
+    return { to: c.pgType, rows: numbers, reason: `${numbers} number(s) read as Unix time, seconds or milliseconds when |n| >= 1e11, UTC${ex}: ${why}`, sampleKey: sample(`typeof(${C}) IN ('integer', 'real')`) };
+  }
+  if (dates > 0) {
+    return {
+      to: c.pgType,
+      rows: numbers,
+      refuse: true,
+      reason: `--epoch ${key}=number keeps the numbers, but the column also holds ${dates} date text value(s)`,
+      fix: `Use --epoch ${key}=unix, or cast the column to text (--cast ${key}=text)`,
+    };
+  }
+  const coreData = isCoreData(db) ? " This is a Core Data store: its timestamps count seconds from 2001-01-01 UTC." : "";
+  const why = `holds only numbers (${mix({ ...s, text: numericText }, ["integer", "real", "text"])}) and nothing in the file says which epoch or unit they count from, so they are kept as numbers.${coreData} --epoch ${key}=unix reads them as Unix time`;
+  if (numericText > 0) return { to: "text", rows: numbers, reason: `${why}; ${numericText} are stored as text, so text keeps every value`, sampleKey: sample(`typeof(${C}) = 'text'`) };
+  return numbersType(s, why);
+}
+
+function readsAs(v: string, kind: "timestamp"): boolean {
+  try {
+    toPgText(v, { kind });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isCoreData(db: SqliteDb): boolean {
+  const n = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('Z_METADATA', 'Z_PRIMARYKEY')").get() as { n: number };
+  return n.n === 2;
+}
+
+/** Digits numeric(p,s) allows before the decimal point, or null when the type has no precision. */
+function numericIntDigits(pgType: string): number | null {
+  const m = /^numeric\((\d+)(?:,(\d+))?\)$/.exec(pgType.replace(/\s+/g, ""));
+  return m ? Number(m[1]) - Number(m[2] ?? 0) : null;
+}
+
+/**
+ * Values a numeric(p,s) column cannot keep exactly: integers with too many digits (counted in SQL),
+ * and REALs whose shortest decimal form has more than s decimals (PostgreSQL would round them) or
+ * too many digits before the point.
+ */
+function numericLoss(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats): { rows: number; example?: string; why?: string; sampleKey?: Record<string, unknown> } {
+  const m = /^numeric\((\d+)(?:,(\d+))?\)$/.exec(c.pgType.replace(/\s+/g, ""));
+  if (!m) return { rows: 0 };
+  const p = Number(m[1]);
+  const scale = Number(m[2] ?? 0);
+  const C = qi(c.column);
+  if (s.real === 0 && s.intOverflow === 0) return { rows: 0 };
+  // With the extension, armp_profile already counted reals that do not fit (intOverflow): read
+  // the column here only to name an example, and only when there is one.
+  if (s.iso >= 0 && s.intOverflow === 0) return { rows: 0 };
+  let rows = 0;
+  let example: string | undefined;
+  let why: string | undefined;
+  let sampleKey: Record<string, unknown> | undefined;
+  const keySel = keyColumns(t).map(qi).join(", ");
+  const digits = p - scale;
+  const where = `typeof(${C}) = 'real'` + (s.intOverflow > 0 && digits <= 18 ? ` OR (typeof(${C}) = 'integer' AND (${C} >= 1e${digits} OR ${C} <= -1e${digits}))` : "");
+  const stmt = db.prepare(`SELECT ${keySel}, ${C} AS __v FROM ${qi(t.name)} WHERE ${where}`).safeIntegers(true);
+  for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
+    const v = row.__v as number | bigint;
+    const text = typeof v === "bigint" ? v.toString() : decimalOf(v);
+    if (text === null) {
+      rows++;
+      if (!example) [example, why, sampleKey] = [String(v), "not a finite number", keyOf(t, row)];
+      continue;
+    }
+    const [ip, fp = ""] = text.replace(/^-/, "").split(".");
+    const intDigits = ip.replace(/^0+/, "").length;
+    if (fp.length > scale || intDigits > p - scale) {
+      rows++;
+      if (!example) [example, why, sampleKey] = [text, fp.length > scale ? `${fp.length} decimals, the type keeps ${scale}` : `${intDigits} digits before the point, the type allows ${p - scale}`, keyOf(t, row)];
+    }
+  }
+  return { rows, example, why, sampleKey };
+}
+
+/** A double's shortest round-trip decimal text without an exponent, or null for ±Infinity/NaN. */
+export function decimalOf(n: number): string | null {
+  if (!Number.isFinite(n)) return null;
+  const s = String(n);
+  if (!/e/i.test(s)) return s;
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/i.exec(s)!;
+  const digits = m[2] + (m[3] ?? "");
+  const exp = Number(m[4]);
+  if (exp >= 0) return m[1] + (digits.length <= exp + 1 ? digits + "0".repeat(exp + 1 - digits.length) : digits.slice(0, exp + 1) + "." + digits.slice(exp + 1));
+  return m[1] + "0." + "0".repeat(-exp - 1) + digits;
+}
+
+/**
+ * Text values PostgreSQL's text cannot hold: a NUL byte, or bytes that are not UTF-8. Counted in the
+ * table's scan by armp_text_ok when the extension is loaded; otherwise here, decoding only the rows
+ * with a byte outside ASCII (the GLOB class, evaluated in C, finds stray lead bytes like 0xff too).
+ */
+function badText(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats): { rows: number; sampleKey?: Record<string, unknown> } {
+  const C = qi(c.column);
+  const keySel = keyColumns(t).map(qi).join(", ");
+  const first = (where: string): Record<string, unknown> | undefined => {
+    const row = db.prepare(`SELECT ${keySel} FROM ${qi(t.name)} WHERE ${where} LIMIT 1`).safeIntegers(true).get() as Record<string, unknown> | undefined;
+    return row ? keyOf(t, row) : undefined;
+  };
+  if (s.text === 0) return { rows: 0 };
+  // Counted by armp_profile (and armp_text_ok finds a sample) when the extension is loaded.
+  if (s.badText >= 0) return s.badText === 0 ? { rows: 0 } : { rows: s.badText, sampleKey: first(`typeof(${C}) = 'text' AND NOT armp_text_ok(${C})`) };
+  const nul = (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE typeof(${C}) = 'text' AND instr(CAST(${C} AS BLOB), x'00') > 0`).get() as { n: number }).n;
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  let rows = nul;
+  let sampleKey = nul > 0 ? first(`typeof(${C}) = 'text' AND instr(CAST(${C} AS BLOB), x'00') > 0`) : undefined;
+  const stmt = db.prepare(`SELECT ${keySel}, CAST(${C} AS BLOB) AS __b FROM ${qi(t.name)} WHERE typeof(${C}) = 'text' AND instr(CAST(${C} AS BLOB), x'00') = 0 AND ${C} GLOB '*[^' || char(1) || '-' || char(127) || ']*'`).safeIntegers(true);
+  for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
+    try {
+      dec.decode(row.__b as Buffer);
+    } catch {
+      rows++;
+      sampleKey ??= keyOf(t, row);
+    }
+  }
+  return { rows, sampleKey };
+}
+
+/** Text values PostgreSQL's jsonb would refuse: SQLite's json_valid filters, JSON.parse decides. */
+function invalidJson(db: SqliteDb, t: SourceTable, c: ColumnMapping): { rows: number; sampleKey?: Record<string, unknown> } {
+  const C = qi(c.column);
+  const keySel = keyColumns(t).map(qi).join(", ");
+  let rows = 0;
+  let sampleKey: Record<string, unknown> | undefined;
+  const stmt = db.prepare(`SELECT ${keySel}, ${C} AS __v FROM ${qi(t.name)} WHERE typeof(${C}) = 'text' AND (NOT json_valid(${C}) OR instr(${C}, '\\u0000') > 0)`).safeIntegers(true);
+  for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
+    const v = row.__v as string;
+    let ok = true;
+    try {
+      JSON.parse(v);
+      // jsonb refuses the NUL escape (\u0000) that JSON itself allows.
+      if (/(^|[^\\])(\\\\)*\\u0000/.test(v)) ok = false;
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      rows++;
+      sampleKey ??= keyOf(t, row);
+    }
+  }
+  return { rows, sampleKey };
+}
+
+/**
+ * Decisions are a full pass over the data; a process asks for the same file's several times (the
+ * Pulumi program's fingerprint and index list, the schema step's check and its DDL), so they are
+ * kept per file state: path, size and mtime of the file and of its -wal.
+ */
+const cache = new Map<string, Decisions>();
+
+function stateKey(sourcePath: string, opts: DecisionOptions): string {
+  const st = (p: string): string => {
+    try {
+      const s = fs.statSync(p);
+      return `${s.size}:${s.mtimeMs}:${s.ino}`;
+    } catch {
+      return "-";
+    }
+  };
+  const { castOverrides, timestamptz, textCollation, strictTypes, epochs } = opts;
+  return JSON.stringify([fs.realpathSync(sourcePath), st(sourcePath), st(`${sourcePath}-wal`), castOverrides ?? {}, !!timestamptz, textCollation ?? "C", !!strictTypes, epochs ?? {}]);
+}
+
+/**
+ * The mapping options with the data's decisions added (`decided`), for one open source. Throws the
+ * first refusal (TYPE_MISMATCH, naming table, column and a key), unless `collect` is set (plan
+ * lists them instead).
+ */
+export function withDecisions<T extends DecisionOptions>(db: SqliteDb, sourcePath: string | null, schema: SourceSchema, opts: T, collect = false): T & { decided: Decisions["decided"]; decisions: TypeDecision[]; refusals: MigrationError[] } {
+  const key = sourcePath ? stateKey(sourcePath, opts) : null;
+  let d = key ? cache.get(key) : undefined;
+  if (!d) {
+    d = decideTypes(db, schema, opts);
+    if (key) {
+      if (cache.size > 16) cache.clear();
+      cache.set(key, d);
+    }
+  }
+  if (!collect && d.refusals.length > 0) {
+    const [first, ...rest] = d.refusals;
+    const more = rest.length > 0 ? ` ${rest.length} more column(s) are refused too: ${rest.map((e) => `${String(e.meta.table)}.${String(e.meta.column)}`).join(", ")} (armp-migrate plan lists them all).` : "";
+    throw new MigrationError(first.code, first.message + more, { ...first.meta, ...(rest.length > 0 ? { alsoRefused: rest.map((e) => ({ table: e.meta.table, column: e.meta.column })) } : {}) });
+  }
+  return { ...opts, decided: d.decided, decisions: d.decisions, refusals: d.refusals };
+}
+
+/** Decision lines as the run report and `plan` print them. */
+export function decisionLines(decisions: readonly TypeDecision[]): string[] {
+  return decisions.map((d) => `${d.table}.${d.column}: ${d.from === d.to ? d.from : `${d.from} -> ${d.to}`}: ${d.reason}${d.sampleKey ? ` (e.g. key ${JSON.stringify(d.sampleKey)})` : ""}`);
+}
