@@ -98,6 +98,10 @@ export interface StackConfig {
     jobs: number;
     extraIndexes: ExtraIndexConfig[];
     castOverrides: Record<string, string>;
+    /** Refuse columns whose values the declared type cannot hold instead of widening them. */
+    strictTypes: boolean;
+    /** "table.column" -> how numbers in that date/time column are read. */
+    epochs: Record<string, "unix" | "number">;
     timestamptz: boolean;
     /** Collation of SQLite's BINARY text columns: a PostgreSQL collation, or "database". */
     textCollation: string;
@@ -141,6 +145,7 @@ export const DEFAULTS = {
   targetSchema: "public",
   migrationJobs: 2,
   timestamptz: false,
+  strictTypes: false,
   // SQLite compares text bytewise; "C" is the same order in PostgreSQL.
   textCollation: "C",
   captureEnabled: false,
@@ -310,6 +315,10 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
   if (typeof castOverrides !== "object" || Array.isArray(castOverrides) || !Object.values(castOverrides).every((v) => typeof v === "string")) {
     throw new StackConfigError("armp-postgres:castOverrides", 'must be an object of "table.column": "postgres type".');
   }
+  const epochs = cfg.getObject<Record<string, string>>("epochs") ?? {};
+  if (typeof epochs !== "object" || Array.isArray(epochs) || !Object.entries(epochs).every(([k, v]) => /^[^.]+\.[^.]+$/.test(k) && (v === "unix" || v === "number"))) {
+    throw new StackConfigError("armp-postgres:epochs", 'must be an object of "table.column": "unix" | "number".');
+  }
   const textCollation = cfg.get("textCollation") ?? DEFAULTS.textCollation;
   if (textCollation.trim() === "" || textCollation.length > 63) {
     throw new StackConfigError("armp-postgres:textCollation", 'must be a PostgreSQL collation name (e.g. "C", "und-x-icu") or "database", at most 63 characters.');
@@ -361,6 +370,8 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       jobs,
       extraIndexes: extraIndexes(cfg),
       castOverrides,
+      strictTypes: cfg.getBoolean("strictTypes") ?? DEFAULTS.strictTypes,
+      epochs: epochs as Record<string, "unix" | "number">,
       timestamptz: cfg.getBoolean("timestamptz") ?? DEFAULTS.timestamptz,
       textCollation,
       captureEnabled: cfg.getBoolean("captureEnabled") ?? DEFAULTS.captureEnabled,

@@ -19,6 +19,8 @@ export interface MigrationInputs {
   jobs: number;
   extraIndexes: StackConfig["migration"]["extraIndexes"];
   castOverrides: Record<string, string>;
+  strictTypes: boolean;
+  epochs: Record<string, "unix" | "number">;
   timestamptz: boolean;
   textCollation: string;
   /** Migration's `capture` (issue 6): false leaves the SQLite file untouched. */
@@ -136,6 +138,8 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         jobs: m.jobs,
         extraIndexes: m.extraIndexes,
         castOverrides: m.castOverrides,
+        strictTypes: m.strictTypes,
+        epochs: m.epochs,
         timestamptz: m.timestamptz,
         textCollation: m.textCollation,
         capture: m.captureEnabled,

@@ -321,7 +321,7 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
         continue;
       }
       try {
-        toPgText(v, c);
+        if (!calendarValid(toPgText(v, c))) throw new ValueError(`${v} is not a calendar date`);
         dates++;
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
@@ -371,11 +371,26 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
 
 function readsAs(v: string, kind: "timestamp"): boolean {
   try {
-    toPgText(v, { kind });
-    return true;
+    return calendarValid(toPgText(v, { kind }));
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether converted date/time text names a real instant PostgreSQL accepts: toPgText checks the
+ * shape, not the calendar (2021-02-30, 24:00:01), and PostgreSQL would reject such a row mid-copy.
+ */
+export function calendarValid(text: string | null): boolean {
+  if (text === null) return true;
+  const m = /^(\d{4,})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2}))?/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  if (y < 1 || days === undefined || d < 1 || d > days) return false;
+  if (m[4] === undefined) return true;
+  return Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 59;
 }
 
 function isCoreData(db: SqliteDb): boolean {

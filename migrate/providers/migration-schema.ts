@@ -14,6 +14,10 @@ export interface MigrationSchemaArgs {
   readonly targetSchema: pulumi.Input<string>;
   readonly castOverrides: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly timestamptz: pulumi.Input<boolean>;
+  /** MigrationArgs.strictTypes. */
+  readonly strictTypes: pulumi.Input<boolean>;
+  /** MigrationArgs.epochs. */
+  readonly epochs: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** The text collation option (MigrationArgs.textCollation). */
   readonly textCollation: pulumi.Input<string>;
 }
@@ -30,6 +34,8 @@ export class MigrationSchema extends pulumi.dynamic.Resource {
   declare public readonly targetSchema: pulumi.Output<string>;
   declare public readonly castOverrides: pulumi.Output<Record<string, string>>;
   declare public readonly timestamptz: pulumi.Output<boolean>;
+  declare public readonly strictTypes: pulumi.Output<boolean>;
+  declare public readonly epochs: pulumi.Output<Record<string, string>>;
   declare public readonly textCollation: pulumi.Output<string>;
   /** Tables this resource created (and will drop on delete). */
   declare public readonly tables: pulumi.Output<string[]>;

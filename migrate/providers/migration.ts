@@ -11,7 +11,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { fingerprintData, fingerprintSchema, fkCoveringIndexes, sourceIndexes, type IndexSpec, type SchemaFingerprint, type VerifyReport } from "../engine";
+import { fingerprintData, fingerprintSchema, fkCoveringIndexes, isMigrationError, sourceIndexes, type IndexSpec, type SchemaFingerprint, type VerifyReport } from "../engine";
 import { MigrationCapture } from "./migration-capture";
 import { MigrationData } from "./migration-data";
 import { MigrationIndexes } from "./migration-indexes";
@@ -44,6 +44,17 @@ export interface MigrationArgs {
   readonly castOverrides?: pulumi.Input<Record<string, string>>;
   /** DATETIME/TIMESTAMP → timestamptz instead of timestamp. Defaults to false. */
   readonly timestamptz?: pulumi.Input<boolean>;
+  /**
+   * Refuse, at preview and before any DDL, a column whose values its declared type cannot hold,
+   * instead of widening it to the narrowest type that holds them all. Defaults to false (widen;
+   * every widening is listed in the schema resource's `schemaFingerprint.decisions`).
+   */
+  readonly strictTypes?: pulumi.Input<boolean>;
+  /**
+   * "table.column" → how numbers in that DATE/DATETIME/TIMESTAMP column are read: "unix" or kept as
+   * "number". Defaults to none: Unix time when the column's text values are dates, else numbers.
+   */
+  readonly epochs?: pulumi.Input<Record<string, "unix" | "number">>;
   /**
    * Collation of the text columns SQLite compares bytewise (BINARY, its default): a PostgreSQL
    * collation name, or "database" for the database's default. Defaults to "C", SQLite's byte order.
@@ -115,16 +126,34 @@ export class Migration extends pulumi.ComponentResource {
     const jobs = pulumi.output(args.jobs ?? 2);
     const castOverrides = pulumi.output(args.castOverrides ?? {});
     const timestamptz = pulumi.output(args.timestamptz ?? false);
+    const strictTypes = pulumi.output(args.strictTypes ?? false);
+    const epochs = pulumi.output(args.epochs ?? {});
     const textCollation = pulumi.output(args.textCollation ?? "C");
     const sourcePath = pulumi.output(args.sourcePath);
 
     // Read-only and synchronous; they run on every preview so the plan is concrete.
-    const schemaFingerprint = pulumi
-      .all([sourcePath, castOverrides, timestamptz, textCollation])
-      .apply(([p, co, tz, tc]) => plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz, textCollation: tc })));
+    // A column no type can hold (or any widening under strictTypes) fails the preview here, with
+    // the engine's TYPE_MISMATCH naming table, column and key: before any resource is touched.
+    const refused = (e: unknown): never => {
+      if (isMigrationError(e)) throw new pulumi.ResourceError(`[${e.code}] ${e.message}`, this, true);
+      throw e;
+    };
+    const schemaFingerprint = pulumi.all([sourcePath, castOverrides, timestamptz, textCollation, strictTypes, epochs]).apply(([p, co, tz, tc, st, ep]) => {
+      try {
+        return plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz, textCollation: tc, strictTypes: st, epochs: ep }));
+      } catch (e) {
+        return refused(e);
+      }
+    });
     const dataFingerprint = sourcePath.apply((p) => plainJson(fingerprintData(path.resolve(p))));
     // Casts decide which columns are boolean, and so how partial-index predicates are translated.
-    const srcIndexes = pulumi.all([sourcePath, castOverrides, timestamptz]).apply(([p, co, tz]) => plainJson(sourceIndexes(path.resolve(p), { castOverrides: co, timestamptz: tz })));
+    const srcIndexes = pulumi.all([sourcePath, castOverrides, timestamptz, strictTypes, epochs]).apply(([p, co, tz, st, ep]) => {
+      try {
+        return plainJson(sourceIndexes(path.resolve(p), { castOverrides: co, timestamptz: tz, strictTypes: st, epochs: ep }));
+      } catch (e) {
+        return refused(e);
+      }
+    });
     const fkIndexes = sourcePath.apply((p) => plainJson(fkCoveringIndexes(path.resolve(p))));
     const extraIndexes = pulumi.all([pulumi.output(args.extraIndexes ?? []), schemaFingerprint]).apply(([extra, fp]) => {
       try {
@@ -137,7 +166,7 @@ export class Migration extends pulumi.ComponentResource {
 
     this.schema = new MigrationSchema(
       `${name}-schema`,
-      { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz, textCollation },
+      { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz, strictTypes, epochs, textCollation },
       { parent: this },
     );
     // Registered only when on (off must not even touch the file), decided from the resolved

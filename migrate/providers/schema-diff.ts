@@ -65,6 +65,9 @@ export const schemaRules = {
   // show would still change column types, which cannot be altered in place.
   castOverrides: replaceOnChange,
   timestamptz: replaceOnChange,
+  // Epochs change column types (the fingerprint shows it); strict only refuses, so it changes nothing built.
+  epochs: { unknown: "replace", compare: (o, n) => (JSON.stringify(o ?? {}) === JSON.stringify(n ?? {}) ? "none" : "replace") } as PropertyRule<Record<string, string> | undefined>,
+  strictTypes: { unknown: "update", compare: (o, n) => ((o ?? false) === (n ?? false) ? "none" : "update") } as PropertyRule<boolean | undefined>,
   // State from before the option holds none: its tables have the database's collation.
   textCollation: { unknown: "replace", compare: (o, n) => ((o ?? "database") === (n ?? "database") ? "none" : "replace") } as PropertyRule<string | undefined>,
   sourcePath: updateOnChange,

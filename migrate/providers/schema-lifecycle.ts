@@ -3,7 +3,7 @@
  * provider). Creates the source's tables in the target in one transaction, ALTERs in place for
  * compatible changes, and on delete drops exactly the tables it recorded as created.
  */
-import { alterTables, createTables, dropTables, fingerprintSchema, type SchemaFingerprint } from "../engine";
+import { alterTables, createTables, dropTables, fingerprintSchema, type DecisionOptions, type SchemaFingerprint } from "../engine";
 import { MigrationError } from "../engine/errors";
 import { checkShape, guarded, newId, readProps, targetOf, urlsOf, type CheckFailure } from "./lifecycle-support";
 import { diffSchema, planSchemaChange } from "./schema-diff";
@@ -18,6 +18,10 @@ export interface SchemaInputs {
   readonly targetSchema: string;
   readonly castOverrides: Record<string, string>;
   readonly timestamptz: boolean;
+  /** Absent in state from before the option: false (widen). */
+  readonly strictTypes?: boolean;
+  /** Absent in state from before the option: none. */
+  readonly epochs?: Record<string, "unix" | "number">;
   /**
    * Absent in state written before the option existed: those tables were created with the
    * database's collation, which is what "database" means (mappingOf).
@@ -41,11 +45,13 @@ const shape = {
   castOverrides: { kind: "object" },
   timestamptz: { kind: "boolean" },
   textCollation: { kind: "string", optional: true },
+  strictTypes: { kind: "boolean", optional: true },
+  epochs: { kind: "object", optional: true },
 } as const;
 
 /** The engine's mapping options from the resource's inputs. */
-function mappingOf(i: SchemaInputs): { castOverrides: Record<string, string>; timestamptz: boolean; textCollation: string } {
-  return { castOverrides: i.castOverrides, timestamptz: i.timestamptz, textCollation: i.textCollation ?? "database" };
+function mappingOf(i: SchemaInputs): DecisionOptions {
+  return { castOverrides: i.castOverrides, timestamptz: i.timestamptz, textCollation: i.textCollation ?? "database", strictTypes: i.strictTypes ?? false, epochs: i.epochs ?? {} };
 }
 
 function wire(o: SchemaOutputs): WireOutputs<SchemaOutputs> {
@@ -58,7 +64,8 @@ function wire(o: SchemaOutputs): WireOutputs<SchemaOutputs> {
  */
 function assertFingerprintCurrent(i: SchemaInputs): void {
   const now = fingerprintSchema(i.sourcePath, mappingOf(i));
-  if (!sameValue(now, i.schemaFingerprint)) {
+  // The decisions' row counts move with the data; the hash covers the types they decide.
+  if (now.hash !== i.schemaFingerprint.hash || !sameValue(now.tables, i.schemaFingerprint.tables)) {
     throw new MigrationError(
       "CONFIG_INVALID",
       `The schema of ${i.sourcePath} changed after the Pulumi program read it. Run \`pulumi up\` again so the plan matches the file.`,

@@ -91,13 +91,6 @@ describe("bad input gives a coded error naming table/column/key, and nothing is 
     code: string;
     meta: Record<string, unknown>;
   }
-  /** A table t(id, name) whose row `id` holds the bytes `hex` as TEXT, after a good row 1. */
-  const badText = (name: string, good: string, id: number, hex: string, reason: string): RowCase => ({
-    name,
-    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, '${good}'), (${id}, CAST(x'${hex}' AS TEXT));`,
-    code: "ROW_REJECTED",
-    meta: { table: "t", column: "name", key: { id }, reason, step: "copy", targetRestored: true },
-  });
   const rowCases: RowCase[] = [
     {
       name: "text column cast to integer",
@@ -106,30 +99,134 @@ describe("bad input gives a coded error naming table/column/key, and nothing is 
       code: "ROW_REJECTED",
       meta: { table: "q", column: "year_text", key: { id: 5 }, value: "abc", pgCode: "22P02", step: "copy", targetRestored: true },
     },
-    {
-      name: "NUL byte in text",
-      sql: `CREATE TABLE "My Table" (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO "My Table" VALUES (1, 'ok'), (2, CAST(x'610062' AS TEXT));`,
-      code: "ROW_REJECTED",
-      meta: { table: "My Table", column: "note", key: { id: 2 }, reason: "nul-byte", step: "copy", targetRestored: true },
-    },
-    badText("invalid UTF-8", "fine", 7, "41ff42", "invalid-utf8"),
+  ];
+
+  /**
+   * Values the declared type cannot hold. By default the column is widened to a type that holds
+   * them and every value arrives exactly; with strictTypes the run refuses in the profile step,
+   * before it connects to the target at all.
+   */
+  interface WidenCase {
+    name: string;
+    sql: string;
+    table: string;
+    column: string;
+    key: Record<string, unknown>;
+    rows: number;
+    declared: string;
+    widenedTo: string;
+    /** The column's values in PostgreSQL, by id, rendered as text (bytea as hex). */
+    values: (string | null)[];
+  }
+  /** A table t(id, name) whose row `id` holds the bytes `hex` as TEXT, after a good row 1. */
+  const badText = (name: string, good: string, id: number, hex: string): WidenCase => ({
+    name,
+    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, '${good}'), (${id}, CAST(x'${hex}' AS TEXT));`,
+    table: "t",
+    column: "name",
+    key: { id },
+    rows: 1,
+    declared: "text",
+    widenedTo: "bytea",
+    values: ["\\x" + Buffer.from(good, "utf8").toString("hex"), "\\x" + hex],
+  });
+  const widenCases: WidenCase[] = [
+    { ...badText("NUL byte in text", "ok", 2, "610062"), sql: `CREATE TABLE "My Table" (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO "My Table" VALUES (1, 'ok'), (2, CAST(x'610062' AS TEXT));`, table: "My Table" },
+    badText("invalid UTF-8", "fine", 7, "41ff42"),
     // The extension checks text 8 bytes at a time while it is ASCII: bad bytes deep in a value.
-    badText("NUL byte after 13 ASCII bytes", "fine and long enough to span words", 3, `${"61".repeat(13)}00${"62".repeat(9)}`, "nul-byte"),
-    badText("invalid UTF-8 after ASCII and a valid two-byte sequence", "Zürich, Zürich, Zürich", 4, `${"61".repeat(9)}c3a9${"61".repeat(7)}ff61`, "invalid-utf8"),
-    badText("UTF-8 sequence cut off after 16 ASCII bytes", "ok", 6, `${"61".repeat(16)}e6`, "invalid-utf8"),
+    badText("NUL byte after 13 ASCII bytes", "fine and long enough to span words", 3, `${"61".repeat(13)}00${"62".repeat(9)}`),
+    badText("invalid UTF-8 after ASCII and a valid two-byte sequence", "Zürich, Zürich, Zürich", 4, `${"61".repeat(9)}c3a9${"61".repeat(7)}ff61`),
+    badText("UTF-8 sequence cut off after 16 ASCII bytes", "ok", 6, `${"61".repeat(16)}e6`),
     {
       name: "out-of-range date",
-      sql: `CREATE TABLE ev (a INTEGER, b INTEGER, d DATE, PRIMARY KEY (a, b)); INSERT INTO ev VALUES (1, 1, '2020-01-31'), (1, 2, '2021-02-30');`,
-      code: "ROW_REJECTED",
-      meta: { table: "ev", column: "d", key: { a: 1, b: 2 }, value: "2021-02-30", pgCode: "22008", step: "copy", targetRestored: true },
+      sql: `CREATE TABLE ev (id INTEGER PRIMARY KEY, d DATE); INSERT INTO ev VALUES (1, '2020-01-31'), (2, '2021-02-30');`,
+      table: "ev",
+      column: "d",
+      key: { id: 2 },
+      rows: 1,
+      declared: "date",
+      widenedTo: "text",
+      values: ["2020-01-31", "2021-02-30"],
     },
     {
       name: "text in an INTEGER column",
       sql: `CREATE TABLE p (id INTEGER PRIMARY KEY, year INTEGER); INSERT INTO p VALUES (1, 2020), (2, 'abc');`,
-      code: "ROW_REJECTED",
-      meta: { table: "p", column: "year", key: { id: 2 }, value: "abc", pgCode: "22P02", step: "copy", targetRestored: true },
+      table: "p",
+      column: "year",
+      key: { id: 2 },
+      rows: 1,
+      declared: "bigint",
+      widenedTo: "text",
+      values: ["2020", "abc"],
+    },
+    {
+      name: "VARCHAR(19) holding longer values (SQLite never enforces the length)",
+      sql: `CREATE TABLE researcher (id INTEGER PRIMARY KEY, orcid VARCHAR(19)); INSERT INTO researcher VALUES (1, '0000-0001-2345-6789'), (2, '0000-0001-2345-6789-EXTRA');`,
+      table: "researcher",
+      column: "orcid",
+      key: { id: 2 },
+      rows: 1,
+      declared: "varchar(19)",
+      widenedTo: "text",
+      values: ["0000-0001-2345-6789", "0000-0001-2345-6789-EXTRA"],
+    },
+    {
+      name: "a geometry BLOB in a column SQLite gives NUMERIC affinity",
+      sql: `CREATE TABLE geo (id INTEGER PRIMARY KEY, geom GEOMETRY); INSERT INTO geo VALUES (1, x'0101000000'), (2, x'00');`,
+      table: "geo",
+      column: "geom",
+      key: { id: 1 },
+      rows: 2,
+      declared: "numeric",
+      widenedTo: "bytea",
+      values: ["\\x0101000000", "\\x00"],
     },
   ];
+
+  it.each(widenCases)("widened by default, every value exact: $name", async ({ sql, table, column, declared, widenedTo, rows, values }) => {
+    const src = fixture(tempDir("widen"), "src.sqlite", sql);
+    const h = sha256File(src);
+    const r = await runMigration(src, { url: db.url });
+    expect(r.ok).toBe(true);
+    expect(r.decisions.map((d) => [d.table, d.column, d.from, d.to, d.rows])).toEqual([[table, column, declared, widenedTo, rows]]);
+    const got = await withClient(db.url, async (c) => {
+      const type = (await c.query("SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2", [`"${table}"`, column])).rows[0].t as string;
+      const v = (await c.query(`SELECT "${column}"::text AS v FROM "${table}" ORDER BY id`)).rows.map((x) => x.v as string | null);
+      await c.query(`DROP TABLE "${table}"`);
+      return { type, v };
+    });
+    expect(got).toEqual({ type: widenedTo, v: values });
+    expect(sha256File(src)).toBe(h);
+  });
+
+  it.each(widenCases)("--strict refuses in the profile step, before any DDL: $name", async ({ sql, table, column, key, rows, declared, widenedTo }) => {
+    const src = fixture(tempDir("strict"), "src.sqlite", sql);
+    const h = sha256File(src);
+    const sockets = openSockets();
+    const e = await failure(runMigration(src, { url: db.url }, { strictTypes: true }));
+    expect({ code: e.code, meta: e.meta }).toEqual({ code: "TYPE_MISMATCH", meta: { table, column, key, rows, step: "profile", declared, widenedTo } });
+    expect(e.message).toContain(`--cast ${table}.${column}=${widenedTo}`);
+    // Refused before the target was even opened: no connection, no table.
+    expect(openSockets()).toBe(sockets);
+    expect(await tablesInTarget()).toEqual([]);
+    expect(sha256File(src)).toBe(h);
+  });
+
+  it("a BLOB among text values is refused before any DDL, with a cast that works", async () => {
+    const src = fixture(tempDir("mixed"), "src.sqlite", `CREATE TABLE f (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO f VALUES (1, 'plain'), (2, x'deadbeef');`);
+    const h = sha256File(src);
+    const e = await failure(runMigration(src, { url: db.url }));
+    expect({ code: e.code, meta: e.meta }).toEqual({ code: "TYPE_MISMATCH", meta: { table: "f", column: "body", key: { id: 2 }, rows: 1, step: "profile", declared: "text" } });
+    expect(await tablesInTarget()).toEqual([]);
+    // The hint in the message works: with the cast the run loads both rows as bytes.
+    expect(e.message).toContain("--cast f.body=bytea");
+    const r = await runMigration(src, { url: db.url }, { castOverrides: { "f.body": "bytea" } });
+    expect(r.ok).toBe(true);
+    expect(await withClient(db.url, async (c) => (await c.query(`SELECT body::text AS v FROM f ORDER BY id`)).rows.map((x) => x.v))).toEqual(["\\x706c61696e", "\\xdeadbeef"]);
+    await withClient(db.url, (c) => c.query("DROP TABLE f"));
+    expect(sha256File(src)).toBe(h);
+  });
+
   /** Sessions the engine left on the test database; the server drops a backend shortly after its socket closes. */
   const engineSessions = async (): Promise<number[]> => {
     let pids: number[] = [];
@@ -142,7 +239,7 @@ describe("bad input gives a coded error naming table/column/key, and nothing is 
   };
   const openSockets = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
 
-  it.each(rowCases)("a row PostgreSQL rejects: $name", async ({ sql, casts, code, meta }) => {
+  it.each(rowCases)("a row PostgreSQL rejects after DDL (an explicit cast the data does not fit): $name", async ({ sql, casts, code, meta }) => {
     const src = fixture(tempDir("row"), "src.sqlite", sql);
     const h = sha256File(src);
     const sockets = openSockets();

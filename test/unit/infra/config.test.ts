@@ -162,7 +162,7 @@ describe("valid stack config", () => {
       queryWaitTimeout: 30,
       idleTransactionTimeout: 60,
     });
-    expect(c.migration).toEqual({ enabled: true, sourcePath: "data/armp.db", targetSchema: "public", jobs: 2, extraIndexes: [], castOverrides: {}, timestamptz: false, textCollation: "C", captureEnabled: false });
+    expect(c.migration).toEqual({ enabled: true, sourcePath: "data/armp.db", targetSchema: "public", jobs: 2, extraIndexes: [], castOverrides: {}, strictTypes: false, epochs: {}, timestamptz: false, textCollation: "C", captureEnabled: false });
     expect(c.app).toEqual({ environment: "production", logLevel: "info", port: 8000, hostPort: 8000 });
     expect(await pulumi.isSecret(c.postgres.password as pulumi.Output<string>)).toBe(true);
   });
@@ -247,6 +247,7 @@ describe("Pulumi.yaml declares the keys with the program's defaults", () => {
       targetSchema: DEFAULTS.targetSchema,
       migrationJobs: String(DEFAULTS.migrationJobs),
       timestamptz: String(DEFAULTS.timestamptz),
+      strictTypes: String(DEFAULTS.strictTypes),
       textCollation: DEFAULTS.textCollation,
       captureEnabled: String(DEFAULTS.captureEnabled),
       postgresPassword: "",
@@ -257,6 +258,7 @@ describe("Pulumi.yaml declares the keys with the program's defaults", () => {
       appImage: "",
       extraIndexes: "[]",
       castOverrides: "{}",
+      epochs: "{}",
     };
     expect(Object.fromEntries(declared)).toStrictEqual(expected);
   });

@@ -113,6 +113,8 @@ describe("external mode with a ready database URL (manageRole=false)", () => {
       extraIndexes: [{ table: "publication", columns: ["doi"] }, { table: "researcher", columns: ["orcid"], unique: true, name: "researcher_orcid_key" }],
       castOverrides: { "publication.year": "integer" },
       timestamptz: false,
+      strictTypes: false,
+      epochs: {},
       textCollation: "C",
       capture: false,
     });

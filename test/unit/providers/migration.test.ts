@@ -89,7 +89,7 @@ describe("Migration component", () => {
     };
     const schemaFp = fingerprintSchema(source, { castOverrides: {}, timestamptz: false });
     const dataFp = fingerprintData(source);
-    expect(inputs("armp-schema")).toEqual({ sourcePath: source, schemaFingerprint: schemaFp, targetUrl: SECRET_URL, targetSchema: "public", castOverrides: {}, timestamptz: false, textCollation: "C" });
+    expect(inputs("armp-schema")).toEqual({ sourcePath: source, schemaFingerprint: schemaFp, targetUrl: SECRET_URL, targetSchema: "public", castOverrides: {}, timestamptz: false, strictTypes: false, epochs: {}, textCollation: "C" });
     expect(inputs("armp-data")).toEqual({
       schemaId: "armp-schema-id",
       tables: ["organization", "publication"],
