@@ -10,6 +10,7 @@ import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
 import { acquireLock } from "./lock";
+import { namesOf, type NameChange } from "./names";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexesOn, createTables, dropTables, readSchema } from "./target-ddl";
@@ -37,6 +38,8 @@ export interface RunReport {
   indexes: { created: string[]; skipped: { name: string; reason: string }[] };
   views: { name: string; status: "created" | "skipped"; reason?: string }[];
   skipped: { name: string; type: string; reason: string }[];
+  /** Names that differ in PostgreSQL from the source's (names.ts). */
+  names: NameChange[];
   warnings: string[];
   copy: CopyReport;
   verify: VerifyReport;
@@ -55,9 +58,10 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
   // Every step of the run reuses idle connections (Sessions) instead of opening ~40.
   const target: TargetRef = { ...targetRef, sessions: new Sessions() };
   const s = schemaOf(target);
-  const schema = readSchema(sourcePath);
+  // Names are checked (CONFIG_INVALID) before anything touches the target.
+  const schema = readSchema(sourcePath, opts.renames);
   const plan = planFromSchema(schema, s, opts);
-  const names = schema.tables.map((t) => t.name);
+  const names = schema.tables.map((t) => namesOf(t).table);
   const lock = await acquireLock(target);
   let created = false;
   try {
@@ -100,6 +104,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
     let targetSums: Promise<Map<string, RangeSum>> | undefined;
     const copied = await copyTables(sourcePath, target, {
       jobs: opts.jobs,
+      renames: opts.renames,
       onProgress: opts.onProgress,
       checksum: true,
       deferValidation: true,
@@ -117,7 +122,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
     const validating = pool(deferred.pending, jobs, (v) => withTarget(target, "constraints", (c) => validateForeignKey(c, s, deferred, v)));
     opts.onProgress?.({ step: "verify" });
     const sums = new Map(copy.tables.flatMap((r) => (r.sourceSum ? [[r.table, r.sourceSum] as const] : [])));
-    const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums, targetSums });
+    const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums, targetSums, renames: opts.renames });
     const [fkDone, verDone] = await Promise.allSettled([validating, verifying]);
     if (fkDone.status === "rejected") throw fkDone.reason;
     if (verDone.status === "rejected") throw verDone.reason;
@@ -145,7 +150,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
         }
         await c.query("BEGIN");
         try {
-          await c.query(`DROP VIEW IF EXISTS ${qualified(s, v.name)}`);
+          await c.query(`DROP VIEW IF EXISTS ${qualified(s, v.pgName ?? v.name)}`);
           await c.query(v.sql);
           await c.query("COMMIT");
           views.push({ name: v.name, status: "created" });
@@ -168,6 +173,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
       indexes,
       views,
       skipped: schema.skipped,
+      names: plan.names,
       warnings: [
         ...copy.warnings,
         ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`)),

@@ -15,6 +15,8 @@ export interface MappingOptions {
    * which orders and compares by bytes exactly as SQLite's BINARY does.
    */
   textCollation?: string;
+  /** Source name ("table", "table.column") -> PostgreSQL name (names.ts). */
+  renames?: Record<string, string>;
 }
 
 /** How values are normalised on the way in and compared by verify. */
