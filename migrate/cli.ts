@@ -4,7 +4,7 @@
  * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
  */
 import { parseArgs } from "util";
-import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
+import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type NameChange, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 import { installTargetCapture, removeTargetCapture, rollbackChanges, type RollbackReport } from "./engine";
 
 const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file.sqlite> [--target <postgres-url>] [options]
@@ -25,6 +25,9 @@ const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file
   --jobs <n>             tables copied in parallel (run; default 2)
   --replace              drop and reload target tables that already exist (run)
   --cast <t.col=type>    override a column's PostgreSQL type (repeatable)
+  --rename <name=new>    PostgreSQL name of a table, view or index (name=new) or of a column
+                         (table.column=new), overriding the automatic one (repeatable; plan
+                         lists every name that differs from the source's)
   --timestamptz          map DATETIME/TIMESTAMP to timestamptz
   --text-collation <c>   collation of text columns that SQLite compares bytewise (its default,
                          BINARY): "C" (default, the same byte order), another PostgreSQL
@@ -36,8 +39,14 @@ function table(rows: (string | number)[][]): string {
   return rows.map((r) => r.map((c, i) => (typeof c === "number" ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join("  ").trimEnd()).join("\n");
 }
 
+function printNames(names: NameChange[], prefix: string): string[] {
+  return names.map((n) => `${prefix}${n.kind} ${n.source} -> ${n.target}  (${n.reason})`);
+}
+
 function printPlan(p: MigrationPlan): string {
-  const out: string[] = [p.ddl, "", "-- column decisions"];
+  const out: string[] = [p.ddl];
+  if (p.names.length > 0) out.push("", "-- name map (PostgreSQL names that differ from the source's)", ...printNames(p.names, "-- "));
+  out.push("", "-- column decisions");
   for (const t of p.tables) for (const c of t.columns) out.push(`-- ${t.table}.${c.column}: ${c.declType || "(none)"} -> ${columnType(c)}  (${c.reason})`);
   out.push("", "-- profile findings (rows at risk)");
   if (p.findings.length === 0) out.push("-- none");
@@ -49,7 +58,7 @@ function printRun(r: RunReport): string {
   const rows: (string | number)[][] = [["table", "read", "written", "bytes", "seconds", "checksum"]];
   for (const t of r.tables) rows.push([t.table, t.rowsRead, t.rowsWritten, t.bytes, t.seconds.toFixed(2), t.checksumMatch ? "ok" : "MISMATCH " + t.differingKeys.join(" ")]);
   rows.push(["TOTAL", r.totals.rowsRead, r.totals.rowsWritten, r.totals.bytes, r.totals.seconds.toFixed(2), r.ok ? "ok" : "FAILED"]);
-  const extra = [...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
+  const extra = [...printNames(r.names, "name: "), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
   return [table(rows), ...extra].join("\n");
 }
 
@@ -125,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
         freeze: { type: "boolean" },
         replace: { type: "boolean" },
         cast: { type: "string", multiple: true },
+        rename: { type: "string", multiple: true },
         timestamptz: { type: "boolean" },
         "text-collation": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -165,13 +175,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     castOverrides[m[1]] = m[2];
   }
+  const renames: Record<string, string> = {};
+  for (const r of o.rename ?? []) {
+    const i = r.lastIndexOf("=");
+    if (i <= 0 || i === r.length - 1) {
+      process.stderr.write(`--rename ${r}: expected name=new or table.column=new\n`);
+      return 2;
+    }
+    renames[r.slice(0, i)] = r.slice(i + 1);
+  }
   const jobs = o.jobs === undefined ? 2 : Number(o.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     process.stderr.write(`--jobs ${o.jobs}: expected a positive integer\n`);
     return 2;
   }
   const target = { url: o.target ?? "", ...(o.schema ? { schema: o.schema } : {}) };
-  const mapping = { castOverrides, timestamptz: !!o.timestamptz, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}) };
+  const mapping = { castOverrides, timestamptz: !!o.timestamptz, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}), ...(o.rename ? { renames } : {}) };
   const write = (human: string, data: unknown): void => void process.stdout.write((o.json ? JSON.stringify(data, null, 2) : human) + "\n");
   const tty = process.stderr.isTTY === true;
   try {
@@ -206,7 +225,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === "verify") {
-      const v = await verify(o.source, target);
+      const v = await verify(o.source, target, o.rename ? { renames } : {});
       write(printVerify(v), v);
       return v.ok ? 0 : 1;
     }
