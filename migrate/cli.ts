@@ -27,7 +27,8 @@ const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file
   --cast <t.col=type>    override a column's PostgreSQL type (repeatable)
   --rename <name=new>    PostgreSQL name of a table, view or index (name=new) or of a column
                          (table.column=new), overriding the automatic one (repeatable; plan
-                         lists every name that differs from the source's)
+                         lists every name that differs from the source's); give the same
+                         renames to verify, sync, cutover, rollback and capture install-target
   --timestamptz          map DATETIME/TIMESTAMP to timestamptz
   --text-collation <c>   collation of text columns that SQLite compares bytewise (its default,
                          BINARY): "C" (default, the same byte order), another PostgreSQL
@@ -95,7 +96,7 @@ function printRollback(r: RollbackReport): string {
 }
 
 /** capture install-target / remove-target: PostgreSQL-side capture for rollback (needs only --target). */
-async function captureTarget(sub: "install-target" | "remove-target", o: { target?: string; schema?: string; source?: string; json?: boolean }): Promise<number> {
+async function captureTarget(sub: "install-target" | "remove-target", o: { target?: string; schema?: string; source?: string; json?: boolean }, named: { renames?: Record<string, string> }): Promise<number> {
   if (!o.target) {
     process.stderr.write(`capture ${sub} needs --target\n${USAGE}\n`);
     return 2;
@@ -103,7 +104,7 @@ async function captureTarget(sub: "install-target" | "remove-target", o: { targe
   const target = { url: o.target, ...(o.schema ? { schema: o.schema } : {}) };
   try {
     if (sub === "install-target") {
-      const r = await installTargetCapture(target, o.source ? { sourcePath: o.source } : {});
+      const r = await installTargetCapture(target, o.source ? { sourcePath: o.source, ...named } : {});
       process.stdout.write((o.json ? JSON.stringify(r, null, 2) : `target capture installed on ${r.tables.length} table(s): ${r.tables.join(", ")}; changelog at seq ${r.lastSeq}, rollback position ${r.appliedSeq}`) + "\n");
     } else {
       const r = await removeTargetCapture(target);
@@ -152,7 +153,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const known = ["plan", "run", "verify", "sync", "capture", "cutover", "rollback"];
   const sub = positionals[1];
-  if (cmd === "capture" && (sub === "install-target" || sub === "remove-target")) return captureTarget(sub, o);
+  const renames: Record<string, string> = {};
+  for (const r of o.rename ?? []) {
+    const i = r.lastIndexOf("=");
+    if (i <= 0 || i === r.length - 1) {
+      process.stderr.write(`--rename ${r}: expected name=new or table.column=new\n`);
+      return 2;
+    }
+    renames[r.slice(0, i)] = r.slice(i + 1);
+  }
+  const named = o.rename ? { renames } : {};
+  if (cmd === "capture" && (sub === "install-target" || sub === "remove-target")) return captureTarget(sub, o, named);
   if (cmd === "capture" && sub !== "install" && sub !== "remove") {
     process.stderr.write(`capture needs install or remove\n${USAGE}\n`);
     return 2;
@@ -175,22 +186,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     castOverrides[m[1]] = m[2];
   }
-  const renames: Record<string, string> = {};
-  for (const r of o.rename ?? []) {
-    const i = r.lastIndexOf("=");
-    if (i <= 0 || i === r.length - 1) {
-      process.stderr.write(`--rename ${r}: expected name=new or table.column=new\n`);
-      return 2;
-    }
-    renames[r.slice(0, i)] = r.slice(i + 1);
-  }
   const jobs = o.jobs === undefined ? 2 : Number(o.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     process.stderr.write(`--jobs ${o.jobs}: expected a positive integer\n`);
     return 2;
   }
   const target = { url: o.target ?? "", ...(o.schema ? { schema: o.schema } : {}) };
-  const mapping = { castOverrides, timestamptz: !!o.timestamptz, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}), ...(o.rename ? { renames } : {}) };
+  const mapping = { castOverrides, timestamptz: !!o.timestamptz, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}), ...named };
   const write = (human: string, data: unknown): void => void process.stdout.write((o.json ? JSON.stringify(data, null, 2) : human) + "\n");
   const tty = process.stderr.isTTY === true;
   try {
@@ -210,22 +212,22 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === "sync") {
-      const r = await syncChanges(o.source, target, { batchSize });
+      const r = await syncChanges(o.source, target, { batchSize, ...named });
       write(printSync(r), r);
       return 0;
     }
     if (cmd === "cutover") {
-      const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze });
+      const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze, ...named });
       write(printCutover(r), r);
       return 0;
     }
     if (cmd === "rollback") {
-      const r = await rollbackChanges(target, o.source);
+      const r = await rollbackChanges(target, o.source, named);
       write(printRollback(r), r);
       return 0;
     }
     if (cmd === "verify") {
-      const v = await verify(o.source, target, o.rename ? { renames } : {});
+      const v = await verify(o.source, target, named);
       write(printVerify(v), v);
       return v.ok ? 0 : 1;
     }

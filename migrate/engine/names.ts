@@ -58,7 +58,12 @@ export interface NameMap {
   view(source: string): string;
   index(source: string): string;
   of(t: SourceTable): TableNames;
-  /** Every name that is not the source's own, in schema order. */
+  /** Every table's names, in the schema's table order. */
+  tables: TableNames[];
+  /**
+   * Every name that is not the source's own: tables and views, then indexes, then per table (in
+   * name order) its columns and derived names.
+   */
   changes: NameChange[];
 }
 
@@ -298,6 +303,7 @@ export function buildNameMap(schema: SourceSchema, renames: Renames = {}): NameM
     view: (source) => views.get(source) ?? source,
     index: (source) => indexes.get(source) ?? source,
     of: (t) => tableOf(t.name),
+    tables: schema.tables.map((t) => perTable.get(t.name)!),
     changes,
   };
   for (const t of schema.tables) registry.set(t, perTable.get(t.name)!);

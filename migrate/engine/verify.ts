@@ -334,7 +334,7 @@ export interface KeyedTableReport extends VerifyTableReport {
  * over the checked rows only. Tables must have a primary key the target also has; callers fall
  * back to verify() for the others. Both sides are read in one snapshot each.
  */
-export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Map<string, string[]>): Promise<{ tables: KeyedTableReport[]; seconds: number }> {
+export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Map<string, string[]>, renames?: Renames): Promise<{ tables: KeyedTableReport[]; seconds: number }> {
   const started = process.hrtime.bigint();
   const s = schemaOf(target);
   return inSourceSnapshot(sourcePath, async (db, schema) => {
@@ -379,7 +379,7 @@ export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Ma
       return reports;
     });
     return { tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-  });
+  }, renames);
 }
 
 /**
