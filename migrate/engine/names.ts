@@ -374,3 +374,22 @@ export function renameColumnsIn(expr: string, t: SourceTable): string {
   }
   return out;
 }
+
+function renameOf(key: string, renames: Renames | undefined): string | undefined {
+  if (!renames) return undefined;
+  return renames[key] ?? Object.entries(renames).find(([k]) => lower(k) === lower(key))?.[1];
+}
+
+/**
+ * A table's PostgreSQL name from its source name and the renames alone (no source file: a
+ * provider deleting what it created): the same name buildNameMap gives it, since a table's name
+ * depends on its own name only.
+ */
+export function tableNameOf(source: string, renames?: Renames): string {
+  return renameOf(source, renames) ?? (problemOf(source, "table") ? hashedName(source === "" ? "table" : source, source) : source);
+}
+
+/** A column's PostgreSQL name from its table's and its own source name and the renames alone. */
+export function columnNameOf(table: string, column: string, renames?: Renames): string {
+  return renameOf(`${table}.${column}`, renames) ?? (problemOf(column, "column") ? hashedName(column === "" ? "column" : column, column) : column);
+}
