@@ -98,6 +98,8 @@ export interface StackConfig {
     jobs: number;
     extraIndexes: ExtraIndexConfig[];
     castOverrides: Record<string, string>;
+    /** Source name ("table", "table.column") -> PostgreSQL name; {} keeps the automatic names. */
+    renames: Record<string, string>;
     timestamptz: boolean;
     /** Collation of SQLite's BINARY text columns: a PostgreSQL collation, or "database". */
     textCollation: string;
@@ -310,6 +312,10 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
   if (typeof castOverrides !== "object" || Array.isArray(castOverrides) || !Object.values(castOverrides).every((v) => typeof v === "string")) {
     throw new StackConfigError("armp-postgres:castOverrides", 'must be an object of "table.column": "postgres type".');
   }
+  const renames = cfg.getObject<Record<string, string>>("renames") ?? {};
+  if (typeof renames !== "object" || Array.isArray(renames) || !Object.values(renames).every((v) => typeof v === "string" && v !== "" && Buffer.byteLength(v) <= 63)) {
+    throw new StackConfigError("armp-postgres:renames", 'must be an object of "table" or "table.column": "PostgreSQL name" (1 to 63 bytes).');
+  }
   const textCollation = cfg.get("textCollation") ?? DEFAULTS.textCollation;
   if (textCollation.trim() === "" || textCollation.length > 63) {
     throw new StackConfigError("armp-postgres:textCollation", 'must be a PostgreSQL collation name (e.g. "C", "und-x-icu") or "database", at most 63 characters.');
@@ -361,6 +367,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       jobs,
       extraIndexes: extraIndexes(cfg),
       castOverrides,
+      renames,
       timestamptz: cfg.getBoolean("timestamptz") ?? DEFAULTS.timestamptz,
       textCollation,
       captureEnabled: cfg.getBoolean("captureEnabled") ?? DEFAULTS.captureEnabled,

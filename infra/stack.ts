@@ -19,6 +19,8 @@ export interface MigrationInputs {
   jobs: number;
   extraIndexes: StackConfig["migration"]["extraIndexes"];
   castOverrides: Record<string, string>;
+  /** Absent when the stack configures none. */
+  renames?: Record<string, string>;
   timestamptz: boolean;
   textCollation: string;
   /** Migration's `capture` (issue 6): false leaves the SQLite file untouched. */
@@ -136,6 +138,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         jobs: m.jobs,
         extraIndexes: m.extraIndexes,
         castOverrides: m.castOverrides,
+        ...(Object.keys(m.renames).length > 0 ? { renames: m.renames } : {}),
         timestamptz: m.timestamptz,
         textCollation: m.textCollation,
         capture: m.captureEnabled,
