@@ -3,6 +3,7 @@ import { createHash } from "crypto";
 import { introspect, type SourceSchema } from "../../../migrate/engine/introspect";
 import { MigrationError } from "../../../migrate/engine/errors";
 import { buildNameMap, clipBytes, namesOf, pgSequenceName, renameColumnsIn, type NameMap } from "../../../migrate/engine/names";
+import { planFromSchema } from "../../../migrate/engine/plan";
 import { withSource } from "../../../migrate/engine/sqlite";
 import { SCHEMA_SQL, sqliteFile } from "./fixture";
 
@@ -143,6 +144,14 @@ describe("name map", () => {
     expect(unknown.message).toBe("Rename tag.nope=x: tag.nope is not a table, view, index or table.column of the SQLite source. Check the name (tables: user, Order Items, tag, item_tag).");
     const long = configError(() => buildNameMap(schema, { tag: "x".repeat(64) }));
     expect(long.message).toBe(`Rename tag=${"x".repeat(64)}: a PostgreSQL name must be 1 to 63 bytes (this one is 64). Choose a shorter name.`);
+  });
+
+  it("names a 70-byte view like a table, and the plan creates it under that name", () => {
+    const view = "v".repeat(70);
+    const schema = schemaOf(`CREATE TABLE t (id INTEGER PRIMARY KEY); CREATE VIEW "${view}" AS SELECT id FROM t;`);
+    const plan = planFromSchema(schema, "public");
+    expect(plan.names).toEqual([{ kind: "view", source: view, target: `${"v".repeat(54)}_${sha8(view)}`, reason: "70 bytes; PostgreSQL keeps 63" }]);
+    expect(plan.views.map((v) => [v.name, v.pgName, v.sql])).toEqual([[view, `${"v".repeat(54)}_${sha8(view)}`, `CREATE VIEW "public"."${"v".repeat(54)}_${sha8(view)}" AS SELECT id FROM t`]]);
   });
 
   it("names a table outside any named schema as its schema names it", () => {
