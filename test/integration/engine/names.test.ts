@@ -11,7 +11,8 @@ import * as path from "path";
 import { runMigrateCli } from "../../support/cli";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "./helpers";
-import type { RunReport } from "../../../migrate/engine";
+import * as fs from "fs";
+import { installCapture, runMigration, syncChanges, verify, type RunReport } from "../../../migrate/engine";
 
 const LONG_TABLE = "weather_station_readings_" + "x".repeat(45);
 const SHARED = "reading_".padEnd(63, "x");
@@ -155,6 +156,53 @@ describe("identifiers over 63 bytes and colliding names", () => {
       await t.drop();
     }
     expect(sha256File(src)).toBe(before);
+  });
+
+  it("syncs captured writes into the renamed and hashed tables and columns", async () => {
+    // Capture writes triggers into the file it is installed in: a copy, never the fixture.
+    const copy = path.join(dir, "names-capture.sqlite");
+    fs.copyFileSync(src, copy);
+    const renames = { items: "line_items", "items.qty": "quantity" };
+    installCapture(copy);
+    const t = await createTestDatabase("names_sync");
+    try {
+      expect((await runMigration(copy, { url: t.url }, { renames })).ok).toBe(true);
+      const db = new Database(copy);
+      db.exec(`
+        INSERT INTO ${q(LONG_TABLE)} (id, ${q(COL_LOW)}, ${q(COL_HIGH)}, xmin) VALUES (9, 'west', 4, 1);
+        UPDATE ${q(LONG_TABLE)} SET ${q(COL_E)} = 'ça' WHERE id = 2;
+        UPDATE items SET qty = 99 WHERE id = 1;
+        DELETE FROM items WHERE id = 3;
+      `);
+      db.close();
+      const r = await syncChanges(copy, { url: t.url }, { renames });
+      expect(r.tables).toEqual({ [LONG_TABLE]: { upserts: 2, deletes: 0 }, items: { upserts: 1, deletes: 1 } });
+      const got = await withClient(t.url, async (c) => ({
+        long: (await c.query(`SELECT id, "${PG_LOW}" AS low, "${PG_HIGH}" AS high, "${PG_E}" AS e, "${PG_XMIN}" AS x FROM "${PG_TABLE}" ORDER BY id`)).rows,
+        items: (await c.query(`SELECT id, quantity FROM line_items ORDER BY id`)).rows,
+      }));
+      expect(got).toEqual({
+        long: [
+          { id: "1", low: "north", high: "-12", e: "été", x: "7" },
+          { id: "2", low: "south", high: "31", e: "ça", x: null },
+          { id: "9", low: "west", high: "4", e: null, x: "1" },
+        ],
+        items: [
+          { id: "1", quantity: "99" },
+          { id: "2", quantity: "12" },
+        ],
+      });
+      const v = await verify(copy, { url: t.url }, { renames });
+      expect(v.tables.map((x) => [x.table, x.sourceRows, x.match, x.sequenceOk])).toEqual([
+        ["orders", 2, true, true],
+        ["items", 2, true, true],
+        ["orders_id_seq", 1, true, true],
+        ["orders_pkey", 2, true, true],
+        [LONG_TABLE, 3, true, true],
+      ]);
+    } finally {
+      await t.drop();
+    }
   });
 
   it("refuses a rename onto a name another table has, before any DDL (CONFIG_INVALID, exit 2)", async () => {
