@@ -102,6 +102,8 @@ export interface StackConfig {
     strictTypes: boolean;
     /** "table.column" -> how numbers in that date/time column are read. */
     epochs: Record<string, "unix" | "number">;
+    /** Source name ("table", "table.column") -> PostgreSQL name; {} keeps the automatic names. */
+    renames: Record<string, string>;
     timestamptz: boolean;
     /** Collation of SQLite's BINARY text columns: a PostgreSQL collation, or "database". */
     textCollation: string;
@@ -319,6 +321,10 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
   if (typeof epochs !== "object" || Array.isArray(epochs) || !Object.entries(epochs).every(([k, v]) => /^[^.]+\.[^.]+$/.test(k) && (v === "unix" || v === "number"))) {
     throw new StackConfigError("armp-postgres:epochs", 'must be an object of "table.column": "unix" | "number".');
   }
+  const renames = cfg.getObject<Record<string, string>>("renames") ?? {};
+  if (typeof renames !== "object" || Array.isArray(renames) || !Object.values(renames).every((v) => typeof v === "string" && v !== "" && Buffer.byteLength(v) <= 63)) {
+    throw new StackConfigError("armp-postgres:renames", 'must be an object of "table" or "table.column": "PostgreSQL name" (1 to 63 bytes).');
+  }
   const textCollation = cfg.get("textCollation") ?? DEFAULTS.textCollation;
   if (textCollation.trim() === "" || textCollation.length > 63) {
     throw new StackConfigError("armp-postgres:textCollation", 'must be a PostgreSQL collation name (e.g. "C", "und-x-icu") or "database", at most 63 characters.');
@@ -372,6 +378,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       castOverrides,
       strictTypes: cfg.getBoolean("strictTypes") ?? DEFAULTS.strictTypes,
       epochs: epochs as Record<string, "unix" | "number">,
+      renames,
       timestamptz: cfg.getBoolean("timestamptz") ?? DEFAULTS.timestamptz,
       textCollation,
       captureEnabled: cfg.getBoolean("captureEnabled") ?? DEFAULTS.captureEnabled,

@@ -21,6 +21,8 @@ export interface MigrationInputs {
   castOverrides: Record<string, string>;
   strictTypes: boolean;
   epochs: Record<string, "unix" | "number">;
+  /** Absent when the stack configures none. */
+  renames?: Record<string, string>;
   timestamptz: boolean;
   textCollation: string;
   /** Migration's `capture` (issue 6): false leaves the SQLite file untouched. */
@@ -140,6 +142,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         castOverrides: m.castOverrides,
         strictTypes: m.strictTypes,
         epochs: m.epochs,
+        ...(Object.keys(m.renames).length > 0 ? { renames: m.renames } : {}),
         timestamptz: m.timestamptz,
         textCollation: m.textCollation,
         capture: m.captureEnabled,

@@ -4,7 +4,7 @@
  * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
  */
 import { parseArgs } from "util";
-import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
+import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type NameChange, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 import { installTargetCapture, removeTargetCapture, rollbackChanges, type RollbackReport } from "./engine";
 import { decisionLines, type EpochChoice } from "./engine";
 
@@ -32,6 +32,10 @@ const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file
                          numbers in a DATE/DATETIME/TIMESTAMP column: read as Unix time, or
                          kept as numbers (default: Unix when the column's text values are
                          dates, numbers when it holds numbers only) (repeatable)
+  --rename <name=new>    PostgreSQL name of a table, view or index (name=new) or of a column
+                         (table.column=new), overriding the automatic one (repeatable; plan
+                         lists every name that differs from the source's); give the same
+                         renames to verify, sync, cutover, rollback and capture install-target
   --timestamptz          map DATETIME/TIMESTAMP to timestamptz
   --text-collation <c>   collation of text columns that SQLite compares bytewise (its default,
                          BINARY): "C" (default, the same byte order), another PostgreSQL
@@ -43,8 +47,14 @@ function table(rows: (string | number)[][]): string {
   return rows.map((r) => r.map((c, i) => (typeof c === "number" ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join("  ").trimEnd()).join("\n");
 }
 
+function printNames(names: NameChange[], prefix: string): string[] {
+  return names.map((n) => `${prefix}${n.kind} ${n.source} -> ${n.target}  (${n.reason})`);
+}
+
 function printPlan(p: MigrationPlan): string {
-  const out: string[] = [p.ddl, "", "-- decided from the data (values the declared type cannot hold, numbers read as instants)"];
+  const out: string[] = [p.ddl];
+  if (p.names.length > 0) out.push("", "-- name map (PostgreSQL names that differ from the source's)", ...printNames(p.names, "-- "));
+  out.push("", "-- decided from the data (values the declared type cannot hold, numbers read as instants)");
   if (p.decisions.length === 0) out.push("-- none");
   for (const l of decisionLines(p.decisions)) out.push(`-- ${l}`);
   for (const r of p.refusals) out.push(`-- REFUSED [${r.code}] ${r.message}`);
@@ -60,7 +70,7 @@ function printRun(r: RunReport): string {
   const rows: (string | number)[][] = [["table", "read", "written", "bytes", "seconds", "checksum"]];
   for (const t of r.tables) rows.push([t.table, t.rowsRead, t.rowsWritten, t.bytes, t.seconds.toFixed(2), t.checksumMatch ? "ok" : "MISMATCH " + t.differingKeys.join(" ")]);
   rows.push(["TOTAL", r.totals.rowsRead, r.totals.rowsWritten, r.totals.bytes, r.totals.seconds.toFixed(2), r.ok ? "ok" : "FAILED"]);
-  const extra = [...decisionLines(r.decisions).map((d) => `decided: ${d}`), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
+  const extra = [...printNames(r.names, "name: "), ...decisionLines(r.decisions).map((d) => `decided: ${d}`), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
   return [table(rows), ...extra].join("\n");
 }
 
@@ -97,7 +107,7 @@ function printRollback(r: RollbackReport): string {
 }
 
 /** capture install-target / remove-target: PostgreSQL-side capture for rollback (needs only --target). */
-async function captureTarget(sub: "install-target" | "remove-target", o: { target?: string; schema?: string; source?: string; json?: boolean }): Promise<number> {
+async function captureTarget(sub: "install-target" | "remove-target", o: { target?: string; schema?: string; source?: string; json?: boolean }, named: { renames?: Record<string, string> }): Promise<number> {
   if (!o.target) {
     process.stderr.write(`capture ${sub} needs --target\n${USAGE}\n`);
     return 2;
@@ -105,7 +115,7 @@ async function captureTarget(sub: "install-target" | "remove-target", o: { targe
   const target = { url: o.target, ...(o.schema ? { schema: o.schema } : {}) };
   try {
     if (sub === "install-target") {
-      const r = await installTargetCapture(target, o.source ? { sourcePath: o.source } : {});
+      const r = await installTargetCapture(target, o.source ? { sourcePath: o.source, ...named } : {});
       process.stdout.write((o.json ? JSON.stringify(r, null, 2) : `target capture installed on ${r.tables.length} table(s): ${r.tables.join(", ")}; changelog at seq ${r.lastSeq}, rollback position ${r.appliedSeq}`) + "\n");
     } else {
       const r = await removeTargetCapture(target);
@@ -136,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
         freeze: { type: "boolean" },
         replace: { type: "boolean" },
         cast: { type: "string", multiple: true },
+        rename: { type: "string", multiple: true },
         timestamptz: { type: "boolean" },
         strict: { type: "boolean" },
         epoch: { type: "string", multiple: true },
@@ -155,7 +166,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const known = ["plan", "run", "verify", "sync", "capture", "cutover", "rollback"];
   const sub = positionals[1];
-  if (cmd === "capture" && (sub === "install-target" || sub === "remove-target")) return captureTarget(sub, o);
+  const renames: Record<string, string> = {};
+  for (const r of o.rename ?? []) {
+    const i = r.lastIndexOf("=");
+    if (i <= 0 || i === r.length - 1) {
+      process.stderr.write(`--rename ${r}: expected name=new or table.column=new\n`);
+      return 2;
+    }
+    renames[r.slice(0, i)] = r.slice(i + 1);
+  }
+  const named = o.rename ? { renames } : {};
+  if (cmd === "capture" && (sub === "install-target" || sub === "remove-target")) return captureTarget(sub, o, named);
   if (cmd === "capture" && sub !== "install" && sub !== "remove") {
     process.stderr.write(`capture needs install or remove\n${USAGE}\n`);
     return 2;
@@ -193,7 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const target = { url: o.target ?? "", ...(o.schema ? { schema: o.schema } : {}) };
-  const mapping = { castOverrides, timestamptz: !!o.timestamptz, strictTypes: !!o.strict, epochs, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}) };
+  const mapping = { castOverrides, timestamptz: !!o.timestamptz, strictTypes: !!o.strict, epochs, ...(o["text-collation"] ? { textCollation: o["text-collation"] } : {}), ...named };
   const write = (human: string, data: unknown): void => void process.stdout.write((o.json ? JSON.stringify(data, null, 2) : human) + "\n");
   const tty = process.stderr.isTTY === true;
   try {
@@ -213,22 +234,22 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === "sync") {
-      const r = await syncChanges(o.source, target, { batchSize });
+      const r = await syncChanges(o.source, target, { batchSize, ...named });
       write(printSync(r), r);
       return 0;
     }
     if (cmd === "cutover") {
-      const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze });
+      const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze, ...named });
       write(printCutover(r), r);
       return 0;
     }
     if (cmd === "rollback") {
-      const r = await rollbackChanges(target, o.source);
+      const r = await rollbackChanges(target, o.source, named);
       write(printRollback(r), r);
       return 0;
     }
     if (cmd === "verify") {
-      const v = await verify(o.source, target);
+      const v = await verify(o.source, target, named);
       write(printVerify(v), v);
       return v.ok ? 0 : 1;
     }

@@ -47,7 +47,7 @@ export interface RangeSum {
 }
 
 export function pgCanonicalExpr(c: TargetColumn): string {
-  const q = quoteIdent(c.column);
+  const q = quoteIdent(c.target);
   switch (c.kind) {
     case "float":
       return `encode(float8send(${q}), 'hex')`;
@@ -67,7 +67,7 @@ export function pgCanonicalExpr(c: TargetColumn): string {
  * length; text and varchar: their own length) it is not rendered twice.
  */
 function pgColumnPiece(c: TargetColumn): string {
-  const q = quoteIdent(c.column);
+  const q = quoteIdent(c.target);
   switch (c.kind) {
     case "float":
       return `COALESCE('V16:' || encode(float8send(${q}), 'hex'), 'N')`;
@@ -234,13 +234,14 @@ const RENDERED_KINDS = new Set<TargetColumn["kind"]>(["int", "numeric", "date", 
  * the same text and so the same sum.
  */
 function renderedOnce(schema: string, table: string, cols: TargetColumn[], where: string): { cols: TargetColumn[]; from: string } {
-  const select = cols.map((c) => (RENDERED_KINDS.has(c.kind) ? `${quoteIdent(c.column)}::text AS ${quoteIdent(c.column)}` : quoteIdent(c.column))).join(", ");
+  const select = cols.map((c) => (RENDERED_KINDS.has(c.kind) ? `${quoteIdent(c.target)}::text AS ${quoteIdent(c.target)}` : quoteIdent(c.target))).join(", ");
   return {
     cols: cols.map((c) => (RENDERED_KINDS.has(c.kind) ? { ...c, kind: "text" } : c)),
     from: `(SELECT ${select || "1"} FROM ${qualified(schema, table)}${where ? ` WHERE ${where}` : ""} OFFSET 0) AS rendered`,
   };
 }
 
+/** `table`: the PostgreSQL table name (names.ts). */
 export async function targetSum(c: Client, schema: string, table: string, cols: TargetColumn[], algo: ChecksumAlgo, where = "", params: unknown[] = []): Promise<RangeSum> {
   if (algo === "h64") {
     const r = renderedOnce(schema, table, cols, where);
@@ -329,7 +330,7 @@ export async function targetRowMapByKeys(c: Client, schema: string, table: strin
     const part = encoded.slice(i, i + per);
     let n = 0;
     const tuples = part.map(() => "(" + keyCols.map((k) => `$${++n}::${k.pgType}`).join(", ") + ")").join(", ");
-    const m = await targetRowMap(c, schema, table, cols, keyCols, `(${keyCols.map((k) => quoteIdent(k.column)).join(", ")}) IN (${tuples})`, part.flat());
+    const m = await targetRowMap(c, schema, table, cols, keyCols, `(${keyCols.map((k) => quoteIdent(k.target)).join(", ")}) IN (${tuples})`, part.flat());
     for (const [k, h] of m) out.set(k, h);
   }
   return out;

@@ -7,9 +7,10 @@
  * come after the load (faster, and FK order does not matter).
  */
 import type { Client } from "pg";
-import { fkName, pkName, qualified, quoteIdent, renderForeignKey, uniqueName } from "./ddl";
+import { fkName, pkName, qualified, quoteIdent, renderForeignKey, targetColumnList, uniqueName } from "./ddl";
 import { asMigrationError, jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, introspect, type SourceSchema, type SourceTable } from "./introspect";
+import { nameSchema, namesOf, type Renames } from "./names";
 import { constraintExists, inTransaction, pgErr, schemaOf, release, session, tablePages, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { resolveTable } from "./plan";
 import { keyColumns } from "./profile";
@@ -55,7 +56,10 @@ export interface CopyReport {
 }
 
 export interface TargetColumn extends ValueTarget {
+  /** The source column's name (SQLite side). */
   column: string;
+  /** Its name in PostgreSQL (names.ts). */
+  target: string;
   pgType: string;
   kind: ValueKind;
 }
@@ -64,18 +68,20 @@ export interface TargetColumn extends ValueTarget {
 export async function targetColumns(c: Client, schema: string, t: SourceTable): Promise<TargetColumn[]> {
   const r = await c.query<{ attname: string; t: string }>(
     "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-    [schema, t.name],
+    [schema, namesOf(t).table],
   );
   if (r.rows.length === 0) {
     throw new MigrationError("CONFIG_INVALID", `Table ${schema}.${t.name} does not exist in the target. Create the schema first (createTables / \`armp-migrate run\`).`, { table: t.name });
   }
   const byName = new Map(r.rows.map((x) => [x.attname, x.t]));
+  const names = namesOf(t);
   return t.columns
     .filter((col) => !col.generated)
     .map((col) => {
-      const pgType = byName.get(col.name);
-      if (!pgType) throw new MigrationError("CONFIG_INVALID", `Column ${t.name}.${col.name} is missing in the target table. Add it (alterTables) or re-create the table.`, { table: t.name, column: col.name });
-      return { column: col.name, pgType, ...kindOfPgType(pgType) };
+      const target = names.column(col.name);
+      const pgType = byName.get(target);
+      if (!pgType) throw new MigrationError("CONFIG_INVALID", `Column ${t.name}.${col.name} is missing in the target table${target !== col.name ? ` (as ${target})` : ""}. Add it (alterTables) or re-create the table.`, { table: t.name, column: col.name });
+      return { column: col.name, target, pgType, ...kindOfPgType(pgType) };
     });
 }
 
@@ -171,7 +177,7 @@ async function copyTable(
   await client.query("BEGIN");
   try {
     if (!replace) {
-      const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, t.name)}) AS x`);
+      const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, namesOf(t).table)}) AS x`);
       if (r.rows[0].x) throw new MigrationError("TARGET_NOT_EMPTY", `Target table ${schema}.${t.name} already holds rows; copying would duplicate them. Re-run with --replace to reload it, or use an empty target.`, { table: t.name, step: "copy" });
     }
     // TRUNCATE (of an empty table when not replacing) in this transaction lets COPY write the rows
@@ -181,7 +187,7 @@ async function copyTable(
     await client.query("SAVEPOINT armp_truncate");
     let freeze = true;
     try {
-      await client.query(`TRUNCATE ${qualified(schema, t.name)}`);
+      await client.query(`TRUNCATE ${qualified(schema, namesOf(t).table)}`);
       await client.query("RELEASE SAVEPOINT armp_truncate");
     } catch (e) {
       if (replace) throw e;
@@ -190,7 +196,7 @@ async function copyTable(
     }
     // PostgreSQL may reject a row while we are still sending: sending stops then (writing to a
     // failed COPY throws inside pg-copy-streams) and the row it names is reported.
-    const copy = new CopySegments(client, `COPY ${qualified(schema, t.name)} (${cols.map((c) => quoteIdent(c.column)).join(", ")}) FROM STDIN`, freeze);
+    const copy = new CopySegments(client, `COPY ${qualified(schema, namesOf(t).table)} (${cols.map((c) => quoteIdent(c.target)).join(", ")}) FROM STDIN`, freeze);
     // A binary table's statements do not map line numbers to source rows: PostgreSQL's rejection
     // makes copyTables load the table again as COPY text, which names the row (BinaryCopyRejected).
     const rejected = (e: unknown): Error => (mainFormat === "binary" ? new BinaryCopyRejected(t.name, e) : rejectedRow(db, t, cols, sql, keyIdx, keyNames, e));
@@ -332,6 +338,8 @@ export interface CopyOptions {
   jobs?: number;
   replace?: boolean;
   onProgress?: (p: CopyProgress) => void;
+  /** The same renames the tables were created with (names.ts). */
+  renames?: Renames;
 }
 
 export async function copyData(sourcePath: string, target: TargetRef, opts: CopyOptions = {}): Promise<CopyReport> {
@@ -362,6 +370,7 @@ export async function copyTables(
   let tables: SourceTable[];
   try {
     schema = introspect(db);
+    nameSchema(schema, opts.renames);
     tables = pickTables(schema, opts.tables);
     // One read transaction for every table: all iterators see the same snapshot (issue 2).
     db.exec("BEGIN");
@@ -434,7 +443,7 @@ async function dropForeignKeysTouching(target: TargetRef, tables: SourceTable[])
     const r = await c.query<{ rel: string; conname: string }>(
       `SELECT x.conrelid::regclass::text AS rel, x.conname FROM pg_constraint x
         WHERE x.contype = 'f' AND (x.confrelid = ANY($1::regclass[]) OR x.conrelid = ANY($1::regclass[]))`,
-      [tables.map((t) => qualified(s, t.name))],
+      [tables.map((t) => qualified(s, namesOf(t).table))],
     ).catch(() => ({ rows: [] as { rel: string; conname: string }[] }));
     for (const x of r.rows) await c.query(`ALTER TABLE ${x.rel} DROP CONSTRAINT IF EXISTS ${quoteIdent(x.conname)}`);
   });
@@ -511,13 +520,13 @@ export function warningsOf(d: DeferredValidations): string[] {
 export async function validateForeignKey(c: Client, s: string, d: DeferredValidations, v: DeferredValidations["pending"][number]): Promise<void> {
   const { t, name, parent, slot } = v;
   try {
-    await c.query(`ALTER TABLE ${qualified(s, t.name)} VALIDATE CONSTRAINT ${quoteIdent(name)}`);
+    await c.query(`ALTER TABLE ${qualified(s, namesOf(t).table)} VALIDATE CONSTRAINT ${quoteIdent(name)}`);
   } catch (e) {
     if (pgErr(e).code === "23503") {
       // SQLite never enforced the key: keep the rows, enforce it for new rows, tell the user.
       d.slots[slot] = `${t.name}: foreign key ${name} added NOT VALID because some rows reference missing ${parent} rows; fix them, then ALTER TABLE ... VALIDATE CONSTRAINT ${name}`;
     } else {
-      await c.query(`ALTER TABLE ${qualified(s, t.name)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`);
+      await c.query(`ALTER TABLE ${qualified(s, namesOf(t).table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`);
       d.slots[slot] = `${t.name}: foreign key ${name} not created: ${pgErr(e).message}`;
     }
   }
@@ -530,7 +539,9 @@ export async function validateForeignKey(c: Client, s: string, d: DeferredValida
 export async function finishTablesDeferred(target: TargetRef, schema: SourceSchema, tables: SourceTable[], jobs = 1, extraBuilds: IndexBuild[] = []): Promise<DeferredValidations> {
   const s = schemaOf(target);
   const sizes = await withTarget(target, "constraints", (c) => tablePages(c, s));
-  const bySize = [...tables].sort((a, b) => (sizes.get(b.name) ?? 0) - (sizes.get(a.name) ?? 0));
+  // Sizes are keyed by PostgreSQL table name, as are the builds' tables.
+  const sizeOf = (t: SourceTable): number => sizes.get(namesOf(t).table) ?? 0;
+  const bySize = [...tables].sort((a, b) => sizeOf(b) - sizeOf(a));
   // PRIMARY KEY and UNIQUE: each key's unique index is built on its own connection (`jobs` at a
   // time, largest tables first; CREATE INDEX takes a ShareLock, so two keys of one table build at
   // once, which ALTER TABLE ... ADD CONSTRAINT would serialise), then attached as the constraint.
@@ -540,16 +551,16 @@ export async function finishTablesDeferred(target: TargetRef, schema: SourceSche
   const keys = await withTarget(target, "constraints", async (c) => {
     const out: { t: SourceTable; name: string; cols: string[]; primary: boolean }[] = [];
     for (const t of bySize) {
-      const hasPk = await c.query(`SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indisprimary`, [qualified(s, t.name)]);
+      const hasPk = await c.query(`SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indisprimary`, [qualified(s, namesOf(t).table)]);
       if (t.primaryKey.length > 0 && (hasPk.rowCount ?? 0) === 0) out.push({ t, name: pkName(t), cols: t.primaryKey, primary: true });
-      for (const u of t.uniques) if (!(await constraintExists(c, s, t.name, uniqueName(t, u)))) out.push({ t, name: uniqueName(t, u), cols: u, primary: false });
+      for (const u of t.uniques) if (!(await constraintExists(c, s, namesOf(t).table, uniqueName(t, u)))) out.push({ t, name: uniqueName(t, u), cols: u, primary: false });
     }
     return out;
   });
   const builds: IndexBuild[] = [
     ...keys.map((k) => ({
-      table: k.t.name,
-      build: (c: Client) => addConstraint(c, `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(k.name)} ON ${qualified(s, k.t.name)} (${k.cols.map(quoteIdent).join(", ")})`, k.t, k.name),
+      table: namesOf(k.t).table,
+      build: (c: Client) => addConstraint(c, `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(k.name)} ON ${qualified(s, namesOf(k.t).table)} (${targetColumnList(k.t, k.cols)})`, k.t, k.name),
     })),
     ...extraBuilds,
   ];
@@ -561,7 +572,7 @@ export async function finishTablesDeferred(target: TargetRef, schema: SourceSche
   });
   await withTarget(target, "constraints", (c) =>
     inTransaction(c, async () => {
-      for (const k of keys) await addConstraint(c, `ALTER TABLE ${qualified(s, k.t.name)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.primary ? "PRIMARY KEY" : "UNIQUE"} USING INDEX ${quoteIdent(k.name)}`, k.t, k.name);
+      for (const k of keys) await addConstraint(c, `ALTER TABLE ${qualified(s, namesOf(k.t).table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.primary ? "PRIMARY KEY" : "UNIQUE"} USING INDEX ${quoteIdent(k.name)}`, k.t, k.name);
     }),
   );
   // Warnings in declaration order whatever order the validations finish in.
@@ -577,8 +588,8 @@ export async function finishTablesDeferred(target: TargetRef, schema: SourceSche
             continue;
           }
           const name = fkName(t, fk);
-          if (await constraintExists(c, s, t.name, name)) continue;
-          const sql = renderForeignKey(s, t, fk, parent.name);
+          if (await constraintExists(c, s, namesOf(t).table, name)) continue;
+          const sql = renderForeignKey(s, t, fk, parent);
           // Errors that do not depend on the rows (no unique key on the parent columns, type
           // mismatch) show here already; the key is left out with a warning, as before.
           await c.query("SAVEPOINT fk");
@@ -595,11 +606,11 @@ export async function finishTablesDeferred(target: TargetRef, schema: SourceSche
     }),
   );
   await withTarget(target, "sequences", async (c) => {
-    for (const t of tables) await resetSequences(c, s, t.name);
+    for (const t of tables) await resetSequences(c, s, namesOf(t).table);
   });
   // Largest child tables first (stable), so the longest validation does not start last and run
   // alone at the tail; warnings keep declaration order through their slots.
-  added.sort((a, b) => (sizes.get(b.t.name) ?? 0) - (sizes.get(a.t.name) ?? 0));
+  added.sort((a, b) => sizeOf(b.t) - sizeOf(a.t));
   return { slots, pending: added };
 }
 
@@ -612,7 +623,7 @@ async function addConstraint(c: Client, sql: string, t: SourceTable, name: strin
   }
 }
 
-/** Identity/serial sequences continue after max(column), so an INSERT without id works. */
+/** Identity/serial sequences continue after max(column), so an INSERT without id works. `table`: its PostgreSQL name. */
 export async function resetSequences(c: Client, schema: string, table: string): Promise<void> {
   const rel = qualified(schema, table);
   const r = await c.query<{ attname: string; seq: string }>(

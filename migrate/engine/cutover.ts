@@ -46,6 +46,8 @@ export interface CutoverOptions {
   freeze?: boolean;
   /** Changelog entries per sync transaction (passed to syncChanges). */
   batchSize?: number;
+  /** The renames the tables were migrated with (names.ts). */
+  renames?: Record<string, string>;
   /** How long to wait for the app's current write transaction before giving up on the freeze. */
   lockTimeoutMs?: number;
   /**
@@ -96,7 +98,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
   const catchUp: CutoverPhase = { syncs: 0, applied: 0, seconds: 0 };
   let last: SyncReport;
   do {
-    last = await syncChanges(sourcePath, target, { batchSize: opts.batchSize });
+    last = await syncChanges(sourcePath, target, { batchSize: opts.batchSize, renames: opts.renames });
     catchUp.syncs++;
     catchUp.applied += last.applied;
   } while (last.pending > 0 && catchUp.syncs < CATCH_UP_PASSES);
@@ -105,7 +107,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
   if (!opts.freeze) {
     // Without a freeze the catch-up's last pass is the final one; the app may still be writing,
     // in which case pending or the verify below says so and the gate stays shut.
-    const v = await verify(sourcePath, target);
+    const v = await verify(sourcePath, target, { renames: opts.renames });
     gate(sourcePath, last, v, false);
     return { ok: true, frozen: false, freezeMs: null, catchUp, finalSync: last, verify: v, preVerify: null, reverified: [], keyed: [], seconds: ms(started) / 1000 };
   }
@@ -113,7 +115,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
   // P is where the target stands (the catch-up's last sync); every row that may differ from the
   // verify below without being broken has a changelog entry after it.
   const sinceSeq = last.toSeq;
-  const pre = await verify(sourcePath, target);
+  const pre = await verify(sourcePath, target, { renames: opts.renames });
   await opts.beforeFreeze?.();
   const lock = freezeWrites(sourcePath, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   let freezeMs: number;
@@ -122,7 +124,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
   let reverified: string[];
   let keyed: { table: string; keys: number }[] = [];
   try {
-    finalSync = await syncChanges(sourcePath, target, { batchSize: opts.batchSize });
+    finalSync = await syncChanges(sourcePath, target, { batchSize: opts.batchSize, renames: opts.renames });
     await opts.afterFinalSync?.();
     const { captured, changed, withPk } = withSource(sourcePath, (db) => {
       const changed = new Map<string, string[]>();
@@ -137,7 +139,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
     });
     const keyable = (t: VerifyTableReport): boolean => captured.has(t.table) && t.sequenceOk && (t.match || t.differingKeys.length < MAX_DIFFERING_KEYS);
     const byKey = new Map(pre.tables.filter((t) => keyable(t) && changed.has(t.table) && withPk.has(t.table)).map((t) => [t.table, changed.get(t.table)!]));
-    const k = byKey.size ? await verifyKeys(sourcePath, target, byKey) : { tables: [], seconds: 0 };
+    const k = byKey.size ? await verifyKeys(sourcePath, target, byKey, opts.renames) : { tables: [], seconds: 0 };
     // A pre-freeze difference is explained only if the key was written after P (so it was checked now).
     const explained = new Set(k.tables.filter((x) => {
       const p = pre.tables.find((t) => t.table === x.table)!;
@@ -146,7 +148,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
     const keyedReports: VerifyTableReport[] = k.tables.filter((x) => explained.has(x.table)).map(({ keysChecked: _n, keys: _k, ...r }) => r);
     keyed = k.tables.filter((x) => explained.has(x.table)).map((x) => ({ table: x.table, keys: x.keysChecked }));
     reverified = pre.tables.filter((t) => !explained.has(t.table) && (!t.match || !t.sequenceOk || changed.has(t.table) || !captured.has(t.table))).map((t) => t.table);
-    const again = reverified.length ? await verify(sourcePath, target, { tables: reverified }) : { tables: [], seconds: 0 };
+    const again = reverified.length ? await verify(sourcePath, target, { tables: reverified, renames: opts.renames }) : { tables: [], seconds: 0 };
     const tables = pre.tables.map((t) => keyedReports.find((x) => x.table === t.table) ?? again.tables.find((x) => x.table === t.table) ?? t);
     v = { ok: tables.every((t) => t.match && t.sequenceOk), tables, seconds: k.seconds + again.seconds };
     gate(sourcePath, finalSync, v, true);

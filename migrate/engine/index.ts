@@ -8,6 +8,7 @@ export type { TargetRef } from "./pg";
 export type { MappingOptions, ColumnMapping, ValueKind } from "./typemap";
 export { decisionLines, type DecisionOptions, type EpochChoice, type TypeDecision } from "./decide";
 export { columnType, type IndexSpec } from "./ddl";
+export { buildNameMap, type NameChange, type NameKind, type NameMap, type Renames } from "./names";
 export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
 export type { Finding, FindingKind, TableProfile, ColumnProfile } from "./profile";
 export { fingerprintData, type DataFingerprint } from "./fingerprint";

@@ -5,8 +5,9 @@
  */
 import { createHash } from "crypto";
 import { decisionLines, withDecisions, type DecisionOptions, type TypeDecision } from "./decide";
-import { constraintName, fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
+import { fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
+import { nameSchema, namesOf, renameColumnsIn, type NameChange } from "./names";
 import { profileTable, type Finding, type TableProfile } from "./profile";
 import { withSource } from "./sqlite";
 import { mapTable, type ColumnMapping, type MappingOptions } from "./typemap";
@@ -24,6 +25,8 @@ export interface TablePlan {
 
 export interface ViewPlan {
   name: string;
+  /** The view's name in PostgreSQL (names.ts), when planFromSchema planned it. */
+  pgName?: string;
   /** PostgreSQL statement to try after the load, or null when known not to be portable. */
   sql: string | null;
   status: "recreate" | "skipped";
@@ -41,6 +44,8 @@ export interface MigrationPlan {
   skipped: { name: string; type: string; reason: string }[];
   profiles: TableProfile[];
   findings: Finding[];
+  /** Names that differ in PostgreSQL from the source's (names.ts); empty for most sources. */
+  names: NameChange[];
   /** The whole DDL script, as `plan` prints it. */
   ddl: string;
   schema: string;
@@ -69,7 +74,7 @@ export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTa
   for (const u of t.uniques) constraints.push(renderUnique(schemaName, t, u));
   for (const fk of t.foreignKeys) {
     const parent = resolveTable(all, fk.refTable);
-    if (parent) constraints.push(renderForeignKey(schemaName, t, fk, parent.name));
+    if (parent) constraints.push(renderForeignKey(schemaName, t, fk, parent));
   }
   return { table: t.name, columns, primaryKey: t.primaryKey, createTable: sql, constraints, droppedDefaults, generatedColumnsSkipped: t.columns.filter((c) => c.generated).map((c) => c.name) };
 }
@@ -77,16 +82,18 @@ export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTa
 /** SQLite-only functions that make a view non-portable as written. */
 const SQLITE_ONLY = /\b(datetime|strftime|julianday|ifnull|group_concat|instr|printf|total|typeof|glob|unixepoch|iif)\s*\(/i;
 
-export function planView(schemaName: string, name: string, sql: string): ViewPlan {
+/** `name` is the source's; `pgName` the view's name in PostgreSQL (names.ts). */
+export function planView(schemaName: string, name: string, sql: string, pgName: string = name): ViewPlan {
   const m = /^\s*CREATE\s+(?:TEMP\w*\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"(?:[^"]|"")*"|\[[^\]]*\]|`[^`]*`|\S+)\s*(?:\([^)]*\)\s*)?AS\s+([\s\S]*)$/i.exec(sql);
   if (!m) return { name, sql: null, status: "skipped", reason: "could not read the view's SELECT; recreate it by hand" };
   const body = m[1].trim().replace(/;\s*$/, "");
   const bad = SQLITE_ONLY.exec(body);
   if (bad) return { name, sql: null, status: "skipped", reason: `uses SQLite-only ${bad[1]}(); rewrite it for PostgreSQL by hand` };
-  return { name, sql: `CREATE VIEW ${`"${schemaName.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`} AS ${sqliteExprToPgView(body)}`, status: "recreate" };
+  return { name, sql: `CREATE VIEW ${`"${schemaName.replace(/"/g, '""')}"."${pgName.replace(/"/g, '""')}"`} AS ${sqliteExprToPgView(body)}`, status: "recreate" };
 }
 
 export function sourceIndexesOf(schema: SourceSchema, opts: MappingOptions = {}): IndexSpec[] {
+  const names = nameSchema(schema, opts.renames);
   const out: IndexSpec[] = [];
   for (const t of schema.tables) {
     let bools: string[] | null = null;
@@ -97,7 +104,9 @@ export function sourceIndexesOf(schema: SourceSchema, opts: MappingOptions = {})
         bools ??= mapTable(t, opts).filter((c) => c.pgType === "boolean").map((c) => c.column);
         where = booleanPredicate(where, bools);
       }
-      out.push({ name: ix.name, table: t.name, columns: ix.columns, unique: ix.unique, ...(where ? { where } : {}) });
+      if (where) where = renameColumnsIn(where, t);
+      const tn = namesOf(t);
+      out.push({ name: names.index(ix.name), table: tn.table, columns: ix.columns.map((c) => tn.column(c)), unique: ix.unique, ...(where ? { where } : {}) });
     }
   }
   return out;
@@ -131,15 +140,17 @@ export function fkCoveringIndexesOf(schema: SourceSchema): IndexSpec[] {
       const covered = existing.some((cols) => fk.columns.every((c, i) => cols[i] === c));
       if (covered) continue;
       existing.push(fk.columns);
-      out.push({ name: constraintName(t.name, ...fk.columns, "idx"), table: t.name, columns: fk.columns, unique: false });
+      const tn = namesOf(t);
+      out.push({ name: tn.fkIndex(fk.columns), table: tn.table, columns: fk.columns.map((c) => tn.column(c)), unique: false });
     }
   }
   return out;
 }
 
 export function planFromSchema(schema: SourceSchema, schemaName: string, opts: MappingOptions = {}): Omit<MigrationPlan, "profiles" | "findings" | "decisions" | "refusals"> {
+  const names = nameSchema(schema, opts.renames);
   const tables = schema.tables.map((t) => buildTablePlan(schemaName, t, schema.tables, opts));
-  const views = schema.views.map((v) => planView(schemaName, v.name, v.sql));
+  const views = schema.views.map((v) => ({ ...planView(schemaName, v.name, v.sql, names.view(v.name)), pgName: names.view(v.name) }));
   const indexes = sourceIndexesOf(schema, opts);
   const ddl = [
     ...tables.map((t) => t.createTable + ";"),
@@ -149,7 +160,7 @@ export function planFromSchema(schema: SourceSchema, schemaName: string, opts: M
     ...views.map((v) => (v.sql ? v.sql + ";" : `-- view ${v.name} skipped: ${v.reason}`)),
     ...schema.skipped.map((s) => `-- ${s.type} ${s.name} skipped: ${s.reason}`),
   ].join("\n");
-  return { tables, views, indexes, skipped: schema.skipped, ddl, schema: schemaName };
+  return { tables, views, indexes, skipped: schema.skipped, names: names.changes, ddl, schema: schemaName };
 }
 
 /**
@@ -159,6 +170,8 @@ export function planFromSchema(schema: SourceSchema, schemaName: string, opts: M
 export function readDecided<T extends DecisionOptions>(sourcePath: string, opts: T): { schema: SourceSchema; opts: ReturnType<typeof withDecisions<T>> } {
   return withSource(sourcePath, (db) => {
     const schema = introspect(db);
+    // Names are checked (CONFIG_INVALID) and attached to the schema here, before any DDL.
+    nameSchema(schema, opts.renames);
     return { schema, opts: withDecisions(db, sourcePath, schema, opts) };
   });
 }
@@ -201,8 +214,12 @@ export function sourceIndexes(sourcePath: string, opts: DecisionOptions = {}): I
   return sourceIndexesOf(schema, o);
 }
 
-export function fkCoveringIndexes(sourcePath: string): IndexSpec[] {
-  return withSource(sourcePath, (db) => fkCoveringIndexesOf(introspect(db)));
+export function fkCoveringIndexes(sourcePath: string, opts: Pick<MappingOptions, "renames"> = {}): IndexSpec[] {
+  return withSource(sourcePath, (db) => {
+    const schema = introspect(db);
+    nameSchema(schema, opts.renames);
+    return fkCoveringIndexesOf(schema);
+  });
 }
 
 export { fkName };

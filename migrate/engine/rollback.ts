@@ -33,6 +33,7 @@ import type { Client } from "pg";
 import { readCapture, CHANGELOG as SQLITE_CHANGELOG } from "./capture";
 import { targetColumns, type TargetColumn } from "./copy";
 import { qualified, quoteIdent, quoteLiteral } from "./ddl";
+import { nameSchema, namesOf } from "./names";
 import { asMigrationError, MigrationError } from "./errors";
 import { fingerprintData, fingerprintDb, type DataFingerprint } from "./fingerprint";
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
@@ -81,6 +82,8 @@ export interface RollbackReport {
 export interface RollbackOptions {
   /** Called after the SQLite COMMIT, before the position is recorded (tests simulate a crash). */
   afterSqliteCommit?: () => void | Promise<void>;
+  /** The renames the tables were migrated with (names.ts). */
+  renames?: Record<string, string>;
 }
 
 /** Base tables of the schema, with their PRIMARY KEY columns in key order ([] when none). */
@@ -154,9 +157,9 @@ export async function targetCaptureStatus(target: TargetRef): Promise<TargetCapt
  * kept, triggers are recreated. With `sourcePath`, only tables that also exist in the SQLite
  * source are captured (the migrated ones); without it, every table of the schema.
  */
-export async function installTargetCapture(target: TargetRef, opts: { sourcePath?: string } = {}): Promise<TargetCaptureStatus> {
+export async function installTargetCapture(target: TargetRef, opts: { sourcePath?: string; renames?: Record<string, string> } = {}): Promise<TargetCaptureStatus> {
   const schema = schemaOf(target);
-  const inSource = opts.sourcePath ? new Set(withSource(opts.sourcePath, (db) => introspect(db).tables.map((t) => t.name))) : null;
+  const inSource = opts.sourcePath ? new Set(withSource(opts.sourcePath, (db) => nameSchema(introspect(db), opts.renames).tables.map((t) => t.table))) : null;
   // Without SQLite-side capture, this fingerprint is how rollback tells that SQLite was written
   // after the cut-over. Only the first install records it: re-running install must not bless
   // writes made since.
@@ -294,7 +297,7 @@ function unsafe(message: string, meta: Record<string, unknown>, cause?: unknown)
 /** Reads the current PostgreSQL rows for the changed keys of one table, converted for SQLite. */
 async function readRows(c: Client, schema: string, tr: TableRows, pgKey: string[], keys: string[]): Promise<void> {
   const declOf = (name: string): string => tr.t.columns.find((x) => x.name === name)?.declType ?? "";
-  const colSel = tr.cols.map((col) => selectExpr(`r.${quoteIdent(col.column)}`, col));
+  const colSel = tr.cols.map((col) => selectExpr(`r.${quoteIdent(col.target)}`, col));
   const convert = (raw: (string | Buffer | null)[], names: TargetColumn[], key: unknown): SqliteOut[] =>
     raw.map((v, i) => {
       try {
@@ -308,15 +311,15 @@ async function readRows(c: Client, schema: string, tr: TableRows, pgKey: string[
       }
     });
   if (tr.reload) {
-    const r = await c.query<unknown[]>({ text: `SELECT ${colSel.join(", ")} FROM ${qualified(schema, tr.t.name)} r`, rowMode: "array" });
+    const r = await c.query<unknown[]>({ text: `SELECT ${colSel.join(", ")} FROM ${qualified(schema, namesOf(tr.t).table)} r`, rowMode: "array" });
     for (const row of r.rows) tr.upserts.push(convert(row as (string | Buffer | null)[], tr.cols, null));
     return;
   }
-  const keyCols = pgKey.map((k) => tr.cols.find((x) => x.column === k)!);
+  const keyCols = pgKey.map((k) => tr.cols.find((x) => x.target === k)!);
   const keyExpr = (i: number): string => `(k.v ->> ${i})::${keyCols[i].pgType}`;
   const on = pgKey.map((k, i) => `r.${quoteIdent(k)} = ${keyExpr(i)}`).join(" AND ");
   const sql = `SELECT (r.ctid IS NOT NULL) AS present, ${keyCols.map((col, i) => selectExpr(keyExpr(i), col)).join(", ")}, ${colSel.join(", ")}
-                 FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY k(v, ord) LEFT JOIN ${qualified(schema, tr.t.name)} r ON ${on} ORDER BY k.ord`;
+                 FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY k(v, ord) LEFT JOIN ${qualified(schema, namesOf(tr.t).table)} r ON ${on} ORDER BY k.ord`;
   const r = await c.query<unknown[]>({ text: sql, rowMode: "array" }, ["[" + keys.join(",") + "]"]);
   r.rows.forEach((row, i) => {
     const present = row[0] as boolean;
@@ -385,7 +388,9 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
     // IMMEDIATE: the write lock is held from the safety check to COMMIT, so no application write
     // can slip in between the check and the replay.
     db.exec("BEGIN IMMEDIATE");
-    const tables = introspect(db).tables;
+    const sch = introspect(db);
+    nameSchema(sch, opts.renames);
+    const tables = sch.tables;
     const cap = readCapture(db);
     let syncedSeq = 0;
     const st = (await c.query<{ fp: DataFingerprint | null; pending: Intent | null }>(`SELECT source_fingerprint AS fp, pending FROM ${qualified(schema, PG_ROLLBACK_STATE)}`)).rows[0];
@@ -452,7 +457,8 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
       if (!m) latest.set(e.tbl, (m = new Map()));
       m.set(e.pk ?? "null", e);
     }
-    const missing = [...latest.keys()].filter((n) => !tables.some((t) => t.name === n));
+    // The changelog names tables as PostgreSQL does (names.ts).
+    const missing = [...latest.keys()].filter((n) => !tables.some((t) => namesOf(t).table === n));
     if (missing.length) {
       const n = entries.filter((e) => missing.includes(e.tbl)).length;
       throw unsafe(`${n} PostgreSQL write(s) are to table(s) ${missing.join(", ")}, which do not exist in the SQLite file; they would be lost. Nothing was written. Create the table(s) in SQLite (same columns and key) and run rollback again, or stay on PostgreSQL.`, { table: missing[0], lostWrites: n });
@@ -460,11 +466,11 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
     const pgTables = await targetTables(c, schema);
     const work: TableRows[] = [];
     for (const t of tables) {
-      const m = latest.get(t.name);
+      const m = latest.get(namesOf(t).table);
       if (!m) continue;
-      const pgKey = pgTables.get(t.name) ?? [];
+      const pgKey = pgTables.get(namesOf(t).table) ?? [];
       const reload = pgKey.length === 0 || t.primaryKey.length === 0;
-      if (!reload && [...pgKey].sort().join("\0") !== [...t.primaryKey].sort().join("\0")) {
+      if (!reload && [...pgKey].sort().join("\0") !== t.primaryKey.map((k) => namesOf(t).column(k)).sort().join("\0")) {
         throw unsafe(`${t.name}'s primary key differs between PostgreSQL (${pgKey.join(", ")}) and SQLite (${t.primaryKey.join(", ")}); its ${m.size} changed row(s) cannot be matched. Nothing was written. Make the keys agree and run rollback again.`, { table: t.name, lostWrites: m.size });
       }
       const tr: TableRows = { t, cols: await targetColumns(c, schema, t), reload, upserts: [], deletes: [] };

@@ -11,6 +11,7 @@ import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
 import { acquireLock } from "./lock";
 import type { DecisionOptions, TypeDecision } from "./decide";
+import { namesOf, type NameChange } from "./names";
 import { fkCoveringIndexesOf, planFromSchema, readDecided, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexesOn, createTables, dropTables } from "./target-ddl";
@@ -39,6 +40,8 @@ export interface RunReport {
   skipped: { name: string; type: string; reason: string }[];
   /** Column types decided from the data before any DDL (decide.ts). */
   decisions: TypeDecision[];
+  /** Names that differ in PostgreSQL from the source's (names.ts). */
+  names: NameChange[];
   warnings: string[];
   copy: CopyReport;
   verify: VerifyReport;
@@ -58,12 +61,12 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
   const target: TargetRef = { ...targetRef, sessions: new Sessions() };
   const s = schemaOf(target);
   // The profile step: every value checked against its column's type before anything touches the
-  // target, so a value no type can hold (or any widening under strictTypes) refuses before DDL.
+  // target, so a value no type can hold (or any widening under strictTypes) refuses before DDL; names are checked (CONFIG_INVALID) here too.
   runOpts.onProgress?.({ step: "profile" });
   const { schema, opts: decided } = readDecided(sourcePath, runOpts);
   const opts: RunOptions & { decided: typeof decided.decided } = decided;
   const plan = planFromSchema(schema, s, opts);
-  const names = schema.tables.map((t) => t.name);
+  const names = schema.tables.map((t) => namesOf(t).table);
   const lock = await acquireLock(target);
   let created = false;
   try {
@@ -106,6 +109,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
     let targetSums: Promise<Map<string, RangeSum>> | undefined;
     const copied = await copyTables(sourcePath, target, {
       jobs: opts.jobs,
+      renames: opts.renames,
       onProgress: opts.onProgress,
       checksum: true,
       deferValidation: true,
@@ -123,7 +127,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
     const validating = pool(deferred.pending, jobs, (v) => withTarget(target, "constraints", (c) => validateForeignKey(c, s, deferred, v)));
     opts.onProgress?.({ step: "verify" });
     const sums = new Map(copy.tables.flatMap((r) => (r.sourceSum ? [[r.table, r.sourceSum] as const] : [])));
-    const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums, targetSums });
+    const verifying = verifyTables(sourcePath, target, { jobs, sourceSums: sums, targetSums, renames: opts.renames });
     const [fkDone, verDone] = await Promise.allSettled([validating, verifying]);
     if (fkDone.status === "rejected") throw fkDone.reason;
     if (verDone.status === "rejected") throw verDone.reason;
@@ -151,7 +155,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
         }
         await c.query("BEGIN");
         try {
-          await c.query(`DROP VIEW IF EXISTS ${qualified(s, v.name)}`);
+          await c.query(`DROP VIEW IF EXISTS ${qualified(s, v.pgName ?? v.name)}`);
           await c.query(v.sql);
           await c.query("COMMIT");
           views.push({ name: v.name, status: "created" });
@@ -175,6 +179,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
       views,
       skipped: schema.skipped,
       decisions: decided.decisions,
+      names: plan.names,
       warnings: [
         ...copy.warnings,
         ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`)),

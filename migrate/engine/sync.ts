@@ -22,7 +22,8 @@
 import type { Statement } from "better-sqlite3";
 import type { Client } from "pg";
 import { targetColumns, resetSequences, type TargetColumn } from "./copy";
-import { qualified, quoteIdent } from "./ddl";
+import { qualified, quoteIdent, targetColumnList } from "./ddl";
+import { nameSchema, namesOf } from "./names";
 import { asMigrationError, jsonSafe, MigrationError } from "./errors";
 import { CHANGELOG, readCapture } from "./capture";
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
@@ -39,6 +40,8 @@ export interface SyncOptions {
   batchSize?: number;
   /** Called after each committed batch (progress; tests use it to simulate an interruption). */
   afterBatch?: (b: { batch: number; lastSeq: number; applied: number }) => void | Promise<void>;
+  /** The renames the tables were migrated with (names.ts). */
+  renames?: Record<string, string>;
 }
 
 export interface SyncReport {
@@ -199,19 +202,19 @@ class Replayer {
     };
     for (const w of [...work].reverse()) {
       if (w.reload) {
-        const r = await this.c.query(`DELETE FROM ${qualified(this.schema, w.t.name)}`);
+        const r = await this.c.query(`DELETE FROM ${qualified(this.schema, namesOf(w.t).table)}`);
         count(w.t.name, 0, r.rowCount ?? 0);
       } else if (w.deletes.length) {
-        await this.runChunks(w, w.deletes, (rows, ph) => `DELETE FROM ${qualified(this.schema, w.t.name)} WHERE (${w.t.primaryKey.map(quoteIdent).join(", ")}) IN (${ph(rows, this.keyCols(w))})`, this.keyCols(w));
+        await this.runChunks(w, w.deletes, (rows, ph) => `DELETE FROM ${qualified(this.schema, namesOf(w.t).table)} WHERE (${targetColumnList(w.t, w.t.primaryKey)}) IN (${ph(rows, this.keyCols(w))})`, this.keyCols(w));
         count(w.t.name, 0, w.deletes.length);
       }
     }
     for (const w of work) {
       const insert = (rows: string[][], ph: Placeholders): string => {
-        const base = `INSERT INTO ${qualified(this.schema, w.t.name)} (${w.cols.map((c) => quoteIdent(c.column)).join(", ")}) VALUES ${ph(rows, w.cols)}`;
+        const base = `INSERT INTO ${qualified(this.schema, namesOf(w.t).table)} (${w.cols.map((c) => quoteIdent(c.target)).join(", ")}) VALUES ${ph(rows, w.cols)}`;
         if (w.reload) return base;
         const rest = w.cols.filter((c) => !w.t.primaryKey.includes(c.column));
-        return `${base} ON CONFLICT (${w.t.primaryKey.map(quoteIdent).join(", ")}) DO ${rest.length ? "UPDATE SET " + rest.map((c) => `${quoteIdent(c.column)} = EXCLUDED.${quoteIdent(c.column)}`).join(", ") : "NOTHING"}`;
+        return `${base} ON CONFLICT (${targetColumnList(w.t, w.t.primaryKey)}) DO ${rest.length ? "UPDATE SET " + rest.map((c) => `${quoteIdent(c.target)} = EXCLUDED.${quoteIdent(c.target)}`).join(", ") : "NOTHING"}`;
       };
       if (w.reload) {
         let n = 0;
@@ -291,7 +294,9 @@ export async function syncChanges(sourcePath: string, target: TargetRef, opts: S
       // One read snapshot for the whole replay: every batch sees the same, consistent source.
       db.exec("BEGIN");
       try {
-        const tables = introspect(db).tables;
+        const sch = introspect(db);
+        nameSchema(sch, opts.renames);
+        const tables = sch.tables;
         const replayer = new Replayer(db, c, schema, tables);
         const maxSeq = Number((db.prepare(`SELECT coalesce(max(seq), 0) AS m FROM ${CHANGELOG}`).get() as { m: number }).m);
         const boundary = db.prepare(`SELECT seq FROM ${CHANGELOG} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?`).pluck(true);
@@ -342,7 +347,7 @@ export async function syncChanges(sourcePath: string, target: TargetRef, opts: S
           await opts.afterBatch?.({ batch: report.batches, lastSeq: end, applied: report.upserts + report.deletes });
         }
         // Identity sequences must continue past rows the app inserted with explicit ids.
-        for (const t of tables) if (touched.has(t.name)) await resetSequences(c, schema, t.name);
+        for (const t of tables) if (touched.has(t.name)) await resetSequences(c, schema, namesOf(t).table);
         report.warnings = replayer.warnings;
       } finally {
         if (db.inTransaction) db.exec("COMMIT");

@@ -7,13 +7,19 @@ import { columnType, qualified, quoteIdent, renderIndex, translateDefault, type 
 import { MigrationError } from "./errors";
 import { introspect, type SourceSchema } from "./introspect";
 import type { DecisionOptions } from "./decide";
+import { nameSchema, namesOf } from "./names";
 import { buildTablePlan, readDecided, resolveTable } from "./plan";
 import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
 import { mapColumn } from "./typemap";
 
-export function readSchema(sourcePath: string): SourceSchema {
-  return withSource(sourcePath, (db) => introspect(db));
+/** The source schema, its tables named for PostgreSQL with these renames (names.ts). */
+export function readSchema(sourcePath: string, renames?: Record<string, string>): SourceSchema {
+  return withSource(sourcePath, (db) => {
+    const schema = introspect(db);
+    nameSchema(schema, renames);
+    return schema;
+  });
 }
 
 export function pickTables(schema: SourceSchema, names?: string[]): SourceSchema["tables"] {
@@ -38,8 +44,8 @@ export async function createTables(sourcePath: string, target: TargetRef, mappin
     inTransaction(c, async () => {
       await ensureSchema(c, s);
       for (const t of tables) {
-        if (await tableExists(c, s, t.name)) {
-          throw new MigrationError("TARGET_NOT_EMPTY", `Table ${s}.${t.name} already exists in the target. Re-run with --replace to drop and reload it, or point at an empty database/schema.`, { table: t.name, step: "create tables" });
+        if (await tableExists(c, s, namesOf(t).table)) {
+          throw new MigrationError("TARGET_NOT_EMPTY", `Table ${s}.${namesOf(t).table} already exists in the target. Re-run with --replace to drop and reload it, or point at an empty database/schema.`, { table: t.name, step: "create tables" });
         }
         await c.query(buildTablePlan(s, t, schema.tables, opts).createTable);
       }
@@ -61,7 +67,7 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
         if (!col) throw new MigrationError("CONFIG_INVALID", `Column ${ac.table}.${ac.column} is not in the SQLite source.`, { table: ac.table, column: ac.column });
         const m = mapColumn(t, col, opts);
         const d = translateDefault(col.defaultSql, m);
-        let sql = `ALTER TABLE ${qualified(s, t.name)} ADD COLUMN ${quoteIdent(col.name)} ${columnType(m)}`;
+        let sql = `ALTER TABLE ${qualified(s, namesOf(t).table)} ADD COLUMN ${quoteIdent(namesOf(t).column(col.name))} ${columnType(m)}`;
         if (d.sql !== null) sql += ` DEFAULT ${d.sql}`;
         if (col.notNull) sql += " NOT NULL";
         try {
@@ -74,12 +80,14 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
   );
 }
 
+/** `tables`: PostgreSQL table names (names.ts maps source names to them). */
 export async function dropTables(target: TargetRef, tables: string[]): Promise<void> {
   if (tables.length === 0) return;
   const s = schemaOf(target);
   await withTarget(target, "drop tables", (c) => inTransaction(c, async () => void (await c.query(`DROP TABLE IF EXISTS ${tables.map((t) => qualified(s, t)).join(", ")} CASCADE`))));
 }
 
+/** `tables`: PostgreSQL table names. */
 export async function truncateTables(target: TargetRef, tables: string[]): Promise<void> {
   if (tables.length === 0) return;
   const s = schemaOf(target);

@@ -20,6 +20,8 @@ export interface MappingOptions {
    * A cast override wins over a decision.
    */
   decided?: Record<string, { pgType: string; reason: string }>;
+  /** Source name ("table", "table.column") -> PostgreSQL name (names.ts). */
+  renames?: Record<string, string>;
 }
 
 /** How values are normalised on the way in and compared by verify. */

@@ -7,6 +7,7 @@ import type { Client } from "pg";
 import { fkName, qualified, quoteIdent } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { introspect, quoteSqliteIdent as qi, type SourceSchema, type SourceTable } from "./introspect";
+import { nameSchema, namesOf, type Renames } from "./names";
 import { targetColumns, type TargetColumn } from "./copy";
 import { checksumAlgo, combineSums, RowSum, sourceKeyJson, sourceRowMap, sourceRowMapByKeys, sourceSum, targetRowMap, targetRowMapByKeys, targetSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import type { SqliteValue } from "./values";
@@ -39,12 +40,14 @@ const MAX_KEYS = 20;
 export const MAX_DIFFERING_KEYS = MAX_KEYS;
 const LEAF_ROWS = 256;
 
-export async function verify(sourcePath: string, target: TargetRef, opts: { tables?: string[] } = {}): Promise<VerifyReport> {
-  return verifyTables(sourcePath, target, { tables: opts.tables });
+export async function verify(sourcePath: string, target: TargetRef, opts: { tables?: string[]; renames?: Renames } = {}): Promise<VerifyReport> {
+  return verifyTables(sourcePath, target, { tables: opts.tables, renames: opts.renames });
 }
 
 export interface VerifyOptions {
   tables?: string[];
+  /** The renames the tables were migrated with (names.ts). */
+  renames?: Renames;
   /** Tables verified at once, each on its own connection (all in one exported snapshot). */
   jobs?: number;
   /**
@@ -100,14 +103,16 @@ async function sumInParts(
   pages: Map<string, number>,
   onFirstPart?: (t: SourceTable) => void,
 ): Promise<Map<string, RangeSum>> {
-  const parts = sumParts(tables.map((t) => ({ table: t.name, pages: pages.get(t.name) ?? 0 })), clients.length);
+  // Parts are keyed by source table name; pages and the sums' SQL use the PostgreSQL name.
+  const pgName = new Map(tables.map((t) => [t.name, namesOf(t).table]));
+  const parts = sumParts(tables.map((t) => ({ table: t.name, pages: pages.get(pgName.get(t.name)!) ?? 0 })), clients.length);
   const sums = new Map<string, RangeSum[]>();
   let next = 0;
   await Promise.all(
     clients.map(async (client) => {
       while (next < parts.length) {
         const part = parts[next++];
-        const pending = targetSum(client, schema, part.table, colsOf.get(part.table)!, algo, part.where, part.params);
+        const pending = targetSum(client, schema, pgName.get(part.table)!, colsOf.get(part.table)!, algo, part.where, part.params);
         pending.catch(() => undefined);
         if (part.first && onFirstPart) onFirstPart(tables.find((x) => x.name === part.table)!);
         const sum = await pending;
@@ -170,7 +175,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
       }
     });
     return { ok: out.every((t) => t.match && t.sequenceOk), tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-  });
+  }, opts.renames);
 }
 
 /** Tables are summed in at most this many heap page ranges each. */
@@ -226,7 +231,7 @@ async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTab
     sourceChecksum: src.checksum,
     targetChecksum: tgt.checksum,
     match,
-    sequenceOk: await sequencesOk(c, schema, t.name),
+    sequenceOk: await sequencesOk(c, schema, namesOf(t).table),
     foreignKeysOk: await foreignKeysOk(c, schema, t),
     differingKeys,
   };
@@ -241,7 +246,7 @@ async function findDifferingKeys(db: SqliteDb, c: Client, schema: string, t: Sou
   if (keyCols.length === 1 && keyCols[0].kind === "int") {
     const k = keyCols[0];
     const sMinMax = db.prepare(`SELECT min(${qi(k.column)}) AS lo, max(${qi(k.column)}) AS hi FROM ${qi(t.name)}`).safeIntegers(true).get() as { lo: bigint | null; hi: bigint | null };
-    const tMinMax = (await c.query(`SELECT min(${quoteIdent(k.column)})::text AS lo, max(${quoteIdent(k.column)})::text AS hi FROM ${qualified(schema, t.name)}`)).rows[0] as { lo: string | null; hi: string | null };
+    const tMinMax = (await c.query(`SELECT min(${quoteIdent(k.target)})::text AS lo, max(${quoteIdent(k.target)})::text AS hi FROM ${qualified(schema, namesOf(t).table)}`)).rows[0] as { lo: string | null; hi: string | null };
     const cands = [sMinMax.lo, sMinMax.hi, tMinMax.lo === null ? null : BigInt(tMinMax.lo), tMinMax.hi === null ? null : BigInt(tMinMax.hi)].filter((x): x is bigint => x !== null);
     if (cands.length === 0) return [];
     const lo = cands.reduce((a, b) => (b < a ? b : a));
@@ -251,20 +256,20 @@ async function findDifferingKeys(db: SqliteDb, c: Client, schema: string, t: Sou
     return found.slice(0, MAX_KEYS);
   }
   const srcMap = sourceRowMap(db, t, cols, keyCols);
-  const tgtMap = await targetRowMap(c, schema, t.name, cols, keyCols);
+  const tgtMap = await targetRowMap(c, schema, namesOf(t).table, cols, keyCols);
   return diffMaps(srcMap, tgtMap);
 }
 
 async function bisect(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, k: TargetColumn, lo: bigint, hi: bigint, found: string[]): Promise<void> {
   if (found.length >= MAX_KEYS) return;
   const sw = `${qi(k.column)} BETWEEN ? AND ?`;
-  const pw = `${quoteIdent(k.column)} BETWEEN $1 AND $2`;
+  const pw = `${quoteIdent(k.target)} BETWEEN $1 AND $2`;
   const src = sourceSum(db, t, cols, algo, sw, [lo, hi]);
-  const tgt = await targetSum(c, schema, t.name, cols, algo, pw, [lo.toString(), hi.toString()]);
+  const tgt = await targetSum(c, schema, namesOf(t).table, cols, algo, pw, [lo.toString(), hi.toString()]);
   if (src.rows === tgt.rows && src.checksum === tgt.checksum) return;
   if (hi - lo < BigInt(LEAF_ROWS) || Math.max(src.rows, tgt.rows) <= LEAF_ROWS) {
     const sm = sourceRowMap(db, t, cols, [k], sw, [lo, hi]);
-    const tm = await targetRowMap(c, schema, t.name, cols, [k], pw, [lo.toString(), hi.toString()]);
+    const tm = await targetRowMap(c, schema, namesOf(t).table, cols, [k], pw, [lo.toString(), hi.toString()]);
     found.push(...diffMaps(sm, tm));
     return;
   }
@@ -284,10 +289,11 @@ async function diffMultisets(db: SqliteDb, c: Client, schema: string, t: SourceT
   const count = (m: Map<string, number>, h: string, d: number): void => void m.set(h, (m.get(h) ?? 0) + d);
   const m = new Map<string, number>();
   for (const h of sourceRowMap(db, t, cols, [...cols]).values()) count(m, h, 1);
-  for (const h of (await targetRowMap(c, schema, t.name, cols, [...cols])).values()) count(m, h, -1);
+  for (const h of (await targetRowMap(c, schema, namesOf(t).table, cols, [...cols])).values()) count(m, h, -1);
   return [...m.entries()].filter(([, n]) => n !== 0).map(([h]) => JSON.stringify({ rowHash: h })).slice(0, MAX_KEYS);
 }
 
+/** `table`: the PostgreSQL table name. */
 async function sequencesOk(c: Client, schema: string, table: string): Promise<boolean> {
   const rel = qualified(schema, table);
   const r = await c.query<{ attname: string; seq: string }>(
@@ -308,7 +314,7 @@ export async function foreignKeysOk(c: Client, schema: string, t: SourceTable): 
   if (t.foreignKeys.length === 0) return true;
   const r = await c.query<{ conname: string; convalidated: boolean }>(
     "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'",
-    [qualified(schema, t.name)],
+    [qualified(schema, namesOf(t).table)],
   );
   const byName = new Map(r.rows.map((x) => [x.conname, x.convalidated]));
   return t.foreignKeys.every((fk) => byName.get(fkName(t, fk)) === true);
@@ -328,7 +334,7 @@ export interface KeyedTableReport extends VerifyTableReport {
  * over the checked rows only. Tables must have a primary key the target also has; callers fall
  * back to verify() for the others. Both sides are read in one snapshot each.
  */
-export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Map<string, string[]>): Promise<{ tables: KeyedTableReport[]; seconds: number }> {
+export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Map<string, string[]>, renames?: Renames): Promise<{ tables: KeyedTableReport[]; seconds: number }> {
   const started = process.hrtime.bigint();
   const s = schemaOf(target);
   return inSourceSnapshot(sourcePath, async (db, schema) => {
@@ -345,9 +351,9 @@ export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Ma
         }
         const vals = (keys.get(t.name) ?? []).map((pk) => (decode.all(pk) as SqliteValue[][]).map((r) => r[0]));
         const srcMap = sourceRowMapByKeys(db, t, cols, keyCols, vals);
-        const tgtMap = await targetRowMapByKeys(c, s, t.name, cols, keyCols, vals);
+        const tgtMap = await targetRowMapByKeys(c, s, namesOf(t).table, cols, keyCols, vals);
         const srcRows = Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n);
-        const tgtRows = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(s, t.name)}`)).rows[0].n);
+        const tgtRows = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(s, namesOf(t).table)}`)).rows[0].n);
         const differingKeys = diffMaps(srcMap, tgtMap);
         const sum = (m: Map<string, string>): string => {
           const r = new RowSum();
@@ -362,7 +368,7 @@ export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Ma
           sourceChecksum: sum(srcMap),
           targetChecksum: sum(tgtMap),
           match: srcRows === tgtRows && differingKeys.length === 0,
-          sequenceOk: await sequencesOk(c, s, t.name),
+          sequenceOk: await sequencesOk(c, s, namesOf(t).table),
           foreignKeysOk: await foreignKeysOk(c, s, t),
           differingKeys,
           keysChecked: canon.length,
@@ -373,17 +379,18 @@ export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Ma
       return reports;
     });
     return { tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-  });
+  }, renames);
 }
 
 /**
  * Opens the source read-only and runs fn inside one read transaction (the source snapshot a report
  * describes); any failure comes out as a MigrationError (verifyError).
  */
-async function inSourceSnapshot<T>(sourcePath: string, fn: (db: SqliteDb, schema: SourceSchema) => Promise<T>): Promise<T> {
+async function inSourceSnapshot<T>(sourcePath: string, fn: (db: SqliteDb, schema: SourceSchema) => Promise<T>, renames?: Renames): Promise<T> {
   const db = openSource(sourcePath);
   try {
     const schema = introspect(db);
+    nameSchema(schema, renames);
     db.exec("BEGIN");
     try {
       return await fn(db, schema);

@@ -9,7 +9,7 @@
  */
 import type { DataFingerprint } from "../engine";
 import { diffProperties, replaceOnChange, updateOnChange, type PropertyRule, type ProviderDiff } from "./diff";
-import { targetUrlRule } from "./schema-diff";
+import { renamesUpdate, targetUrlRule } from "./schema-diff";
 import { sameValue } from "./wire-values";
 
 export const dataRules = {
@@ -24,6 +24,7 @@ export const dataRules = {
   sourcePath: updateOnChange,
   // Capture switched on, off or reinstalled: the next update decides between re-copy and sync.
   captureId: updateOnChange,
+  renames: renamesUpdate,
 };
 
 export const dataOutputOnly = ["copiedTables", "copyReport", "syncReport"] as const;

@@ -8,6 +8,7 @@
  */
 import { copyData, syncChanges, truncateTables, type CopyReport, type DataFingerprint, type SyncReport, type TargetRef } from "../engine";
 import { isMigrationError } from "../engine/errors";
+import { tableNameOf } from "../engine/names";
 import { diffData, tablesToCopyOnUpdate } from "./data-diff";
 import type { ProviderDiff } from "./diff";
 import { checkShape, guarded, newId, readProps, targetOf, urlsOf, type CheckFailure } from "./lifecycle-support";
@@ -26,6 +27,8 @@ export interface DataInputs {
   readonly targetSchema: string;
   /** MigrationCapture's installation id; absent when capture is off. */
   readonly captureId?: string;
+  /** The schema's renames (names.ts); absent: none. */
+  readonly renames?: Record<string, string>;
 }
 
 export interface DataOutputs extends DataInputs {
@@ -48,6 +51,7 @@ const shape = {
   targetUrl: { kind: "string" },
   targetSchema: { kind: "string" },
   captureId: { kind: "string", optional: true },
+  renames: { kind: "object", optional: true },
 } as const;
 
 function wire(o: DataOutputs): WireOutputs {
@@ -56,7 +60,7 @@ function wire(o: DataOutputs): WireOutputs {
 
 /** Replays the changelog when capture is on; null (no sync, nothing written) when it is off. */
 async function syncIfCaptured(i: DataInputs, target: TargetRef): Promise<SyncReport | null> {
-  return i.captureId ? syncChanges(i.sourcePath, target) : null;
+  return i.captureId ? syncChanges(i.sourcePath, target, i.renames ? { renames: i.renames } : {}) : null;
 }
 
 export const dataLifecycle = {
@@ -72,7 +76,7 @@ export const dataLifecycle = {
     const i = readProps<DataInputs>(props);
     return guarded("data.create", urlsOf(props), async () => {
       try {
-        const copyReport = await copyData(i.sourcePath, targetOf(i), { tables: i.tables, jobs: i.jobs, replace: false });
+        const copyReport = await copyData(i.sourcePath, targetOf(i), { tables: i.tables, jobs: i.jobs, replace: false, renames: i.renames });
         // Capture was installed before the copy began, so the writes the app made meanwhile are in
         // the changelog: replay them now (rows the copy already saw are rewritten unchanged).
         const syncReport = await syncIfCaptured(i, targetOf(i));
@@ -82,7 +86,7 @@ export const dataLifecycle = {
         // earlier ones filled. A failed create must leave nothing behind: empty them again. Not
         // when the target already held rows before we started — those are not ours to remove.
         // A cleanup failure must not hide the error that explains the failed create.
-        if (!(isMigrationError(e) && e.code === "TARGET_NOT_EMPTY")) await truncateTables(targetOf(i), i.tables).catch(() => undefined);
+        if (!(isMigrationError(e) && e.code === "TARGET_NOT_EMPTY")) await truncateTables(targetOf(i), i.tables.map((t) => tableNameOf(t, i.renames))).catch(() => undefined);
         throw e;
       }
     });
@@ -95,7 +99,7 @@ export const dataLifecycle = {
       const tables = tablesToCopyOnUpdate(o, n);
       // A table that must be copied is re-copied whole: TRUNCATE + COPY in one transaction per
       // table, so readers see the old rows or the new, never a mix.
-      const copyReport = tables.length > 0 ? await copyData(n.sourcePath, targetOf(n), { tables, jobs: n.jobs, replace: true }) : o.copyReport;
+      const copyReport = tables.length > 0 ? await copyData(n.sourcePath, targetOf(n), { tables, jobs: n.jobs, replace: true, renames: n.renames }) : o.copyReport;
       const syncReport = await syncIfCaptured(n, targetOf(n));
       return { outs: wire({ ...n, copiedTables: [...n.tables], copyReport, syncReport }) };
     });
@@ -103,6 +107,6 @@ export const dataLifecycle = {
 
   async delete(_id: string, props: Record<string, unknown>): Promise<void> {
     const o = readProps<DataOutputs>(props);
-    await guarded("data.delete", urlsOf(props), () => truncateTables(targetOf(o), o.copiedTables));
+    await guarded("data.delete", urlsOf(props), () => truncateTables(targetOf(o), o.copiedTables.map((t) => tableNameOf(t, o.renames))));
   },
 };

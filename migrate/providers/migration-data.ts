@@ -19,6 +19,8 @@ export interface MigrationDataArgs {
   readonly targetSchema: pulumi.Input<string>;
   /** MigrationCapture's `captureId`; set only when capture is on (update then syncs). */
   readonly captureId?: pulumi.Input<string | undefined>;
+  /** The schema's renames (MigrationArgs.renames). */
+  readonly renames?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export class MigrationData extends pulumi.dynamic.Resource {

@@ -11,6 +11,8 @@ export interface MigrationRollbackGuardArgs {
   /** Stored as a secret. */
   readonly targetUrl: pulumi.Input<string>;
   readonly targetSchema: pulumi.Input<string>;
+  /** The schema's renames (MigrationArgs.renames). */
+  readonly renames?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export class MigrationRollbackGuard extends pulumi.dynamic.Resource {

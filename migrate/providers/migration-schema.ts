@@ -20,6 +20,8 @@ export interface MigrationSchemaArgs {
   readonly epochs: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** The text collation option (MigrationArgs.textCollation). */
   readonly textCollation: pulumi.Input<string>;
+  /** Source name -> PostgreSQL name (MigrationArgs.renames); absent: none. */
+  readonly renames?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -37,6 +39,7 @@ export class MigrationSchema extends pulumi.dynamic.Resource {
   declare public readonly strictTypes: pulumi.Output<boolean>;
   declare public readonly epochs: pulumi.Output<Record<string, string>>;
   declare public readonly textCollation: pulumi.Output<string>;
+  declare public readonly renames: pulumi.Output<Record<string, string> | undefined>;
   /** Tables this resource created (and will drop on delete). */
   declare public readonly tables: pulumi.Output<string[]>;
 

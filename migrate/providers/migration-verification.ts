@@ -17,6 +17,8 @@ export interface MigrationVerificationArgs {
   readonly indexNames: pulumi.Input<pulumi.Input<string>[]>;
   /** Change to re-verify with nothing else changed. */
   readonly trigger: pulumi.Input<string>;
+  /** The schema's renames (MigrationArgs.renames). */
+  readonly renames?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export class MigrationVerification extends pulumi.dynamic.Resource {

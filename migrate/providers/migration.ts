@@ -19,6 +19,7 @@ import { MigrationRollbackGuard } from "./migration-rollback-guard";
 import { MigrationSchema } from "./migration-schema";
 import { MigrationVerification } from "./migration-verification";
 import { columnName } from "./schema-diff";
+import { columnNameOf, tableNameOf } from "../engine/names";
 
 export interface ExtraIndexArg {
   readonly table: string;
@@ -67,6 +68,12 @@ export interface MigrationArgs {
    * (issue 6) so every `pulumi up` catches PostgreSQL up with writes made to SQLite since the copy.
    */
   readonly capture?: pulumi.Input<boolean>;
+  /**
+   * Source name -> PostgreSQL name: "table" (or view, index) or "table.column" keys, overriding
+   * the automatic names of identifiers PostgreSQL cannot take (over 63 bytes, colliding). Defaults
+   * to none.
+   */
+  readonly renames?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** `idx_<table>_<col>…`: the name an extra index gets when stack config does not name it. */
@@ -78,7 +85,7 @@ export function extraIndexName(table: string, columns: readonly string[]): strin
  * Resolves extra-index config into full specs, rejecting tables or columns the source does not
  * have: a typo in stack config should fail the preview, not a CREATE INDEX halfway through `up`.
  */
-export function resolveExtraIndexes(extra: readonly ExtraIndexArg[], schema: SchemaFingerprint): IndexSpec[] {
+export function resolveExtraIndexes(extra: readonly ExtraIndexArg[], schema: SchemaFingerprint, renames?: Record<string, string>): IndexSpec[] {
   return extra.map((e, i) => {
     const where = `extraIndexes[${i}]`;
     const table = schema.tables[e.table];
@@ -87,7 +94,8 @@ export function resolveExtraIndexes(extra: readonly ExtraIndexArg[], schema: Sch
     const known = table.columns.map(columnName);
     const missing = e.columns.filter((c) => !known.includes(c));
     if (missing.length > 0) throw new Error(`${where}: column(s) ${missing.join(", ")} not in table "${e.table}"; it has ${known.join(", ")}.`);
-    return { name: e.name ?? extraIndexName(e.table, e.columns), table: e.table, columns: [...e.columns], unique: e.unique ?? false };
+    // Specs name the target's objects: the table and columns as PostgreSQL has them (names.ts).
+    return { name: e.name ?? extraIndexName(e.table, e.columns), table: tableNameOf(e.table, renames), columns: e.columns.map((c) => columnNameOf(e.table, c, renames)), unique: e.unique ?? false };
   });
 }
 
@@ -130,6 +138,10 @@ export class Migration extends pulumi.ComponentResource {
     const epochs = pulumi.output(args.epochs ?? {});
     const textCollation = pulumi.output(args.textCollation ?? "C");
     const sourcePath = pulumi.output(args.sourcePath);
+    // Absent unless configured, so the resources' inputs stay as they were for stacks without it.
+    const renamesArg = args.renames === undefined ? undefined : pulumi.output(args.renames);
+    const renames = renamesArg ?? pulumi.output<Record<string, string>>({});
+    const named = renamesArg ? { renames: renamesArg } : {};
 
     // Read-only and synchronous; they run on every preview so the plan is concrete.
     // A column no type can hold (or any widening under strictTypes) fails the preview here, with
@@ -138,26 +150,26 @@ export class Migration extends pulumi.ComponentResource {
       if (isMigrationError(e)) throw new pulumi.ResourceError(`[${e.code}] ${e.message}`, this, true);
       throw e;
     };
-    const schemaFingerprint = pulumi.all([sourcePath, castOverrides, timestamptz, textCollation, strictTypes, epochs]).apply(([p, co, tz, tc, st, ep]) => {
+    const schemaFingerprint = pulumi.all([sourcePath, castOverrides, timestamptz, textCollation, strictTypes, epochs, renames]).apply(([p, co, tz, tc, st, ep, rn]) => {
       try {
-        return plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz, textCollation: tc, strictTypes: st, epochs: ep }));
+        return plainJson(fingerprintSchema(path.resolve(p), { castOverrides: co, timestamptz: tz, textCollation: tc, strictTypes: st, epochs: ep, renames: rn }));
       } catch (e) {
         return refused(e);
       }
     });
     const dataFingerprint = sourcePath.apply((p) => plainJson(fingerprintData(path.resolve(p))));
     // Casts decide which columns are boolean, and so how partial-index predicates are translated.
-    const srcIndexes = pulumi.all([sourcePath, castOverrides, timestamptz, strictTypes, epochs]).apply(([p, co, tz, st, ep]) => {
+    const srcIndexes = pulumi.all([sourcePath, castOverrides, timestamptz, strictTypes, epochs, renames]).apply(([p, co, tz, st, ep, rn]) => {
       try {
-        return plainJson(sourceIndexes(path.resolve(p), { castOverrides: co, timestamptz: tz, strictTypes: st, epochs: ep }));
+        return plainJson(sourceIndexes(path.resolve(p), { castOverrides: co, timestamptz: tz, strictTypes: st, epochs: ep, renames: rn }));
       } catch (e) {
         return refused(e);
       }
     });
-    const fkIndexes = sourcePath.apply((p) => plainJson(fkCoveringIndexes(path.resolve(p))));
-    const extraIndexes = pulumi.all([pulumi.output(args.extraIndexes ?? []), schemaFingerprint]).apply(([extra, fp]) => {
+    const fkIndexes = pulumi.all([sourcePath, renames]).apply(([p, rn]) => plainJson(fkCoveringIndexes(path.resolve(p), { renames: rn })));
+    const extraIndexes = pulumi.all([pulumi.output(args.extraIndexes ?? []), schemaFingerprint, renames]).apply(([extra, fp, rn]) => {
       try {
-        return resolveExtraIndexes(extra as ExtraIndexArg[], fp);
+        return resolveExtraIndexes(extra as ExtraIndexArg[], fp, rn);
       } catch (e) {
         // hideStack: a config mistake; the message names the entry, a stack trace would bury it.
         throw new pulumi.ResourceError((e as Error).message, this, true);
@@ -166,7 +178,7 @@ export class Migration extends pulumi.ComponentResource {
 
     this.schema = new MigrationSchema(
       `${name}-schema`,
-      { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz, strictTypes, epochs, textCollation },
+      { sourcePath, schemaFingerprint, targetUrl, targetSchema, castOverrides, timestamptz, strictTypes, epochs, textCollation, ...named },
       { parent: this },
     );
     // Registered only when on (off must not even touch the file), decided from the resolved
@@ -180,7 +192,7 @@ export class Migration extends pulumi.ComponentResource {
     const captureId = this.capture.apply((c) => (c ? c.captureId.apply((id): string | undefined => id) : pulumi.output<string | undefined>(undefined)));
     this.data = new MigrationData(
       `${name}-data`,
-      { schemaId: this.schema.id, tables: this.schema.tables, dataFingerprint, jobs, sourcePath, targetUrl, targetSchema, captureId },
+      { schemaId: this.schema.id, tables: this.schema.tables, dataFingerprint, jobs, sourcePath, targetUrl, targetSchema, captureId, ...named },
       { parent: this, dependsOn: this.capture.apply((c) => (c ? [this.schema, c] : [this.schema])) },
     );
     this.indexes = new MigrationIndexes(
@@ -198,6 +210,7 @@ export class Migration extends pulumi.ComponentResource {
         dataHash: this.data.dataFingerprint.apply((f) => f.hash),
         indexNames: this.indexes.indexNames,
         trigger: pulumi.output(args.verifyTrigger ?? ""),
+        ...named,
       },
       { parent: this, dependsOn: [this.data, this.indexes] },
     );
@@ -207,7 +220,7 @@ export class Migration extends pulumi.ComponentResource {
       c
         ? new MigrationRollbackGuard(
             `${name}-rollback-guard`,
-            { sourcePath, targetUrl, targetSchema },
+            { sourcePath, targetUrl, targetSchema, ...named },
             { parent: this, dependsOn: [this.verification, this.data, c] },
           )
         : undefined,

@@ -6,12 +6,13 @@
  * A rotated password is the same database: update, so state holds the URL delete will need.
  */
 import { diffProperties, replaceOnChange, type ProviderDiff } from "./diff";
-import { targetUrlRule } from "./schema-diff";
+import { renamesUpdate, targetUrlRule } from "./schema-diff";
 
 export const rollbackGuardRules = {
   targetUrl: targetUrlRule,
   targetSchema: replaceOnChange,
   sourcePath: replaceOnChange,
+  renames: renamesUpdate,
 };
 
 export const rollbackGuardOutputOnly = ["capturedTables"] as const;

@@ -18,6 +18,8 @@ export interface RollbackGuardInputs {
   /** Secret. */
   readonly targetUrl: string;
   readonly targetSchema: string;
+  /** The schema's renames (names.ts); absent: none. */
+  readonly renames?: Record<string, string>;
 }
 
 export interface RollbackGuardOutputs extends RollbackGuardInputs {
@@ -31,6 +33,7 @@ const shape = {
   sourcePath: { kind: "string" },
   targetUrl: { kind: "string" },
   targetSchema: { kind: "string" },
+  renames: { kind: "object", optional: true },
 } as const;
 
 function wire(o: RollbackGuardOutputs): WireOutputs {
@@ -38,8 +41,9 @@ function wire(o: RollbackGuardOutputs): WireOutputs {
 }
 
 async function install(i: RollbackGuardInputs): Promise<WireOutputs> {
-  const status = await installTargetCapture(targetOf(i), { sourcePath: i.sourcePath });
-  return wire({ sourcePath: i.sourcePath, targetUrl: i.targetUrl, targetSchema: i.targetSchema, capturedTables: status.tables });
+  const named = i.renames ? { renames: i.renames } : {};
+  const status = await installTargetCapture(targetOf(i), { sourcePath: i.sourcePath, ...named });
+  return wire({ sourcePath: i.sourcePath, targetUrl: i.targetUrl, targetSchema: i.targetSchema, ...named, capturedTables: status.tables });
 }
 
 export const rollbackGuardLifecycle = {
@@ -67,7 +71,7 @@ export const rollbackGuardLifecycle = {
     await guarded("rollback-guard.delete", urlsOf(props), async () => {
       // Replay first, remove after: a refusal throws before the capture is touched, so the
       // changelog survives for the retry once the operator resolved what the message names.
-      await rollbackChanges(targetOf(o), o.sourcePath);
+      await rollbackChanges(targetOf(o), o.sourcePath, o.renames ? { renames: o.renames } : {});
       await removeTargetCapture(targetOf(o));
     });
   },

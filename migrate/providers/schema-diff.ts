@@ -7,6 +7,7 @@
 import type { SchemaFingerprint } from "../engine";
 import { diffProperties, replaceOnChange, updateOnChange, type PropertyRule, type ProviderDiff, type Verdict } from "./diff";
 import { targetIdentity } from "./target";
+import { sameValue } from "./wire-values";
 
 export interface SchemaChange {
   readonly addTables: string[];
@@ -57,6 +58,17 @@ export const targetUrlRule: PropertyRule<string> = {
   compare: (o, n) => (o === n ? "none" : targetIdentity(o, "") === targetIdentity(n, "") ? "update" : "replace"),
 };
 
+/** Renames (names.ts); state from before the option holds none, which means no renames. */
+export function sameRenames(o: Record<string, string> | undefined, n: Record<string, string> | undefined): boolean {
+  return sameValue(o ?? {}, n ?? {});
+}
+
+/** Renames change every statement that names a renamed object: the resource is rebuilt. */
+export const renamesReplace = { unknown: "replace", compare: (o, n) => (sameRenames(o, n) ? "none" : "replace") } as PropertyRule<Record<string, string> | undefined>;
+
+/** For resources that follow the schema's identity: they only need the current renames recorded. */
+export const renamesUpdate = { unknown: "update", compare: (o, n) => (sameRenames(o, n) ? "none" : "update") } as PropertyRule<Record<string, string> | undefined>;
+
 export const schemaRules = {
   targetUrl: targetUrlRule,
   targetSchema: replaceOnChange,
@@ -70,6 +82,7 @@ export const schemaRules = {
   strictTypes: { unknown: "update", compare: (o, n) => ((o ?? false) === (n ?? false) ? "none" : "update") } as PropertyRule<boolean | undefined>,
   // State from before the option holds none: its tables have the database's collation.
   textCollation: { unknown: "replace", compare: (o, n) => ((o ?? "database") === (n ?? "database") ? "none" : "replace") } as PropertyRule<string | undefined>,
+  renames: renamesReplace,
   sourcePath: updateOnChange,
 };
 

@@ -5,6 +5,7 @@
  */
 import { alterTables, createTables, dropTables, fingerprintSchema, type DecisionOptions, type SchemaFingerprint } from "../engine";
 import { MigrationError } from "../engine/errors";
+import { tableNameOf } from "../engine/names";
 import { checkShape, guarded, newId, readProps, targetOf, urlsOf, type CheckFailure } from "./lifecycle-support";
 import { diffSchema, planSchemaChange } from "./schema-diff";
 import { sameValue, secret, type SecretEnvelope } from "./wire-values";
@@ -27,6 +28,8 @@ export interface SchemaInputs {
    * database's collation, which is what "database" means (mappingOf).
    */
   readonly textCollation?: string;
+  /** Source name -> PostgreSQL name (names.ts); absent: none. */
+  readonly renames?: Record<string, string>;
 }
 
 export interface SchemaOutputs extends SchemaInputs {
@@ -47,11 +50,12 @@ const shape = {
   textCollation: { kind: "string", optional: true },
   strictTypes: { kind: "boolean", optional: true },
   epochs: { kind: "object", optional: true },
+  renames: { kind: "object", optional: true },
 } as const;
 
 /** The engine's mapping options from the resource's inputs. */
 function mappingOf(i: SchemaInputs): DecisionOptions {
-  return { castOverrides: i.castOverrides, timestamptz: i.timestamptz, textCollation: i.textCollation ?? "database", strictTypes: i.strictTypes ?? false, epochs: i.epochs ?? {} };
+  return { castOverrides: i.castOverrides, timestamptz: i.timestamptz, textCollation: i.textCollation ?? "database", strictTypes: i.strictTypes ?? false, epochs: i.epochs ?? {}, ...(i.renames ? { renames: i.renames } : {}) };
 }
 
 function wire(o: SchemaOutputs): WireOutputs<SchemaOutputs> {
@@ -114,6 +118,7 @@ export const schemaLifecycle = {
 
   async delete(_id: string, props: Record<string, unknown>): Promise<void> {
     const o = readProps<SchemaOutputs>(props);
-    await guarded("schema.delete", urlsOf(props), () => dropTables(targetOf(o), o.tables));
+    // `tables` holds source names; the target's are derived from them and the renames alone.
+    await guarded("schema.delete", urlsOf(props), () => dropTables(targetOf(o), o.tables.map((t) => tableNameOf(t, o.renames))));
   },
 };

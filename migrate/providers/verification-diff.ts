@@ -9,11 +9,13 @@
  * re-verification fails `pulumi up` with the per-table report.
  */
 import { diffProperties, updateOnChange, type ProviderDiff } from "./diff";
+import { renamesUpdate } from "./schema-diff";
 import { reveal } from "./wire-values";
 
 export const verificationRules = {
   targetUrl: updateOnChange,
   targetSchema: updateOnChange,
+  renames: renamesUpdate,
 };
 
 export const verificationOutputOnly = ["report"] as const;

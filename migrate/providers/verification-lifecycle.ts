@@ -27,6 +27,8 @@ export interface VerificationInputs {
   readonly indexNames: string[];
   /** Any value; changing it forces a re-verification without other changes. */
   readonly trigger: string;
+  /** The schema's renames (names.ts); absent: none. */
+  readonly renames?: Record<string, string>;
 }
 
 export interface VerificationOutputs extends VerificationInputs {
@@ -43,6 +45,7 @@ const shape = {
   dataHash: { kind: "string" },
   indexNames: { kind: "array" },
   trigger: { kind: "string" },
+  renames: { kind: "object", optional: true },
 } as const;
 
 /** One line per mismatching table, naming what differs, so `pulumi up` output says where to look. */
@@ -61,7 +64,7 @@ export function describeMismatch(report: VerifyReport): string {
 
 /** The engine's verification with the URL scrubbed from anything it throws; a mismatch is a report, not an error. */
 function compare(i: VerificationInputs, urls: string[], step: string): Promise<VerifyReport> {
-  return guarded(step, urls, () => verify(i.sourcePath, targetOf(i), { tables: i.tables }));
+  return guarded(step, urls, () => verify(i.sourcePath, targetOf(i), { tables: i.tables, ...(i.renames ? { renames: i.renames } : {}) }));
 }
 
 async function run(i: VerificationInputs, urls: string[], step: string): Promise<VerifyReport> {

@@ -31,7 +31,7 @@ const TYPED: [string, string, string, string][] = [
   ["tz", "TIMESTAMP", "timestamp with time zone", "timestamptz_send"],
 ];
 
-const col = (column: string, pgType: string): TargetColumn => ({ column, pgType, ...kindOfPgType(pgType) });
+const col = (column: string, pgType: string): TargetColumn => ({ column, target: column, pgType, ...kindOfPgType(pgType) });
 
 /** Random values for a column (SQLite applies the column's affinity on insert). */
 function valueFor(c: string, rnd: () => number): unknown {

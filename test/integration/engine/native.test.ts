@@ -131,7 +131,7 @@ function makeSource(file: string, rows: number, seed: number, forPostgres = fals
   return handedBack;
 }
 
-const cols: TargetColumn[] = [["id", "", "bigint"] as [string, string, string], ...COLUMNS].map(([column, , pgType]) => ({ column, pgType, ...kindOfPgType(pgType) }));
+const cols: TargetColumn[] = [["id", "", "bigint"] as [string, string, string], ...COLUMNS].map(([column, , pgType]) => ({ column, target: column, pgType, ...kindOfPgType(pgType) }));
 
 /** Reads a COPY float field: decimal (JavaScript) or C99 hex float (extension). */
 function parseFloatField(s: string): number {

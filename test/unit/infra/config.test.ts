@@ -30,6 +30,12 @@ function failure(config: Record<string, string>): StackConfigError {
 describe("invalid stack config names the key", () => {
   it.each<[string, Record<string, string>, string, string]>([
     [
+      "rename onto a name PostgreSQL cannot take",
+      { ...base, "armp-postgres:renames": JSON.stringify({ "items.qty": "q".repeat(64) }) },
+      "armp-postgres:renames",
+      'armp-postgres:renames: must be an object of "table" or "table.column": "PostgreSQL name" (1 to 63 bytes).',
+    ],
+    [
       "pool larger than max clients",
       { ...base, "armp-postgres:defaultPoolSize": "200" },
       "armp-postgres:defaultPoolSize",
@@ -162,9 +168,13 @@ describe("valid stack config", () => {
       queryWaitTimeout: 30,
       idleTransactionTimeout: 60,
     });
-    expect(c.migration).toEqual({ enabled: true, sourcePath: "data/armp.db", targetSchema: "public", jobs: 2, extraIndexes: [], castOverrides: {}, strictTypes: false, epochs: {}, timestamptz: false, textCollation: "C", captureEnabled: false });
+    expect(c.migration).toEqual({ enabled: true, sourcePath: "data/armp.db", targetSchema: "public", jobs: 2, extraIndexes: [], castOverrides: {}, renames: {}, strictTypes: false, epochs: {}, timestamptz: false, textCollation: "C", captureEnabled: false });
     expect(c.app).toEqual({ environment: "production", logLevel: "info", port: 8000, hostPort: 8000 });
     expect(await pulumi.isSecret(c.postgres.password as pulumi.Output<string>)).toBe(true);
+  });
+
+  it("reads renames as given", () => {
+    expect(read({ ...base, "armp-postgres:renames": JSON.stringify({ items: "line_items", "items.qty": "quantity" }) }).migration.renames).toEqual({ items: "line_items", "items.qty": "quantity" });
   });
 
   it('treats "" (Pulumi.yaml\'s default for optional keys) as unset', () => {
@@ -259,6 +269,7 @@ describe("Pulumi.yaml declares the keys with the program's defaults", () => {
       extraIndexes: "[]",
       castOverrides: "{}",
       epochs: "{}",
+      renames: "{}",
     };
     expect(Object.fromEntries(declared)).toStrictEqual(expected);
   });

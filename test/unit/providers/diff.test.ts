@@ -49,6 +49,19 @@ describe("MigrationSchema diff", () => {
     expect(diffSchema({ ...before, textCollation: "C" }, schemaNews(clone(fp), { textCollation: "C" }))).toEqual(NO_CHANGE);
   });
 
+  it("reads state from before renames as none: {} changes nothing, a rename replaces; data and verification only update", () => {
+    const before = schemaOlds(fp);
+    expect(before.renames).toBeUndefined();
+    expect(diffSchema(before, schemaNews(clone(fp), { renames: {} }))).toEqual(NO_CHANGE);
+    expect(diffSchema(before, schemaNews(clone(fp), { renames: { publication: "publications" } }))).toEqual(replace("renames"));
+    expect(diffSchema({ ...before, renames: { publication: "publications" } }, schemaNews(clone(fp), { renames: { publication: "publications" } }))).toEqual(NO_CHANGE);
+    expect(diffSchema(before, schemaNews(clone(fp), { renames: UNKNOWN }))).toEqual(replace("renames"));
+    const verOlds = { sourcePath: "a", targetUrl: envelope(URL_A), targetSchema: "public", tables: [], dataHash: "d", indexNames: [], trigger: "", report: { ok: true } };
+    const verNews = { sourcePath: "a", targetUrl: URL_A, targetSchema: "public", tables: [], dataHash: "d", indexNames: [], trigger: "" };
+    expect(diffVerification(verOlds, { ...verNews, renames: {} })).toEqual(NO_CHANGE);
+    expect(diffVerification(verOlds, { ...verNews, renames: { a: "b" } })).toEqual(UPDATE);
+  });
+
   it("updates in place for a new table and a new column", () => {
     const next = clone(fp);
     next.hash = "s2";

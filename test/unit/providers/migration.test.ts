@@ -200,4 +200,13 @@ describe("Migration component", () => {
     );
     expect(() => resolveExtraIndexes([{ table: "pubs", columns: ["doi"] }], fp)).toThrow('extraIndexes[0]: table "pubs" is not in the source; use one of organization, publication.');
   });
+
+  it("names an extra index's table and columns as PostgreSQL has them after renames", async () => {
+    const source = makeSource();
+    const { resolveExtraIndexes } = await import("../../../migrate/providers/migration");
+    const fp = fingerprintSchema(source);
+    expect(resolveExtraIndexes([{ table: "publication", columns: ["doi", "title"] }], fp, { publication: "works", "publication.doi": "doi_key" })).toEqual([
+      { name: "idx_publication_doi_title", table: "works", columns: ["doi_key", "title"], unique: false },
+    ]);
+  });
 });
