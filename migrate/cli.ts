@@ -4,7 +4,7 @@
  * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
  */
 import { parseArgs } from "util";
-import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
+import { columnType, columnWarnings, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 import { installTargetCapture, removeTargetCapture, rollbackChanges, type RollbackReport } from "./engine";
 
 const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file.sqlite> [--target <postgres-url>] [options]
@@ -39,6 +39,9 @@ function table(rows: (string | number)[][]): string {
 function printPlan(p: MigrationPlan): string {
   const out: string[] = [p.ddl, "", "-- column decisions"];
   for (const t of p.tables) for (const c of t.columns) out.push(`-- ${t.table}.${c.column}: ${c.declType || "(none)"} -> ${columnType(c)}  (${c.reason})`);
+  const notes = p.tables.flatMap(columnWarnings);
+  out.push("", "-- defaults and generated columns not carried as written");
+  out.push(...(notes.length === 0 ? ["-- none"] : notes.map((w) => `-- ${w}`)));
   out.push("", "-- profile findings (rows at risk)");
   if (p.findings.length === 0) out.push("-- none");
   for (const f of p.findings) out.push(`-- ${f.blocking ? "BLOCKING " : ""}${f.table}${f.column ? "." + f.column : ""} ${f.kind}: ${f.rows} row(s)${f.sampleKey ? ` e.g. key ${JSON.stringify(f.sampleKey)}` : ""}; ${f.decision}`);

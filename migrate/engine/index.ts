@@ -7,7 +7,7 @@ export { redactUrl } from "./url";
 export type { TargetRef } from "./pg";
 export type { MappingOptions, ColumnMapping, ValueKind } from "./typemap";
 export { columnType, type IndexSpec } from "./ddl";
-export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
+export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, columnWarnings, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
 export type { Finding, FindingKind, TableProfile, ColumnProfile } from "./profile";
 export { fingerprintData, type DataFingerprint } from "./fingerprint";
 export { createTables, alterTables, dropTables, truncateTables, createIndexes, dropIndexes } from "./target-ddl";

@@ -10,7 +10,7 @@ import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
 import { acquireLock } from "./lock";
-import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
+import { columnWarnings, fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexesOn, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
@@ -170,7 +170,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
       skipped: schema.skipped,
       warnings: [
         ...copy.warnings,
-        ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`)),
+        ...plan.tables.flatMap(columnWarnings),
         ...plan.tables.flatMap((t) => t.columns.flatMap((c) => (c.collationNote ? [`${t.table}.${c.column}: ${c.collationNote}`] : []))),
       ],
       copy,

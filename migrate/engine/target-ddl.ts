@@ -3,13 +3,13 @@
  * was before the step (issue 2, "Bad input ... nothing lost").
  */
 import type { Client } from "pg";
-import { columnType, qualified, quoteIdent, renderIndex, translateDefault, type IndexSpec } from "./ddl";
+import { qualified, quoteIdent, renderColumn, renderIndex, type ColumnReport, type IndexSpec } from "./ddl";
 import { MigrationError } from "./errors";
 import { introspect, type SourceSchema } from "./introspect";
-import { buildTablePlan, resolveTable } from "./plan";
+import { buildTablePlan, columnWarnings, resolveTable } from "./plan";
 import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
-import { mapColumn, type MappingOptions } from "./typemap";
+import { mapTable, type MappingOptions } from "./typemap";
 
 export function readSchema(sourcePath: string): SourceSchema {
   return withSource(sourcePath, (db) => introspect(db));
@@ -46,22 +46,30 @@ export async function createTables(sourcePath: string, target: TargetRef, opts: 
   );
 }
 
-export async function alterTables(sourcePath: string, target: TargetRef, change: { addTables?: string[]; addColumns?: { table: string; column: string }[] }, opts: MappingOptions = {}): Promise<void> {
+/**
+ * Adds tables and columns to the target. Returns the report lines of their defaults and generated
+ * columns (dropped defaults, caveats, generated columns kept as plain columns), as plan prints them.
+ */
+export async function alterTables(sourcePath: string, target: TargetRef, change: { addTables?: string[]; addColumns?: { table: string; column: string }[] }, opts: MappingOptions = {}): Promise<{ warnings: string[] }> {
   const schema = readSchema(sourcePath);
   const s = schemaOf(target);
+  const warnings: string[] = [];
   await withTarget(target, "alter tables", (c) =>
     inTransaction(c, async () => {
       await ensureSchema(c, s);
-      for (const t of pickTables(schema, change.addTables ?? [])) await c.query(buildTablePlan(s, t, schema.tables, opts).createTable);
+      for (const t of pickTables(schema, change.addTables ?? [])) {
+        const p = buildTablePlan(s, t, schema.tables, opts);
+        await c.query(p.createTable);
+        warnings.push(...columnWarnings(p));
+      }
       for (const ac of change.addColumns ?? []) {
         const [t] = pickTables(schema, [ac.table]);
         const col = t.columns.find((x) => x.name === ac.column);
         if (!col) throw new MigrationError("CONFIG_INVALID", `Column ${ac.table}.${ac.column} is not in the SQLite source.`, { table: ac.table, column: ac.column });
-        const m = mapColumn(t, col, opts);
-        const d = translateDefault(col.defaultSql, m);
-        let sql = `ALTER TABLE ${qualified(s, t.name)} ADD COLUMN ${quoteIdent(col.name)} ${columnType(m)}`;
-        if (d.sql !== null) sql += ` DEFAULT ${d.sql}`;
-        if (col.notNull) sql += " NOT NULL";
+        const cols = mapTable(t, opts);
+        const report: ColumnReport = { droppedDefaults: [], defaultNotes: [], generated: [] };
+        const sql = `ALTER TABLE ${qualified(s, t.name)} ADD COLUMN ${renderColumn(t, cols.find((m) => m.column === col.name)!, cols, report)}`;
+        warnings.push(...columnWarnings({ table: t.name, ...report, generatedColumns: report.generated }));
         try {
           await c.query(sql);
         } catch (e) {
@@ -70,6 +78,7 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
       }
     }),
   );
+  return { warnings };
 }
 
 export async function dropTables(target: TargetRef, tables: string[]): Promise<void> {
