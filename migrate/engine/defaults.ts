@@ -81,10 +81,17 @@ function readsClock(e: Expr): boolean {
   }
 }
 
-/** SQLite default SQL (PRAGMA table_xinfo dflt_value) -> PostgreSQL default for a column of the mapped kind. */
+/**
+ * SQLite default SQL (PRAGMA table_xinfo dflt_value) -> PostgreSQL default for a column of the
+ * mapped kind; a dropped default's reason starts with "DEFAULT <the SQLite text>".
+ */
 export function translateDefault(sqliteSql: string | null, m: ColumnMapping): DefaultTranslation {
   if (sqliteSql === null) return { sql: null };
-  const src = sqliteSql.trim();
+  const r = translate(sqliteSql.trim(), m);
+  return r.dropped ? { ...r, dropped: `DEFAULT ${r.dropped}` } : r;
+}
+
+function translate(src: string, m: ColumnMapping): DefaultTranslation {
   let e: Expr | null = null;
   try {
     e = parseExpr(src);
@@ -97,7 +104,7 @@ export function translateDefault(sqliteSql: string | null, m: ColumnMapping): De
   const nonDet = fns.find((f) => !deterministic!.has(f) && !DATE_FUNCTIONS.has(f));
   if (nonDet !== undefined) {
     const known = scratchDb().prepare("SELECT 1 FROM pragma_function_list WHERE name = ?").get(nonDet) !== undefined;
-    return drop(known ? `${src}: ${nonDet}() gives a different value for every row and has no exact PostgreSQL equivalent; set the default by hand` : `${src}: ${nonDet}() is not a built-in SQLite function (application-defined?); set the default by hand`);
+    return drop(known ? `${src}: ${nonDet}() gives a new value on every call and PostgreSQL has no function giving the same values; set the default by hand` : `${src}: ${nonDet}() is not a built-in SQLite function (application-defined?); set the default by hand`);
   }
   if (e === null && /\bnow\b|current_(timestamp|date|time)/i.test(src)) return drop(`${src}: the clock-reading expression is not understood; set the default by hand`);
   let v: SqliteValue;
@@ -135,14 +142,16 @@ function constantDefault(src: string, v: SqliteValue, m: ColumnMapping): Default
       return { sql: text };
     }
     case "float":
-      if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) && !/^(-?Infinity|NaN)$/.test(text)) return cannot(`is not a number for ${m.pgType}`);
-      return { sql: quoteLiteral(text) };
+      if (/^(-?Infinity|NaN)$/.test(text)) return { sql: quoteLiteral(text) };
+      if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)) return cannot(`is not a number for ${m.pgType}`);
+      // "-0" keeps its sign only as a float literal ('-0'); other numbers are exact as written.
+      return { sql: text === "-0" ? "'-0'" : text.trim() };
     case "numeric": {
       const n = normaliseDecimal(text, m.scale);
       if (n === null) return cannot(`is not a decimal number for ${m.pgType}`);
       const p = /\(\s*(\d+)/.exec(m.pgType);
       if (p && n.replace(/^-/, "").split(".")[0].replace(/^0+/, "").length > Number(p[1]) - (m.scale ?? 0)) return cannot(`does not fit ${m.pgType}`);
-      return { sql: n.startsWith("-") ? quoteLiteral(n) : n };
+      return { sql: n };
     }
     case "bool":
       return { sql: text === "t" ? "true" : "false" };
@@ -536,7 +545,7 @@ function fitTo(r: Typed, m: ColumnMapping): string | null {
     case "int":
       return r.type === "int" ? r.sql : null;
     case "float":
-      return r.type === "int" || r.type === "float" ? `(${r.sql})::double precision` : null;
+      return r.type === "float" ? r.sql : r.type === "int" ? `(${r.sql})::double precision` : null;
     case "numeric":
       return r.type === "int" ? `(${r.sql})::numeric` : null;
     case "text":
