@@ -1,0 +1,238 @@
+/**
+ * Every SQLite DEFAULT form through `armp-migrate run` into real PostgreSQL: one table per form,
+ * one row SQLite filled with the default (copied, so converted exactly as the engine converts
+ * stored values) beside one row PostgreSQL fills with the translated default. Constant forms must
+ * give the same text; clock forms the same shape and instant within a tolerance (the two rows are
+ * written seconds apart, never at the same instant); dropped forms no default and a report line.
+ * Generated columns (VIRTUAL and STORED, translatable and not) through the same CLI after that.
+ */
+import * as path from "path";
+import Database from "better-sqlite3";
+import { runMigrateCli } from "../../support/cli";
+import { createTestDatabase, withClient } from "../../support/db";
+import { sha256File, tempDir } from "./helpers";
+
+type Expect =
+  /** Both rows hold exactly this text (null: SQL NULL). */
+  | { same: string | null }
+  /** Dropped: PostgreSQL's row is NULL; `reason` is the report's text after "default dropped: ". */
+  | { dropped: string }
+  /** Clock forms: both rows match `shape`; their instants (per `as`) are within 10 minutes. */
+  | { clock: RegExp; as: "timestamp" | "date" | "time" | "unix" | "ms" | "julian" };
+
+interface Case {
+  decl: string;
+  dflt: string;
+  /** SQLite stores a row with the default (false where the copy could not convert it). */
+  row?: false;
+  expect: Expect;
+}
+
+const TS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
+const TS_MS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})?$/;
+const CASES: Case[] = [
+  // The defaults that failed on real files.
+  { decl: "DATETIME", dflt: "0", expect: { same: "1970-01-01 00:00:00" } },
+  { decl: "integer", dflt: `'"0"'`, row: false, expect: { dropped: `DEFAULT '"0"' (SQLite stores "\\"0\\"") is not a 64-bit integer for bigint` } },
+  { decl: "TIMESTAMP", dflt: "(strftime('%Y-%m-%d %H:%M:%f', 'now'))", expect: { clock: TS_MS, as: "timestamp" } },
+  { decl: "datetime", dflt: "(DATETIME('now', 'localtime'))", expect: { clock: TS, as: "timestamp" } },
+  { decl: "text", dflt: `""`, expect: { same: "" } },
+  // Literals.
+  { decl: "INTEGER", dflt: "-1", expect: { same: "-1" } },
+  { decl: "INTEGER", dflt: "+2", expect: { same: "2" } },
+  { decl: "INTEGER", dflt: "0x1F", expect: { same: "31" } },
+  { decl: "REAL", dflt: "1e3", expect: { same: "1000" } },
+  { decl: "REAL", dflt: ".5", expect: { same: "0.5" } },
+  { decl: "TEXT", dflt: "'it''s'", expect: { same: "it's" } },
+  { decl: "INTEGER", dflt: `"0"`, expect: { same: "0" } },
+  { decl: "BLOB", dflt: "X'CAFE'", expect: { same: "\\xcafe" } },
+  { decl: "BOOLEAN", dflt: "TRUE", expect: { same: "true" } },
+  { decl: "BOOLEAN", dflt: "0", expect: { same: "false" } },
+  { decl: "BOOLEAN", dflt: "'yes'", expect: { same: "true" } },
+  { decl: "TEXT", dflt: "NULL", expect: { same: null } },
+  { decl: "TEXT", dflt: "0", expect: { same: "0" } },
+  { decl: "NUMERIC(5,2)", dflt: "'1.50'", expect: { same: "1.50" } },
+  { decl: "NUMERIC(5,2)", dflt: "-3", expect: { same: "-3.00" } },
+  { decl: "BLOB", dflt: "'abc'", expect: { same: "\\x616263" } },
+  { decl: "JSON", dflt: `'{"b": 1, "a": [true]}'`, expect: { same: `{"a": [true], "b": 1}` } },
+  { decl: "VARCHAR(10)", dflt: "12345", expect: { same: "12345" } },
+  { decl: "TEXT", dflt: "('a' || 'b' || 1)", expect: { same: "ab1" } },
+  { decl: "INTEGER", dflt: "((1 + 2) * 3)", expect: { same: "9" } },
+  { decl: "DATETIME", dflt: "'2020-01-01T10:00:00+02:00'", expect: { same: "2020-01-01 08:00:00" } },
+  { decl: "TIMESTAMP", dflt: "1700000000000", expect: { same: "2023-11-14 22:13:20" } },
+  // The clock.
+  { decl: "DATETIME", dflt: "CURRENT_TIMESTAMP", expect: { clock: TS, as: "timestamp" } },
+  { decl: "DATE", dflt: "CURRENT_DATE", expect: { clock: /^\d{4}-\d\d-\d\d$/, as: "date" } },
+  { decl: "TEXT", dflt: "CURRENT_TIMESTAMP", expect: { clock: TS, as: "timestamp" } },
+  { decl: "TEXT", dflt: "CURRENT_TIME", expect: { clock: /^\d\d:\d\d:\d\d$/, as: "time" } },
+  { decl: "TEXT", dflt: "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", expect: { clock: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, as: "timestamp" } },
+  { decl: "TEXT", dflt: "(datetime('now', '+1 day', 'start of day'))", expect: { clock: /^\d{4}-\d\d-\d\d 00:00:00$/, as: "timestamp" } },
+  { decl: "DATETIME", dflt: "(datetime('now', '-2 hours', 'subsec'))", expect: { clock: TS_MS, as: "timestamp" } },
+  { decl: "DATETIME", dflt: "(unixepoch())", expect: { clock: TS, as: "timestamp" } },
+  { decl: "INTEGER", dflt: "(strftime('%s', 'now'))", expect: { clock: /^\d{10}$/, as: "unix" } },
+  { decl: "INTEGER", dflt: "(strftime('%s', 'now') * 1000)", expect: { clock: /^\d{13}$/, as: "ms" } },
+  { decl: "TEXT", dflt: "(unixepoch('now'))", expect: { clock: /^\d{10}$/, as: "unix" } },
+  { decl: "REAL", dflt: "(julianday('now'))", expect: { clock: /^24\d{5}\.\d+$/, as: "julian" } },
+  // Reported, not carried.
+  { decl: "INTEGER", dflt: "(random())", expect: { dropped: "DEFAULT random(): random() gives a new value on every call and PostgreSQL has no function giving the same values; set the default by hand" } },
+  { decl: "DATE", dflt: "CURRENT_TIMESTAMP", row: false, expect: { dropped: "DEFAULT CURRENT_TIMESTAMP gives date-time text, which the copy does not read as a date (it has a time of day); set the default by hand" } },
+  { decl: "DATETIME", dflt: "(datetime('now', '+1 month'))", expect: { dropped: "DEFAULT datetime('now', '+1 month') is not translated: modifier '+1 month': SQLite and PostgreSQL add months and years differently at month ends; set the default by hand" } },
+  { decl: "VARCHAR(3)", dflt: "'abcd'", row: false, expect: { dropped: `DEFAULT 'abcd' (SQLite stores "abcd") is longer than varchar(3) allows` } },
+];
+
+const name = (i: number): string => `t${String(i).padStart(2, "0")}`;
+
+/** The instant (ms) or number a clock value stands for, to compare the two rows. */
+function clockValue(v: string, as: string): number {
+  switch (as) {
+    case "timestamp":
+      return Date.parse(v.replace(" ", "T").replace(/Z?$/, "Z"));
+    case "date":
+      return Date.parse(v + "T00:00:00Z");
+    case "time":
+      return Date.parse("2000-01-01T" + v + "Z");
+    case "unix":
+      return Number(v) * 1000;
+    case "ms":
+      return Number(v);
+    default:
+      return (Number(v) - 2440587.5) * 86400000;
+  }
+}
+
+describe("SQLite DEFAULT forms through armp-migrate run", () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let src: string;
+  let hash: string;
+  beforeAll(async () => {
+    db = await createTestDatabase("defaults");
+    src = path.join(tempDir("defaults"), "defaults.sqlite");
+    const s = new Database(src);
+    CASES.forEach((c, i) => {
+      s.exec(`CREATE TABLE ${name(i)} (id INTEGER PRIMARY KEY, x INTEGER NOT NULL, c ${c.decl} DEFAULT ${c.dflt})`);
+      if (c.row !== false) s.prepare(`INSERT INTO ${name(i)} (x) VALUES (1)`).run();
+    });
+    s.close();
+    hash = sha256File(src);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("carries every form, or reports it, and PostgreSQL's default row equals SQLite's converted one", async () => {
+    const plan = await runMigrateCli(["plan", "--source", src]);
+    expect(plan.code).toBe(0);
+    const run = await runMigrateCli(["run", "--source", src, "--target", db.url, "--json"]);
+    expect(run.err).toBe("");
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.out) as { ok: boolean; warnings: string[]; tables: { table: string; rowsWritten: number; checksumMatch: boolean }[] };
+    expect(report.ok).toBe(true);
+    expect(report.tables.map((t) => [t.table, t.rowsWritten, t.checksumMatch])).toEqual(CASES.map((c, i) => [name(i), c.row === false ? 0 : 1, true]));
+    const zone = process.env.TZ && process.env.TZ !== "" ? process.env.TZ : Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const note = `t03.c: default: SQLite's 'localtime' is the zone of the machine that wrote the row; carried as '${zone}', the zone of the machine that ran the migration (not PostgreSQL's TimeZone setting)`;
+    const lines = CASES.flatMap((c, i) => ("dropped" in c.expect ? [`${name(i)}.c: default dropped: ${c.expect.dropped}`] : i === 3 ? [note] : []));
+    expect(report.warnings).toEqual(lines);
+    // plan prints the same lines.
+    expect(plan.out).toContain(["-- defaults and generated columns not carried as written", ...lines.map((w) => `-- ${w}`)].join("\n"));
+
+    await withClient(db.url, async (c) => {
+      for (const [i, k] of CASES.entries()) {
+        await c.query(`INSERT INTO ${name(i)} (x) VALUES (2)`);
+        const rows = (await c.query<{ x: string; v: string | null }>(`SELECT x::text, c::text AS v FROM ${name(i)} ORDER BY x`)).rows;
+        const label = `${k.decl} DEFAULT ${k.dflt}`;
+        const fromSqlite = rows.find((r) => r.x === "1");
+        const fromPg = rows.find((r) => r.x === "2")!;
+        if ("same" in k.expect) {
+          expect([label, fromSqlite?.v, fromPg.v]).toEqual([label, k.expect.same, k.expect.same]);
+        } else if ("dropped" in k.expect) {
+          expect([label, fromPg.v]).toEqual([label, null]);
+        } else {
+          const { clock, as } = k.expect;
+          expect([label, clock.test(fromSqlite!.v!), clock.test(fromPg.v!)]).toEqual([label, true, true]);
+          let diff = Math.abs(clockValue(fromPg.v!, as) - clockValue(fromSqlite!.v!, as));
+          if (as === "time") diff = Math.min(diff, 86400000 - diff);
+          expect([label, diff <= (as === "date" ? 86400000 : 600000)]).toEqual([label, true]);
+        }
+      }
+    });
+    expect(sha256File(src)).toBe(hash);
+  });
+});
+
+describe("generated columns through armp-migrate run", () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let src: string;
+  let hash: string;
+  beforeAll(async () => {
+    db = await createTestDatabase("generated");
+    src = path.join(tempDir("generated"), "generated.sqlite");
+    const s = new Database(src);
+    s.exec(`CREATE TABLE g (id INTEGER PRIMARY KEY, a INTEGER, b REAL, s TEXT,
+      dbl INTEGER GENERATED ALWAYS AS (a * 2) VIRTUAL,
+      half REAL AS (b / 2) STORED,
+      label TEXT GENERATED ALWAYS AS (lower(s) || '-' || a) STORED,
+      q INTEGER AS (a / 0),
+      up AS (upper(s)),
+      pad TEXT AS (printf('%05d', a)) VIRTUAL,
+      chain INTEGER AS (dbl + 1) STORED,
+      fl TEXT AS (b || 'x')
+    );
+    CREATE TABLE k (a TEXT NOT NULL, b TEXT NOT NULL, ab TEXT AS (a || '/' || b) STORED NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+    INSERT INTO g (a, b, s) VALUES (1, 2.5, 'HeLLo'), (NULL, NULL, NULL), (-7, -1e-7, 'ÄÖ x');
+    INSERT INTO k (a, b) VALUES ('x', 'y'), ('x', 'z');`);
+    s.close();
+    hash = sha256File(src);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("creates translatable ones GENERATED ... STORED, copies the others with a report line, and verification compares both", async () => {
+    const run = await runMigrateCli(["run", "--source", src, "--target", db.url, "--json"]);
+    expect(run.err).toBe("");
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.out) as { ok: boolean; warnings: string[]; tables: { table: string; rowsWritten: number; checksumMatch: boolean }[] };
+    expect(report.ok).toBe(true);
+    expect(report.tables.map((t) => [t.table, t.rowsWritten, t.checksumMatch])).toEqual([
+      ["g", 3, true],
+      ["k", 2, true],
+    ]);
+    const tail = "new rows need it set by the application or a trigger";
+    expect(report.warnings).toEqual([
+      `g.pad: generated column (VIRTUAL AS (printf('%05d', a))) is a plain column in PostgreSQL holding SQLite's computed values: printf() is not translated; ${tail}`,
+      `g.chain: generated column (STORED AS (dbl + 1)) is a plain column in PostgreSQL holding SQLite's computed values: it refers to the generated column dbl (PostgreSQL does not allow that); ${tail}`,
+      `g.fl: generated column (VIRTUAL AS (b || 'x')) is a plain column in PostgreSQL holding SQLite's computed values: || on a float (SQLite and PostgreSQL render floats differently); ${tail}`,
+    ]);
+    await withClient(db.url, async (c) => {
+      const gen = await c.query<{ t: string; a: string; g: string }>(
+        "SELECT k.relname AS t, a.attname AS a, a.attgenerated AS g FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid WHERE k.relname IN ('g', 'k') AND k.relnamespace = 'public'::regnamespace AND a.attnum > 0 ORDER BY k.relname, a.attnum",
+      );
+      expect(gen.rows.map((r) => `${r.t}.${r.a}${r.g === "s" ? " generated" : ""}`)).toEqual(["g.id", "g.a", "g.b", "g.s", "g.dbl generated", "g.half generated", "g.label generated", "g.q generated", "g.up generated", "g.pad", "g.chain", "g.fl", "k.a", "k.b", "k.ab generated"]);
+      const rows = await c.query({ text: "SELECT id, a, b, s, dbl, half, label, q, up, pad, chain, fl FROM g ORDER BY id", rowMode: "array" });
+      expect(rows.rows).toEqual([
+        ["1", "1", 2.5, "HeLLo", "2", 1.25, "hello-1", null, "HELLO", "00001", "3", "2.5x"],
+        ["2", null, null, null, null, null, null, null, null, "00000", null, null],
+        ["3", "-7", -1e-7, "ÄÖ x", "-14", -5e-8, "ÄÖ x--7", null, "ÄÖ X", "-0007", "-13", "-1.0e-07x"],
+      ]);
+      expect((await c.query({ text: "SELECT a, b, ab FROM k ORDER BY a, b", rowMode: "array" })).rows).toEqual([
+        ["x", "y", "x/y"],
+        ["x", "z", "x/z"],
+      ]);
+      // New rows: PostgreSQL computes the generated columns as SQLite would.
+      await c.query("INSERT INTO g (a, b, s) VALUES (21, 3, 'Zz')");
+      expect((await c.query({ text: "SELECT dbl, half, label, up, pad FROM g WHERE a = 21", rowMode: "array" })).rows).toEqual([["42", 1.5, "zz-21", "ZZ", null]]);
+      await c.query("DELETE FROM g WHERE a = 21");
+      // Verification reads the generated columns too: a different expression in PostgreSQL is a mismatch.
+      await c.query("ALTER TABLE g DROP COLUMN dbl CASCADE");
+      await c.query(`ALTER TABLE g ADD COLUMN dbl bigint GENERATED ALWAYS AS ("a" * 3) STORED`);
+    });
+    const verify = await runMigrateCli(["verify", "--source", src, "--target", db.url, "--json"]);
+    const v = JSON.parse(verify.out) as { ok: boolean; tables: { table: string; match: boolean; differingKeys: string[] }[] };
+    expect(verify.code).toBe(1);
+    expect(v.tables.map((t) => [t.table, t.match, t.differingKeys])).toEqual([
+      ["g", false, ['{"id":1}', '{"id":3}']],
+      ["k", true, []],
+    ]);
+    expect(sha256File(src)).toBe(hash);
+  });
+});
