@@ -6,11 +6,13 @@
  * written seconds apart, never at the same instant); dropped forms no default and a report line.
  * Generated columns (VIRTUAL and STORED, translatable and not) through the same CLI after that.
  */
+import { spawnSync } from "child_process";
 import * as path from "path";
 import Database from "better-sqlite3";
 import { runMigrateCli } from "../../support/cli";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "./helpers";
+import { REPO_ROOT } from "../../support/pulumi-cli";
 
 type Expect =
   /** Both rows hold exactly this text (null: SQL NULL). */
@@ -156,6 +158,39 @@ describe("SQLite DEFAULT forms through armp-migrate run", () => {
       }
     });
     expect(sha256File(src)).toBe(hash);
+  });
+});
+
+describe("'localtime' defaults in a zone other than UTC", () => {
+  // Jest's process.env is a copy, so the zone is set on child processes: SQLite writes the source
+  // row and the built CLI (dist/, `npm run build`) migrates it, both under TZ=Asia/Kolkata.
+  const env = { ...process.env, TZ: "Asia/Kolkata" };
+  it("are carried as the migrating machine's zone: PostgreSQL's default equals SQLite's local wall clock, 5:30 ahead of UTC", async () => {
+    const db = await createTestDatabase("localtime");
+    try {
+      const src = path.join(tempDir("localtime"), "localtime.sqlite");
+      const make = spawnSync(process.execPath, ["-e", `const D = require("better-sqlite3"); const d = new D(process.argv[1]); d.exec(process.argv[2]); d.close();`, src, `CREATE TABLE l (id INTEGER PRIMARY KEY, x INTEGER NOT NULL, at DATETIME DEFAULT (datetime('now', 'localtime')), day TEXT DEFAULT (date('now', 'localtime')), utc DATETIME DEFAULT CURRENT_TIMESTAMP); INSERT INTO l (x) VALUES (1);`], { cwd: REPO_ROOT, env, encoding: "utf8" });
+      expect(make.stderr).toBe("");
+      const hash = sha256File(src);
+      const run = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "armp-migrate.js"), "run", "--source", src, "--target", db.url, "--json"], { env, encoding: "utf8", timeout: 120_000 });
+      expect([run.status, run.stderr]).toEqual([0, ""]);
+      const note = (c: string): string => `l.${c}: default: SQLite's 'localtime' is the zone of the machine that wrote the row; carried as 'Asia/Kolkata', the zone of the machine that ran the migration (not PostgreSQL's TimeZone setting)`;
+      expect((JSON.parse(run.stdout) as { warnings: string[] }).warnings).toEqual([note("at"), note("day")]);
+      const rows = await withClient(db.url, async (c) => {
+        await c.query("INSERT INTO l (x) VALUES (2)");
+        return (await c.query<{ at: string; day: string; utc: string }>("SELECT at::text, day, utc::text FROM l ORDER BY x")).rows;
+      });
+      const ms = (v: string): number => Date.parse(v.replace(" ", "T") + "Z");
+      // Row 1 is SQLite's (copied), row 2 PostgreSQL's default; both are the Kolkata wall clock.
+      expect(rows.map((r) => [ms(r.at) - ms(r.utc), r.day === r.at.slice(0, 10)])).toEqual([
+        [5.5 * 3600 * 1000, true],
+        [5.5 * 3600 * 1000, true],
+      ]);
+      expect(Math.abs(ms(rows[1].at) - ms(rows[0].at))).toBeLessThan(600000);
+      expect(sha256File(src)).toBe(hash);
+    } finally {
+      await db.drop();
+    }
   });
 });
 
