@@ -57,6 +57,9 @@ function sqliteStoredDefault(defaultSql: string, declType: string): SqliteValue 
 
 const DATE_FUNCTIONS = new Set(["datetime", "date", "time", "julianday", "unixepoch", "strftime", "timediff"]);
 
+/** Words a "(" may follow that are not function calls (for expressions the parser does not cover). */
+const SQL_KEYWORDS = new Set(["in", "and", "or", "not", "cast", "case", "when", "then", "else", "exists", "like", "glob", "between", "is", "escape", "match", "regexp", "collate", "select"]);
+
 /** True when the expression's value depends on the clock (CURRENT_*, 'now' or a date function without a time value). */
 function readsClock(e: Expr): boolean {
   switch (e.t) {
@@ -99,7 +102,7 @@ function translate(src: string, m: ColumnMapping): DefaultTranslation {
     if (!(err instanceof ParseError)) throw err;
   }
   if (e !== null && readsClock(e)) return clockDefault(src, e, m);
-  const fns = e !== null ? calledFunctions(e) : [...src.matchAll(/([A-Za-z_]\w*)\s*\(/g)].map((x) => x[1].toLowerCase());
+  const fns = e !== null ? calledFunctions(e) : [...src.matchAll(/([A-Za-z_]\w*)\s*\(/g)].map((x) => x[1].toLowerCase()).filter((f) => !SQL_KEYWORDS.has(f));
   scratchDb();
   const nonDet = fns.find((f) => !deterministic!.has(f) && !DATE_FUNCTIONS.has(f));
   if (nonDet !== undefined) {
@@ -342,7 +345,8 @@ function clockDefault(src: string, e: Expr, m: ColumnMapping): DefaultTranslatio
       const p = shape === "date" ? "day" : c.precision;
       const t = p === "day" ? `date_trunc('day', ${c.ts})` : `date_trunc('${p}', ${c.ts})`;
       if (m.kind === "timestamp") return ok(t);
-      return ok(c.ts === UTC_NOW ? `date_trunc('${p}', CURRENT_TIMESTAMP)` : `(${t}) AT TIME ZONE 'UTC'`);
+      // DEFAULT takes a b_expr: AT TIME ZONE needs the parentheses.
+      return ok(c.ts === UTC_NOW ? `date_trunc('${p}', CURRENT_TIMESTAMP)` : `((${t}) AT TIME ZONE 'UTC')`);
     }
     case "date":
       if (shape === "date" || (shape === "iso" && c.precision === "day")) return ok(c.ts === UTC_NOW ? `((${UTC_NOW})::date)` : `((${c.ts})::date)`);

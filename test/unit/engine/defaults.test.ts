@@ -46,6 +46,9 @@ describe("constant defaults: the value SQLite stores, converted as the copy conv
     ["TEXT", "lower('ABC')", "'abc'"],
     ["TEXT", "ifnull(NULL, 'x')", "'x'"],
     ["TEXT", "abc", "'abc'"],
+    // Forms the parser does not cover are still evaluated by SQLite.
+    ["INTEGER", "(2 IN (1, 2))", "1"],
+    ["TEXT", "('b' BETWEEN 'a' AND 'c')", "'1'"],
     // blobs, booleans, JSON
     ["BLOB", "X'CAFE'", "'\\xcafe'"],
     ["BLOB", "'abc'", "'\\x616263'"],
@@ -137,7 +140,7 @@ describe("clock defaults: the same instant, rendered and converted as SQLite and
 
   it("timestamptz: the same instant as an instant", () => {
     expect(sql("DATETIME", "CURRENT_TIMESTAMP", "timestamptz")).toBe("date_trunc('second', CURRENT_TIMESTAMP)");
-    expect(sql("DATETIME", "datetime('now', '+1 day')", "timestamptz")).toBe(`(date_trunc('second', (${UTC}) + interval '1 days')) AT TIME ZONE 'UTC'`);
+    expect(sql("DATETIME", "datetime('now', '+1 day')", "timestamptz")).toBe(`((date_trunc('second', (${UTC}) + interval '1 days')) AT TIME ZONE 'UTC')`);
   });
 
   it("'localtime' is carried as this machine's zone, with a note saying so", () => {
