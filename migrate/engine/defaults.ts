@@ -588,7 +588,8 @@ export function translateGenerated(expression: string | null, m: ColumnMapping, 
       if (!c) return null;
       if (generated.has(c.column)) throw new Untranslatable(`it refers to the generated column ${c.column} (PostgreSQL does not allow that)`);
       if (c.kind === "int" || c.kind === "float") return { sql: quoteIdent(c.column), type: c.kind };
-      if (c.kind === "text") return { sql: quoteIdent(c.column), type: "text" };
+      // Only TEXT affinity guarantees SQLite holds text there (an untyped column keeps numbers as numbers).
+      if (c.kind === "text" && c.declType.trim() !== "" && sqliteAffinity(c.declType) === "TEXT") return { sql: quoteIdent(c.column), type: "text" };
       throw new Untranslatable(`column ${c.column} is ${c.pgType}, whose SQLite values do not compute the same way`);
     },
   };

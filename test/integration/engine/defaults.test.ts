@@ -213,6 +213,11 @@ describe("generated columns through armp-migrate run", () => {
       chain INTEGER AS (dbl + 1) STORED,
       fl TEXT AS (b || 'x')
     );
+    CREATE TABLE f (id INTEGER PRIMARY KEY, a INTEGER, b REAL, s TEXT,
+      f1 INTEGER AS (a % 3), f2 INTEGER AS (a / (a - 1)), f3 REAL AS (abs(b) * 1.5), f4 INTEGER AS (abs(a)),
+      f5 TEXT AS (coalesce(s, 'none')), f6 INTEGER AS (ifnull(a, -1)), f7 INTEGER AS (nullif(a, 1)), f8 TEXT AS (trim(s)),
+      f9 TEXT AS (substr(s, 2, 3)), f10 TEXT AS (CAST(a AS TEXT)), f11 REAL AS (CAST(a AS REAL)), f12 INTEGER AS (length(s) + 0x10), f13 REAL AS (-b / 0), f14 NUMERIC AS (a - 1));
+    INSERT INTO f (a, b, s) VALUES (1, 2.5, '  héllo wörld  '), (NULL, NULL, NULL), (-7, -0.1, 'x'), (9223372036854775807, 1e300, ''), (0, 0.0, 'ab');
     CREATE TABLE k (a TEXT NOT NULL, b TEXT NOT NULL, ab TEXT AS (a || '/' || b) STORED NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
     INSERT INTO g (a, b, s) VALUES (1, 2.5, 'HeLLo'), (NULL, NULL, NULL), (-7, -1e-7, 'ÄÖ x');
     INSERT INTO k (a, b) VALUES ('x', 'y'), ('x', 'z');`);
@@ -230,6 +235,7 @@ describe("generated columns through armp-migrate run", () => {
     const report = JSON.parse(run.out) as { ok: boolean; warnings: string[]; tables: { table: string; rowsWritten: number; checksumMatch: boolean }[] };
     expect(report.ok).toBe(true);
     expect(report.tables.map((t) => [t.table, t.rowsWritten, t.checksumMatch])).toEqual([
+      ["f", 5, true],
       ["g", 3, true],
       ["k", 2, true],
     ]);
@@ -250,6 +256,16 @@ describe("generated columns through armp-migrate run", () => {
         ["2", null, null, null, null, null, null, null, null, "00000", null, null],
         ["3", "-7", -1e-7, "ÄÖ x", "-14", -5e-8, "ÄÖ x--7", null, "ÄÖ X", "-0007", "-13", "-1.0e-07x"],
       ]);
+      // Every function form PostgreSQL accepted as a generated expression (the checksum above compared the values).
+      const fgen = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_attribute WHERE attrelid = 'public.f'::regclass AND attgenerated = 's'");
+      expect(fgen.rows[0].n).toBe("14");
+      expect((await c.query({ text: "SELECT f1, f2, f5, f8, f9, f10, f12, f13 FROM f ORDER BY id", rowMode: "array" })).rows).toEqual([
+        ["1", null, "  héllo wörld  ", "héllo wörld", " hé", "1", "31", null],
+        [null, null, "none", null, null, null, null, null],
+        ["-1", "0", "x", "x", "", "-7", "17", null],
+        ["1", "1", "", "", "", "9223372036854775807", "16", null],
+        ["0", "0", "ab", "ab", "b", "0", "18", null],
+      ]);
       expect((await c.query({ text: "SELECT a, b, ab FROM k ORDER BY a, b", rowMode: "array" })).rows).toEqual([
         ["x", "y", "x/y"],
         ["x", "z", "x/z"],
@@ -266,6 +282,7 @@ describe("generated columns through armp-migrate run", () => {
     const v = JSON.parse(verify.out) as { ok: boolean; tables: { table: string; match: boolean; differingKeys: string[] }[] };
     expect(verify.code).toBe(1);
     expect(v.tables.map((t) => [t.table, t.match, t.differingKeys])).toEqual([
+      ["f", true, []],
       ["g", false, ['{"id":1}', '{"id":3}']],
       ["k", true, []],
     ]);
