@@ -343,3 +343,23 @@ describe("defaults and generated columns added to an existing target (alterTable
     }
   });
 });
+
+describe("a generated value PostgreSQL cannot compute", () => {
+  it("(bigint overflow, which SQLite turns into a REAL) is a coded error naming the row, and the target is left as before", async () => {
+    const db = await createTestDatabase("overflow");
+    try {
+      const src = path.join(tempDir("overflow"), "overflow.sqlite");
+      const s = new Database(src);
+      s.exec(`CREATE TABLE o (id INTEGER PRIMARY KEY, a INTEGER, t INTEGER AS (a * 3) STORED); INSERT INTO o (a) VALUES (1), (9223372036854775807);`);
+      s.close();
+      const hash = sha256File(src);
+      const run = await runMigrateCli(["run", "--source", src, "--target", db.url, "--json"]);
+      const err = (JSON.parse(run.out) as { error: { code: string; meta: Record<string, unknown> } }).error;
+      expect([run.code, err.code, err.meta.table, err.meta.key]).toEqual([3, "ROW_REJECTED", "o", { id: 2 }]);
+      expect(await withClient(db.url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows)).toEqual([]);
+      expect(sha256File(src)).toBe(hash);
+    } finally {
+      await db.drop();
+    }
+  });
+});
