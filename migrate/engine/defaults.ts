@@ -44,10 +44,11 @@ function sqliteStoredDefault(defaultSql: string, declType: string): SqliteValue 
   db.exec("DROP TABLE IF EXISTS armp_default");
   // PRAGMA table_xinfo drops the parentheses of DEFAULT (expr); a lone "word" must stay bare, as
   // SQLite reads DEFAULT "0" as a string but ("0") as a column reference.
+  // prepare() compiles exactly one statement: the source's text can only ever be this default.
   try {
-    db.exec(`CREATE TABLE armp_default (v ${aff} DEFAULT ${defaultSql})`);
+    db.prepare(`CREATE TABLE armp_default (v ${aff} DEFAULT ${defaultSql})`).run();
   } catch {
-    db.exec(`CREATE TABLE armp_default (v ${aff} DEFAULT (${defaultSql}))`);
+    db.prepare(`CREATE TABLE armp_default (v ${aff} DEFAULT (${defaultSql}))`).run();
   }
   db.exec("INSERT INTO armp_default DEFAULT VALUES");
   const row = db.prepare("SELECT v FROM armp_default").raw(true).safeIntegers(true).get() as [SqliteValue];
