@@ -97,6 +97,10 @@ describe("constant defaults: the value SQLite stores, converted as the copy conv
     expect(dropped(decl, dflt)).toBe(reason);
   });
 
+  it("text that is not one expression is never run as more than the default", () => {
+    expect(dropped("INTEGER", "0); SELECT (1")).toBe(`DEFAULT 0); SELECT (1: SQLite cannot evaluate it outside the source database (near ";": syntax error); set the default by hand`);
+  });
+
   it("a cast override to a type the engine cannot check keeps no default, and says so", () => {
     expect(dropped("TEXT", "'00000000-0000-0000-0000-000000000000'", "uuid")).toBe(`DEFAULT '00000000-0000-0000-0000-000000000000' (SQLite stores "00000000-0000-0000-0000-000000000000") is not checked for the cast type uuid; set the default by hand (ALTER TABLE ... SET DEFAULT)`);
   });
