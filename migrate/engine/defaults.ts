@@ -37,10 +37,27 @@ function scratchDb(): Database.Database {
 
 const AFFINITY_DECL = { INTEGER: "INTEGER", TEXT: "TEXT", BLOB: "BLOB", REAL: "REAL", NUMERIC: "NUMERIC" } as const;
 
+/** (affinity, default text) -> the value SQLite stored for it (an Error when it could not evaluate it). */
+const stored = new Map<string, SqliteValue | Error>();
+
 /** The value SQLite stores for a constant default in a column of this declared type (affinity applied). */
 function sqliteStoredDefault(defaultSql: string, declType: string): SqliteValue {
-  const db = scratchDb();
   const aff = declType.trim() === "" ? "" : AFFINITY_DECL[sqliteAffinity(declType)];
+  const key = `${aff}\0${defaultSql}`;
+  if (!stored.has(key)) {
+    try {
+      stored.set(key, evaluate(defaultSql, aff));
+    } catch (e) {
+      stored.set(key, e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+  const v = stored.get(key)!;
+  if (v instanceof Error) throw v;
+  return v;
+}
+
+function evaluate(defaultSql: string, aff: string): SqliteValue {
+  const db = scratchDb();
   db.exec("DROP TABLE IF EXISTS armp_default");
   // PRAGMA table_xinfo drops the parentheses of DEFAULT (expr); a lone "word" must stay bare, as
   // SQLite reads DEFAULT "0" as a string but ("0") as a column reference.
