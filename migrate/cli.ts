@@ -4,7 +4,7 @@
  * Human tables on stdout by default, --json for machines; progress only when stderr is a TTY.
  */
 import { parseArgs } from "util";
-import { columnType, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type NameChange, type RunReport, type SyncReport, type VerifyReport } from "./engine";
+import { columnType, columnWarnings, cutover, installCapture, isMigrationError, planMigration, redactUrl, removeCapture, runMigration, syncChanges, verify, type CutoverReport, type MigrationPlan, type NameChange, type RunReport, type SyncReport, type VerifyReport } from "./engine";
 import { installTargetCapture, removeTargetCapture, rollbackChanges, type RollbackReport } from "./engine";
 import { decisionLines, type EpochChoice } from "./engine";
 
@@ -60,6 +60,9 @@ function printPlan(p: MigrationPlan): string {
   for (const r of p.refusals) out.push(`-- REFUSED [${r.code}] ${r.message}`);
   out.push("", "-- column decisions");
   for (const t of p.tables) for (const c of t.columns) out.push(`-- ${t.table}.${c.column}: ${c.declType || "(none)"} -> ${columnType(c)}  (${c.reason})`);
+  const notes = p.tables.flatMap(columnWarnings);
+  out.push("", "-- defaults and generated columns not carried as written");
+  out.push(...(notes.length === 0 ? ["-- none"] : notes.map((w) => `-- ${w}`)));
   out.push("", "-- profile findings (rows at risk)");
   if (p.findings.length === 0) out.push("-- none");
   for (const f of p.findings) out.push(`-- ${f.blocking ? "BLOCKING " : ""}${f.table}${f.column ? "." + f.column : ""} ${f.kind}: ${f.rows} row(s)${f.sampleKey ? ` e.g. key ${JSON.stringify(f.sampleKey)}` : ""}; ${f.decision}`);

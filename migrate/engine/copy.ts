@@ -62,27 +62,46 @@ export interface TargetColumn extends ValueTarget {
   target: string;
   pgType: string;
   kind: ValueKind;
+  /** GENERATED ALWAYS AS (...) STORED in the target: PostgreSQL computes it, nothing writes it. */
+  generated?: boolean;
 }
 
-/** Column types as they are in the target (cast overrides included), in source column order. */
-export async function targetColumns(c: Client, schema: string, t: SourceTable): Promise<TargetColumn[]> {
-  const r = await c.query<{ attname: string; t: string }>(
-    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+export interface TargetColumnsOptions {
+  /**
+   * Include the target's generated columns (verification compares them: SQLite's computed values
+   * against PostgreSQL's). Default false: the list is what COPY and sync write.
+   */
+  generated?: boolean;
+  /** Leave out the columns SQLite generates (rollback writes the list into SQLite). Default false. */
+  sqliteWritable?: boolean;
+}
+
+/**
+ * Column types as they are in the target (cast overrides included), in source column order. A
+ * SQLite generated column is read like any other (SELECT returns its computed value): it is
+ * written when the target column is a plain one, and left to PostgreSQL when the target generates it.
+ */
+export async function targetColumns(c: Client, schema: string, t: SourceTable, opts: TargetColumnsOptions = {}): Promise<TargetColumn[]> {
+  const r = await c.query<{ attname: string; t: string; g: string }>(
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS t, a.attgenerated AS g FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
     [schema, namesOf(t).table],
   );
   if (r.rows.length === 0) {
     throw new MigrationError("CONFIG_INVALID", `Table ${schema}.${t.name} does not exist in the target. Create the schema first (createTables / \`armp-migrate run\`).`, { table: t.name });
   }
-  const byName = new Map(r.rows.map((x) => [x.attname, x.t]));
+  const byName = new Map(r.rows.map((x) => [x.attname, x]));
   const names = namesOf(t);
-  return t.columns
-    .filter((col) => !col.generated)
-    .map((col) => {
-      const target = names.column(col.name);
-      const pgType = byName.get(target);
-      if (!pgType) throw new MigrationError("CONFIG_INVALID", `Column ${t.name}.${col.name} is missing in the target table${target !== col.name ? ` (as ${target})` : ""}. Add it (alterTables) or re-create the table.`, { table: t.name, column: col.name });
-      return { column: col.name, target, pgType, ...kindOfPgType(pgType) };
-    });
+  const out: TargetColumn[] = [];
+  for (const col of t.columns) {
+    if (opts.sqliteWritable && col.generated) continue;
+    const target = names.column(col.name);
+    const a = byName.get(target);
+    if (!a) throw new MigrationError("CONFIG_INVALID", `Column ${t.name}.${col.name} is missing in the target table${target !== col.name ? ` (as ${target})` : ""}. Add it (alterTables) or re-create the table.`, { table: t.name, column: col.name });
+    const generated = a.g !== "";
+    if (generated && !opts.generated) continue;
+    out.push({ column: col.name, target, pgType: a.t, ...kindOfPgType(a.t), ...(generated ? { generated: true } : {}) });
+  }
+  return out;
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { SourceForeignKey, SourceTable } from "./introspect";
 import { namesOf } from "./names";
 import type { ColumnMapping } from "./typemap";
+import { translateDefault, translateGenerated } from "./defaults";
 
 export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
@@ -21,57 +22,29 @@ export function quoteLiteral(s: string): string {
 /** PostgreSQL truncates identifiers at 63 bytes; long derived names get a hash so they stay unique. */
 export { derivedName as constraintName } from "./names";
 
-export interface DefaultTranslation {
-  sql: string | null;
-  /** Set when the SQLite default could not be carried over (plan shows it). */
-  dropped?: string;
+export { translateDefault, translateGenerated, type DefaultTranslation, type GeneratedTranslation } from "./defaults";
+
+/** A default or generated column that was not carried as written, or was carried with a caveat. */
+export interface ColumnNote {
+  column: string;
+  reason: string;
 }
 
-/** SQLite default SQL -> PostgreSQL default for a column of the mapped kind. */
-export function translateDefault(sqliteSql: string | null, m: ColumnMapping): DefaultTranslation {
-  if (sqliteSql === null) return { sql: null };
-  let s = sqliteSql.trim();
-  while (/^\(([\s\S]*)\)$/.test(s)) s = s.slice(1, -1).trim();
-  const up = s.toUpperCase().replace(/\s+/g, "");
-  if (up === "NULL") return { sql: null };
-  const nowTs = m.kind === "timestamptz" ? "CURRENT_TIMESTAMP" : "(now() AT TIME ZONE 'UTC')";
-  // SQLite's CURRENT_* and datetime('now') are UTC text; keep the same instant and, in text columns, the same text.
-  const isNow = up === "CURRENT_TIMESTAMP" || up === "DATETIME('NOW')" || up === `DATETIME("NOW")`;
-  const isToday = up === "CURRENT_DATE" || up === "DATE('NOW')";
-  if (isNow) {
-    if (m.kind === "timestamp" || m.kind === "timestamptz") return { sql: nowTs };
-    if (m.kind === "date") return { sql: "((now() AT TIME ZONE 'UTC')::date)" };
-    if (m.kind === "text") return { sql: "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')" };
-    return { sql: null, dropped: `${sqliteSql} has no equivalent for ${m.pgType}` };
-  }
-  if (isToday) {
-    if (m.kind === "date" || m.kind === "timestamp" || m.kind === "timestamptz") return { sql: "((now() AT TIME ZONE 'UTC')::date)" };
-    if (m.kind === "text") return { sql: "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')" };
-    return { sql: null, dropped: `${sqliteSql} has no equivalent for ${m.pgType}` };
-  }
-  if (up === "CURRENT_TIME") return m.kind === "text" ? { sql: "to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS')" } : { sql: null, dropped: `${sqliteSql} has no equivalent for ${m.pgType}` };
-  if (up === "STRFTIME('%S','NOW')" && m.kind === "int") return { sql: "(extract(epoch from now())::bigint)" };
-  const num = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s);
-  const str = /^'((?:[^']|'')*)'$/.exec(s);
-  if (m.kind === "bool") {
-    const v = num ? s : str ? str[1] : s;
-    const b = ({ "1": "true", "0": "false", true: "true", false: "false", t: "true", f: "false" } as Record<string, string>)[v.toLowerCase()];
-    return b ? { sql: b } : { sql: null, dropped: `${sqliteSql} is not a boolean` };
-  }
-  if (num) return { sql: m.kind === "text" || m.kind === "date" || m.kind === "timestamp" || m.kind === "timestamptz" ? quoteLiteral(s) : s };
-  if (str) return { sql: s };
-  const blob = /^[xX]'([0-9a-fA-F]*)'$/.exec(s);
-  if (blob) return m.kind === "bytea" ? { sql: `'\\x${blob[1].toLowerCase()}'::bytea` } : { sql: null, dropped: `blob default ${sqliteSql} on a ${m.pgType} column` };
-  if (up === "TRUE" || up === "FALSE") return { sql: up.toLowerCase() };
-  return { sql: null, dropped: `${sqliteSql} is not portable SQL; set the default by hand` };
+/** How a SQLite generated column reaches PostgreSQL. */
+export interface GeneratedColumn {
+  column: string;
+  /** "virtual" or "stored" in SQLite. */
+  sqlite: "virtual" | "stored";
+  /** The expression as written in SQLite (null when it could not be read). */
+  expression: string | null;
+  /** "generated": GENERATED ALWAYS AS (...) STORED; "copied": a plain column holding SQLite's computed values. */
+  status: "generated" | "copied";
+  /** Why it is copied instead of generated. */
+  reason?: string;
 }
 
-export interface TableDdl {
-  createTable: string;
-  primaryKey: string | null;
-  uniques: string[];
-  foreignKeys: string[];
-  droppedDefaults: { column: string; reason: string }[];
+export interface CreateTableDdl extends ColumnReport {
+  sql: string;
 }
 
 /** The column's type as written in DDL: the PostgreSQL type and its COLLATE clause, if any. */
@@ -79,21 +52,46 @@ export function columnType(m: ColumnMapping): string {
   return m.collation ? `${m.pgType} COLLATE ${m.collation}` : m.pgType;
 }
 
-export function renderCreateTable(schema: string, t: SourceTable, cols: ColumnMapping[]): { sql: string; droppedDefaults: { column: string; reason: string }[] } {
-  const dropped: { column: string; reason: string }[] = [];
+/** Where renderColumn records what it could not carry as written. */
+export interface ColumnReport {
+  droppedDefaults: ColumnNote[];
+  defaultNotes: ColumnNote[];
+  generated: GeneratedColumn[];
+}
+
+/**
+ * One column definition (name, type, identity / generation / NOT NULL / DEFAULT) for CREATE TABLE
+ * and ALTER TABLE ... ADD COLUMN; `cols` are the table's mapped columns (generated expressions
+ * refer to them).
+ */
+export function renderColumn(t: SourceTable, m: ColumnMapping, cols: ColumnMapping[], report: ColumnReport, schema = "public"): string {
+  const src = t.columns.find((c) => c.name === m.column)!;
   const names = namesOf(t);
-  const lines = cols.map((m) => {
-    const src = t.columns.find((c) => c.name === m.column)!;
-    let line = `  ${quoteIdent(names.column(m.column))} ${columnType(m)}`;
-    // The sequence is named only when PostgreSQL's own name for it would collide (names.ts).
-    if (m.identity) return line + " GENERATED BY DEFAULT AS IDENTITY" + (names.sequence ? ` (SEQUENCE NAME ${qualified(schema, names.sequence)})` : "");
-    if (src.notNull) line += " NOT NULL";
-    const d = translateDefault(src.defaultSql, m);
-    if (d.sql !== null) line += ` DEFAULT ${d.sql}`;
-    if (d.dropped) dropped.push({ column: m.column, reason: d.dropped });
-    return line;
-  });
-  return { sql: `CREATE TABLE ${qualified(schema, names.table)} (\n${lines.join(",\n")}\n)`, droppedDefaults: dropped };
+  let line = `${quoteIdent(names.column(m.column))} ${columnType(m)}`;
+  // The sequence is named only when PostgreSQL's own name for it would collide (names.ts).
+  if (m.identity) return line + " GENERATED BY DEFAULT AS IDENTITY" + (names.sequence ? ` (SEQUENCE NAME ${qualified(schema, names.sequence)})` : "");
+  if (src.generated) {
+    const g = translateGenerated(src.generatedSql ?? null, m, cols, new Set(t.columns.filter((c) => c.generated).map((c) => c.name)));
+    const base = { column: m.column, sqlite: src.generatedKind ?? "virtual", expression: src.generatedSql ?? null } as const;
+    if (g.sql !== null) {
+      report.generated.push({ ...base, status: "generated" });
+      line += ` GENERATED ALWAYS AS (${g.sql}) STORED`;
+    } else {
+      report.generated.push({ ...base, status: "copied", reason: g.reason });
+    }
+    return src.notNull ? line + " NOT NULL" : line;
+  }
+  if (src.notNull) line += " NOT NULL";
+  const d = translateDefault(src.defaultSql, m);
+  if (d.dropped) report.droppedDefaults.push({ column: m.column, reason: d.dropped });
+  if (d.note) report.defaultNotes.push({ column: m.column, reason: d.note });
+  return d.sql !== null ? `${line} DEFAULT ${d.sql}` : line;
+}
+
+export function renderCreateTable(schema: string, t: SourceTable, cols: ColumnMapping[]): CreateTableDdl {
+  const report: ColumnReport = { droppedDefaults: [], defaultNotes: [], generated: [] };
+  const lines = cols.map((m) => "  " + renderColumn(t, m, cols, report, schema));
+  return { sql: `CREATE TABLE ${qualified(schema, namesOf(t).table)} (\n${lines.join(",\n")}\n)`, ...report };
 }
 
 /** The table's source column names as quoted PostgreSQL names, comma-separated. */

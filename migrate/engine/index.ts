@@ -9,7 +9,7 @@ export type { MappingOptions, ColumnMapping, ValueKind } from "./typemap";
 export { decisionLines, type DecisionOptions, type EpochChoice, type TypeDecision } from "./decide";
 export { columnType, type IndexSpec } from "./ddl";
 export { buildNameMap, type NameChange, type NameKind, type NameMap, type Renames } from "./names";
-export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
+export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, columnWarnings, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
 export type { Finding, FindingKind, TableProfile, ColumnProfile } from "./profile";
 export { fingerprintData, type DataFingerprint } from "./fingerprint";
 export { createTables, alterTables, dropTables, truncateTables, createIndexes, dropIndexes } from "./target-ddl";

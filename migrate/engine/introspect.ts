@@ -11,8 +11,11 @@ export interface SourceColumn {
   notNull: boolean;
   /** Default as SQL text from PRAGMA table_xinfo (e.g. "CURRENT_TIMESTAMP", "'x'"), or null. */
   defaultSql: string | null;
-  /** Generated columns are computed by SQLite; they are reported and not copied. */
+  /** Generated columns are computed by SQLite (VIRTUAL or STORED); see generatedSql. */
   generated: boolean;
+  /** A generated column's expression as written in CREATE TABLE (no PRAGMA reports it); null when it could not be read. */
+  generatedSql?: string | null;
+  generatedKind?: "virtual" | "stored";
   /**
    * The column's collation as declared (COLLATE x in CREATE TABLE), upper-cased for SQLite's own
    * (BINARY, NOCASE, RTRIM); "BINARY" when none is declared, which is SQLite's default.
@@ -103,9 +106,15 @@ function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable
   const q = quoteSqliteIdent(m.name);
   const info = db.prepare(`PRAGMA table_xinfo(${q})`).all() as { cid: number; name: string; type: string; notnull: number; dflt_value: string | null; pk: number; hidden: number }[];
   const collations = declaredCollations(m.sql ?? "");
+  let generatedExprs: Map<string, string> | undefined;
   const columns: SourceColumn[] = info
     .filter((c) => c.hidden !== 1) // hidden=1 are virtual-table hidden columns
-    .map((c) => ({ name: c.name, declType: c.type ?? "", notNull: c.notnull === 1, defaultSql: c.dflt_value, generated: c.hidden === 2 || c.hidden === 3, collation: collations.get(c.name.toLowerCase()) ?? "BINARY" }));
+    .map((c) => {
+      const col: SourceColumn = { name: c.name, declType: c.type ?? "", notNull: c.notnull === 1, defaultSql: c.dflt_value, generated: c.hidden === 2 || c.hidden === 3, collation: collations.get(c.name.toLowerCase()) ?? "BINARY" };
+      if (col.generated) col.generatedKind = c.hidden === 3 ? "stored" : "virtual";
+      if (col.generated) col.generatedSql = (generatedExprs ??= declaredGenerated(m.sql ?? "")).get(c.name.toLowerCase()) ?? null;
+      return col;
+    });
   const primaryKey = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
   const sql = m.sql ?? "";
   const withoutRowid = /\)\s*WITHOUT\s+ROWID\s*;?\s*$/i.test(sql);
@@ -160,6 +169,9 @@ interface SqlToken {
   text: string;
   /** "word" (keyword or bare name), "name" (quoted identifier, unquoted in text), "string", "punct". */
   kind: "word" | "name" | "string" | "punct";
+  /** Offsets of the token in the statement (end exclusive). */
+  start: number;
+  end: number;
 }
 
 /** SQLite's lexical tokens, enough to walk a CREATE TABLE: comments dropped, quotes undone. */
@@ -183,23 +195,26 @@ function sqlTokens(sql: string): SqlToken[] {
     }
     return text;
   };
+  const push = (start: number, t: Omit<SqlToken, "start" | "end">): void => void out.push({ ...t, start, end: i });
   while (i < sql.length) {
     const ch = sql[i];
+    const at = i;
     if (/\s/.test(ch)) i++;
     else if (ch === "-" && sql[i + 1] === "-") i = sql.indexOf("\n", i) < 0 ? sql.length : sql.indexOf("\n", i);
     else if (ch === "/" && sql[i + 1] === "*") i = sql.indexOf("*/", i + 2) < 0 ? sql.length : sql.indexOf("*/", i + 2) + 2;
-    else if (ch === "'") out.push({ text: quoted("'", true), kind: "string" });
-    else if (ch === '"') out.push({ text: quoted('"', true), kind: "name" });
-    else if (ch === "`") out.push({ text: quoted("`", true), kind: "name" });
-    else if (ch === "[") out.push({ text: quoted("]", false), kind: "name" });
+    else if (ch === "'") push(at, { text: quoted("'", true), kind: "string" });
+    else if (ch === '"') push(at, { text: quoted('"', true), kind: "name" });
+    else if (ch === "`") push(at, { text: quoted("`", true), kind: "name" });
+    else if (ch === "[") push(at, { text: quoted("]", false), kind: "name" });
     else if (ch === "(" || ch === ")" || ch === ",") {
-      out.push({ text: ch, kind: "punct" });
       i++;
+      push(at, { text: ch, kind: "punct" });
     } else {
       let j = i;
       while (j < sql.length && !/[\s(),'"`[]/.test(sql[j])) j++;
-      out.push({ text: sql.slice(i, j), kind: "word" });
+      const text = sql.slice(i, j);
       i = j;
+      push(at, { text, kind: "word" });
     }
   }
   return out;
@@ -241,6 +256,47 @@ export function declaredCollations(createSql: string): Map<string, string> {
       if (depth === 0) finish();
     } else if (depth === 1 && t.kind === "punct" && t.text === ",") finish();
     else if (depth === 1) seg.push(t);
+  }
+  return out;
+}
+
+/**
+ * Column name (lower case) -> generated column expression as written in a CREATE TABLE statement
+ * (`[GENERATED ALWAYS] AS (expr) [VIRTUAL|STORED]` among the column's constraints).
+ */
+export function declaredGenerated(createSql: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const toks = sqlTokens(createSql);
+  const open = toks.findIndex((t) => t.kind === "punct" && t.text === "(");
+  if (open < 0) return out;
+  let depth = 1;
+  let name: string | null = null;
+  let first = true;
+  for (let k = open + 1; k < toks.length && depth > 0; k++) {
+    const t = toks[k];
+    if (t.kind === "punct" && t.text === "(") depth++;
+    else if (t.kind === "punct" && t.text === ")") depth--;
+    else if (depth === 1 && t.kind === "punct" && t.text === ",") {
+      first = true;
+      name = null;
+      continue;
+    }
+    if (depth === 1 && first) {
+      first = false;
+      if (!(t.kind === "word" && TABLE_CONSTRAINT.has(t.text.toUpperCase()))) name = t.text.toLowerCase();
+      continue;
+    }
+    // AS directly followed by "(" at the column's level starts the expression.
+    if (depth === 1 && name !== null && t.kind === "word" && t.text.toUpperCase() === "AS" && toks[k + 1]?.kind === "punct" && toks[k + 1].text === "(") {
+      let d = 0;
+      let j = k + 1;
+      for (; j < toks.length; j++) {
+        if (toks[j].kind === "punct" && toks[j].text === "(") d++;
+        else if (toks[j].kind === "punct" && toks[j].text === ")" && --d === 0) break;
+      }
+      if (j < toks.length) out.set(name, createSql.slice(toks[k + 1].end, toks[j].start).trim());
+      k = j;
+    }
   }
   return out;
 }

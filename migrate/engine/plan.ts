@@ -5,7 +5,7 @@
  */
 import { createHash } from "crypto";
 import { decisionLines, withDecisions, type DecisionOptions, type TypeDecision } from "./decide";
-import { fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
+import { fkName, renderCreateTable, type ColumnNote, type GeneratedColumn, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { nameSchema, namesOf, renameColumnsIn, type NameChange } from "./names";
 import { profileTable, type Finding, type TableProfile } from "./profile";
@@ -19,8 +19,12 @@ export interface TablePlan {
   createTable: string;
   /** PK, UNIQUE then FK statements, added after the load. */
   constraints: string[];
-  droppedDefaults: { column: string; reason: string }[];
-  generatedColumnsSkipped: string[];
+  /** SQLite defaults with no faithful PostgreSQL default (the column has none). */
+  droppedDefaults: ColumnNote[];
+  /** Defaults carried with a caveat (e.g. 'localtime'). */
+  defaultNotes: ColumnNote[];
+  /** SQLite generated columns: generated in PostgreSQL too, or plain columns holding the copied values. */
+  generatedColumns: GeneratedColumn[];
 }
 
 export interface ViewPlan {
@@ -67,7 +71,7 @@ export function resolveTable(tables: SourceTable[], name: string): SourceTable |
 
 export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTable[], opts: MappingOptions = {}): TablePlan {
   const columns = mapTable(t, opts);
-  const { sql, droppedDefaults } = renderCreateTable(schemaName, t, columns);
+  const { sql, droppedDefaults, defaultNotes, generated } = renderCreateTable(schemaName, t, columns);
   const constraints: string[] = [];
   const pk = renderPrimaryKey(schemaName, t);
   if (pk) constraints.push(pk);
@@ -76,7 +80,18 @@ export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTa
     const parent = resolveTable(all, fk.refTable);
     if (parent) constraints.push(renderForeignKey(schemaName, t, fk, parent));
   }
-  return { table: t.name, columns, primaryKey: t.primaryKey, createTable: sql, constraints, droppedDefaults, generatedColumnsSkipped: t.columns.filter((c) => c.generated).map((c) => c.name) };
+  return { table: t.name, columns, primaryKey: t.primaryKey, createTable: sql, constraints, droppedDefaults, defaultNotes, generatedColumns: generated };
+}
+
+/** The report lines of a table's defaults and generated columns, as plan and run print them. */
+export function columnWarnings(t: Pick<TablePlan, "table" | "droppedDefaults" | "defaultNotes" | "generatedColumns">): string[] {
+  return [
+    ...t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`),
+    ...t.defaultNotes.map((d) => `${t.table}.${d.column}: default: ${d.reason}`),
+    ...t.generatedColumns.flatMap((g) =>
+      g.status === "copied" ? [`${t.table}.${g.column}: generated column (${g.sqlite.toUpperCase()} AS (${g.expression ?? "?"})) is a plain column in PostgreSQL holding SQLite's computed values: ${g.reason}; new rows need it set by the application or a trigger`] : [],
+    ),
+  ];
 }
 
 /** SQLite-only functions that make a view non-portable as written. */

@@ -473,7 +473,7 @@ export async function rollbackChanges(target: TargetRef, sourcePath: string, opt
       if (!reload && [...pgKey].sort().join("\0") !== t.primaryKey.map((k) => namesOf(t).column(k)).sort().join("\0")) {
         throw unsafe(`${t.name}'s primary key differs between PostgreSQL (${pgKey.join(", ")}) and SQLite (${t.primaryKey.join(", ")}); its ${m.size} changed row(s) cannot be matched. Nothing was written. Make the keys agree and run rollback again.`, { table: t.name, lostWrites: m.size });
       }
-      const tr: TableRows = { t, cols: await targetColumns(c, schema, t), reload, upserts: [], deletes: [] };
+      const tr: TableRows = { t, cols: await targetColumns(c, schema, t, { sqliteWritable: true }), reload, upserts: [], deletes: [] };
       await readRows(c, schema, tr, pgKey, reload ? [] : [...m.values()].map((e) => e.pk ?? "[]"));
       work.push(tr);
     }

@@ -12,7 +12,7 @@ import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, ty
 import { acquireLock } from "./lock";
 import type { DecisionOptions, TypeDecision } from "./decide";
 import { namesOf, type NameChange } from "./names";
-import { fkCoveringIndexesOf, planFromSchema, readDecided, sourceIndexesOf } from "./plan";
+import { columnWarnings, fkCoveringIndexesOf, planFromSchema, readDecided, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexesOn, createTables, dropTables } from "./target-ddl";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
@@ -182,7 +182,7 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
       names: plan.names,
       warnings: [
         ...copy.warnings,
-        ...plan.tables.flatMap((t) => t.droppedDefaults.map((d) => `${t.table}.${d.column}: default dropped: ${d.reason}`)),
+        ...plan.tables.flatMap(columnWarnings),
         ...plan.tables.flatMap((t) => t.columns.flatMap((c) => (c.collationNote ? [`${t.table}.${c.column}: ${c.collationNote}`] : []))),
       ],
       copy,

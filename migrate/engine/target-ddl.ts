@@ -3,15 +3,15 @@
  * was before the step (issue 2, "Bad input ... nothing lost").
  */
 import type { Client } from "pg";
-import { columnType, qualified, quoteIdent, renderIndex, translateDefault, type IndexSpec } from "./ddl";
+import { qualified, quoteIdent, renderColumn, renderIndex, type ColumnReport, type IndexSpec } from "./ddl";
 import { MigrationError } from "./errors";
 import { introspect, type SourceSchema } from "./introspect";
 import type { DecisionOptions } from "./decide";
 import { nameSchema, namesOf } from "./names";
-import { buildTablePlan, readDecided, resolveTable } from "./plan";
+import { buildTablePlan, columnWarnings, readDecided, resolveTable } from "./plan";
 import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
-import { mapColumn } from "./typemap";
+import { mapTable } from "./typemap";
 
 /** The source schema, its tables named for PostgreSQL with these renames (names.ts). */
 export function readSchema(sourcePath: string, renames?: Record<string, string>): SourceSchema {
@@ -54,22 +54,30 @@ export async function createTables(sourcePath: string, target: TargetRef, mappin
   );
 }
 
-export async function alterTables(sourcePath: string, target: TargetRef, change: { addTables?: string[]; addColumns?: { table: string; column: string }[] }, mapping: DecisionOptions = {}): Promise<void> {
+/**
+ * Adds tables and columns to the target. Returns the report lines of their defaults and generated
+ * columns (dropped defaults, caveats, generated columns kept as plain columns), as plan prints them.
+ */
+export async function alterTables(sourcePath: string, target: TargetRef, change: { addTables?: string[]; addColumns?: { table: string; column: string }[] }, mapping: DecisionOptions = {}): Promise<{ warnings: string[] }> {
   const { schema, opts } = readDecided(sourcePath, mapping);
   const s = schemaOf(target);
+  const warnings: string[] = [];
   await withTarget(target, "alter tables", (c) =>
     inTransaction(c, async () => {
       await ensureSchema(c, s);
-      for (const t of pickTables(schema, change.addTables ?? [])) await c.query(buildTablePlan(s, t, schema.tables, opts).createTable);
+      for (const t of pickTables(schema, change.addTables ?? [])) {
+        const p = buildTablePlan(s, t, schema.tables, opts);
+        await c.query(p.createTable);
+        warnings.push(...columnWarnings(p));
+      }
       for (const ac of change.addColumns ?? []) {
         const [t] = pickTables(schema, [ac.table]);
         const col = t.columns.find((x) => x.name === ac.column);
         if (!col) throw new MigrationError("CONFIG_INVALID", `Column ${ac.table}.${ac.column} is not in the SQLite source.`, { table: ac.table, column: ac.column });
-        const m = mapColumn(t, col, opts);
-        const d = translateDefault(col.defaultSql, m);
-        let sql = `ALTER TABLE ${qualified(s, namesOf(t).table)} ADD COLUMN ${quoteIdent(namesOf(t).column(col.name))} ${columnType(m)}`;
-        if (d.sql !== null) sql += ` DEFAULT ${d.sql}`;
-        if (col.notNull) sql += " NOT NULL";
+        const cols = mapTable(t, opts);
+        const report: ColumnReport = { droppedDefaults: [], defaultNotes: [], generated: [] };
+        const sql = `ALTER TABLE ${qualified(s, namesOf(t).table)} ADD COLUMN ${renderColumn(t, cols.find((m) => m.column === col.name)!, cols, report, s)}`;
+        warnings.push(...columnWarnings({ table: t.name, ...report, generatedColumns: report.generated }));
         try {
           await c.query(sql);
         } catch (e) {
@@ -78,6 +86,7 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
       }
     }),
   );
+  return { warnings };
 }
 
 /** `tables`: PostgreSQL table names (names.ts maps source names to them). */

@@ -169,6 +169,7 @@ function textCollationOf(col: SourceColumn, reason: string, opts: MappingOptions
   return { collation, reason: want === "C" ? `${reason}; COLLATE "C" keeps SQLite's BINARY (byte) order` : `${reason}; COLLATE ${collation} (text collation option)` };
 }
 
+/** Every column, generated ones included (ddl.ts renders them generated or as plain copied columns). */
 export function mapTable(table: SourceTable, opts: MappingOptions = {}): ColumnMapping[] {
-  return table.columns.filter((c) => !c.generated).map((c) => mapColumn(table, c, opts));
+  return table.columns.map((c) => mapColumn(table, c, opts));
 }

@@ -77,16 +77,20 @@ export async function targetSumsInParts(target: TargetRef, tables: SourceTable[]
     const c = clients[0];
     const algo = await checksumAlgo(c);
     const colsOf = new Map<string, TargetColumn[]>();
-    for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t));
+    for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t, { generated: true }));
     return await sumInParts(clients, s, tables, colsOf, algo, await tablePages(c, s));
   } finally {
     for (const x of clients) await release(target, x);
   }
 }
 
-/** The source sum of t: the copy pass's when it was built with the same row hash, else read from SQLite. */
+/**
+ * The source sum of t: the copy pass's when it was built with the same row hash and columns, else
+ * read from SQLite. The copy pass leaves out the columns PostgreSQL generates; verification sums
+ * them too (SQLite's computed values against PostgreSQL's), so such tables are read again.
+ */
 function sourceSide(db: SqliteDb, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, known?: Map<string, RangeSum>): RangeSum {
-  const k = known?.get(t.name);
+  const k = cols.some((c) => c.generated) ? undefined : known?.get(t.name);
   return k && (k.algo ?? "md5") === algo ? k : sourceSum(db, t, cols, algo);
 }
 
@@ -137,7 +141,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
           const tgt = await opts.targetSums;
           const reports: VerifyTableReport[] = [];
           for (const t of tables) {
-            const cols = await targetColumns(c, s, t);
+            const cols = await targetColumns(c, s, t, { generated: true });
             const src = sourceSide(db, t, cols, algo, opts.sourceSums);
             const sum = tgt.get(t.name);
             if (!sum || (sum.algo ?? "md5") !== algo) throw new MigrationError("INTERNAL", `No target sum of ${t.name} for verification. Re-run; if it repeats, run \`armp-migrate verify\` and report it.`, { table: t.name, step: "verify" });
@@ -161,7 +165,7 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
         // Each table's target sum is computed in parts (heap page ranges of the big tables), largest
         // first over all connections, so one big table is not left summing alone at the tail.
         const colsOf = new Map<string, TargetColumn[]>();
-        for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t));
+        for (const t of tables) colsOf.set(t.name, await targetColumns(c, s, t, { generated: true }));
         const srcSums = new Map<string, RangeSum>();
         // The source side is read while PostgreSQL computes the table's first part.
         const sums = await sumInParts([c, ...extra], s, tables, colsOf, algo, await tablePages(c, s), (t) => srcSums.set(t.name, sourceSide(db, t, colsOf.get(t.name)!, algo, opts.sourceSums)));
@@ -344,7 +348,7 @@ export async function verifyKeys(sourcePath: string, target: TargetRef, keys: Ma
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const reports: KeyedTableReport[] = [];
       for (const t of tables) {
-        const cols = await targetColumns(c, s, t);
+        const cols = await targetColumns(c, s, t, { generated: true });
         const keyCols = t.primaryKey.map((k) => cols.find((x) => x.column === k)).filter((x): x is TargetColumn => !!x);
         if (keyCols.length === 0 || keyCols.length !== t.primaryKey.length) {
           throw new MigrationError("CONFIG_INVALID", `Table ${t.name} has no primary key in both source and target, so it cannot be checked by key. Verify it in full (verify()).`, { table: t.name, step: "verify" });
