@@ -7,6 +7,8 @@ export type ErrorCode =
   | "SOURCE_UNREADABLE"
   | "SOURCE_NOT_SQLITE"
   | "SOURCE_LOCKED"
+  /** the source uses a collation its application registers, and no stand-in could be installed */
+  | "SOURCE_COLLATION_UNKNOWN"
   | "TARGET_UNREACHABLE"
   | "TARGET_AUTH_FAILED"
   | "TARGET_NOT_EMPTY"

@@ -8,7 +8,7 @@ import { constraintName, fkName, renderCreateTable, renderForeignKey, renderInde
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { profileTable, type Finding, type TableProfile } from "./profile";
 import { withSource } from "./sqlite";
-import { mapTable, type ColumnMapping, type MappingOptions } from "./typemap";
+import { caseInsensitiveCollationDdl, mapTable, usesCaseInsensitiveCollation, type ColumnMapping, type MappingOptions } from "./typemap";
 
 export interface TablePlan {
   table: string;
@@ -51,7 +51,7 @@ export function resolveTable(tables: SourceTable[], name: string): SourceTable |
 }
 
 export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTable[], opts: MappingOptions = {}): TablePlan {
-  const columns = mapTable(t, opts);
+  const columns = mapTable(t, { ...opts, collationSchema: schemaName });
   const { sql, droppedDefaults } = renderCreateTable(schemaName, t, columns);
   const constraints: string[] = [];
   const pk = renderPrimaryKey(schemaName, t);
@@ -132,6 +132,7 @@ export function planFromSchema(schema: SourceSchema, schemaName: string, opts: M
   const views = schema.views.map((v) => planView(schemaName, v.name, v.sql));
   const indexes = sourceIndexesOf(schema, opts);
   const ddl = [
+    ...(tables.some((t) => usesCaseInsensitiveCollation(t.columns)) ? [caseInsensitiveCollationDdl(schemaName) + ";"] : []),
     ...tables.map((t) => t.createTable + ";"),
     ...tables.flatMap((t) => t.constraints.filter((c) => !c.includes("FOREIGN KEY")).map((c) => c + ";")),
     ...tables.flatMap((t) => t.constraints.filter((c) => c.includes("FOREIGN KEY")).map((c) => c + ";")),

@@ -9,7 +9,7 @@ import { introspect, type SourceSchema } from "./introspect";
 import { buildTablePlan, resolveTable } from "./plan";
 import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
-import { mapColumn, type MappingOptions } from "./typemap";
+import { caseInsensitiveCollationDdl, mapColumn, usesCaseInsensitiveCollation, type ColumnMapping, type MappingOptions } from "./typemap";
 
 export function readSchema(sourcePath: string): SourceSchema {
   return withSource(sourcePath, (db) => introspect(db));
@@ -28,6 +28,11 @@ async function ensureSchema(c: Client, schema: string): Promise<void> {
   if (schema !== "public") await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
 }
 
+/** The case-insensitive collation NOCASE/unicase columns use (typemap.ts), when any table needs it. */
+async function ensureCollations(c: Client, schema: string, tables: { columns: ColumnMapping[] }[]): Promise<void> {
+  if (tables.some((t) => usesCaseInsensitiveCollation(t.columns))) await c.query(caseInsensitiveCollationDdl(schema));
+}
+
 export async function createTables(sourcePath: string, target: TargetRef, opts: MappingOptions & { tables?: string[] } = {}): Promise<{ tables: string[] }> {
   const schema = readSchema(sourcePath);
   const s = schemaOf(target);
@@ -35,6 +40,7 @@ export async function createTables(sourcePath: string, target: TargetRef, opts: 
   return withTarget(target, "create tables", (c) =>
     inTransaction(c, async () => {
       await ensureSchema(c, s);
+      await ensureCollations(c, s, tables.map((t) => buildTablePlan(s, t, schema.tables, opts)));
       for (const t of tables) {
         if (await tableExists(c, s, t.name)) {
           throw new MigrationError("TARGET_NOT_EMPTY", `Table ${s}.${t.name} already exists in the target. Re-run with --replace to drop and reload it, or point at an empty database/schema.`, { table: t.name, step: "create tables" });
@@ -52,12 +58,19 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
   await withTarget(target, "alter tables", (c) =>
     inTransaction(c, async () => {
       await ensureSchema(c, s);
-      for (const t of pickTables(schema, change.addTables ?? [])) await c.query(buildTablePlan(s, t, schema.tables, opts).createTable);
+      const added = pickTables(schema, change.addTables ?? []).map((t) => buildTablePlan(s, t, schema.tables, opts));
+      const addedColumns = (change.addColumns ?? []).flatMap((ac) => {
+        const [t] = pickTables(schema, [ac.table]);
+        const col = t.columns.find((x) => x.name === ac.column);
+        return col ? [mapColumn(t, col, { ...opts, collationSchema: s })] : [];
+      });
+      await ensureCollations(c, s, [...added, { columns: addedColumns }]);
+      for (const t of added) await c.query(t.createTable);
       for (const ac of change.addColumns ?? []) {
         const [t] = pickTables(schema, [ac.table]);
         const col = t.columns.find((x) => x.name === ac.column);
         if (!col) throw new MigrationError("CONFIG_INVALID", `Column ${ac.table}.${ac.column} is not in the SQLite source.`, { table: ac.table, column: ac.column });
-        const m = mapColumn(t, col, opts);
+        const m = mapColumn(t, col, { ...opts, collationSchema: s });
         const d = translateDefault(col.defaultSql, m);
         let sql = `ALTER TABLE ${qualified(s, t.name)} ADD COLUMN ${quoteIdent(col.name)} ${columnType(m)}`;
         if (d.sql !== null) sql += ` DEFAULT ${d.sql}`;
