@@ -18,6 +18,8 @@ export type ErrorCode =
   | "VERIFY_MISMATCH"
   | "CUTOVER_BLOCKED"
   | "CONFIG_INVALID"
+  /** a PRIMARY KEY/UNIQUE over a case-insensitive column would reject rows SQLite keeps apart */
+  | "COLLATION_KEY_CONFLICT"
   /** rollback would lose writes (SQLite written after cut-over, or a value SQLite cannot hold) */
   | "ROLLBACK_UNSAFE"
   | "INTERNAL";

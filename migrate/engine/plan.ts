@@ -4,6 +4,7 @@
  * data problems are reported as findings, not silently papered over by changing types.
  */
 import { createHash } from "crypto";
+import { caseInsensitiveKeyCollisions, keyCollisionError } from "./collations";
 import { constraintName, fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { profileTable, type Finding, type TableProfile } from "./profile";
@@ -153,6 +154,9 @@ export function planMigration(sourcePath: string, opts: MappingOptions & { schem
       const r = profileTable(db, t, base.tables[i].columns, schema.tables);
       profiles.push(r.profile);
       findings.push(...r.findings);
+      for (const c of caseInsensitiveKeyCollisions(db, t, base.tables[i].columns)) {
+        findings.push({ table: t.name, column: c.columns[0], kind: "case-fold-collision", rows: c.rows, blocking: true, decision: keyCollisionError(c).message, sampleKey: c.values[0] });
+      }
     }
     return { ...base, profiles, findings };
   });

@@ -9,9 +9,11 @@ import type { IndexSpec } from "./ddl";
 import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
+import { caseInsensitiveKeyCollisions, keyCollisionError } from "./collations";
 import { acquireLock } from "./lock";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
+import { withSource } from "./sqlite";
 import { createIndexesOn, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
@@ -57,6 +59,9 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
   const s = schemaOf(target);
   const schema = readSchema(sourcePath);
   const plan = planFromSchema(schema, s, opts);
+  // Before any DDL: a case-insensitive key that would reject rows (collations.ts).
+  const collisions = withSource(sourcePath, (db) => schema.tables.flatMap((t, i) => caseInsensitiveKeyCollisions(db, t, plan.tables[i].columns)));
+  if (collisions.length > 0) throw keyCollisionError(collisions[0]);
   const names = schema.tables.map((t) => t.name);
   const lock = await acquireLock(target);
   let created = false;

@@ -31,10 +31,11 @@ export function extensionFile(): string | null {
  * Installs the extension's stand-in for collations the application registers itself (COLLATE
  * unicase, LOCALIZED, ...), so statements that compare such a column can run; see the C file. It
  * is loaded even when ARMP_MIGRATE_NATIVE=0 switches the native copy off: it does not encode rows.
- * Without the extension such statements fail and mapSqliteError names the collation's columns.
+ * ARMP_MIGRATE_STANDINS=0 reads as if it were absent (to check a file without them). Without the
+ * stand-ins, opening a source that uses such a collation fails with SOURCE_COLLATION_UNKNOWN.
  */
 function installCollationStandIns(db: SqliteDb): boolean {
-  const file = extensionFile();
+  const file = process.env.ARMP_MIGRATE_STANDINS === "0" ? null : extensionFile();
   if (file === null) return false;
   try {
     // better-sqlite3 passes an entry point through to sqlite3_load_extension; its types omit it.

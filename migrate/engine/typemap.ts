@@ -167,7 +167,7 @@ export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOp
   }
   const kind = kindOfPgType(pgType);
   // A cast override without COLLATE keeps the collation decision (a type change is not an order change).
-  if (kind.kind === "text" && collation === undefined) ({ collation, reason, collationNote } = textCollationOf(col, reason, opts));
+  if (kind.kind === "text" && collation === undefined) ({ collation, reason, collationNote } = textCollationOf(table.name, col, reason, opts));
   return { column: col.name, declType: col.declType, pgType, ...kind, ...(collation ? { collation } : {}), ...(collationNote ? { collationNote } : {}), identity, reason, overridden: !!override };
 }
 
@@ -183,16 +183,16 @@ export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOp
  * is said in the note: letters outside A-Z fold too (NOCASE folds only A-Z; run refuses before any
  * DDL when that would make a UNIQUE or PRIMARY KEY reject rows, see checkCaseInsensitiveKeys),
  * ORDER BY follows ICU's root order instead of folded bytes, and PostgreSQL 15 refuses LIKE on a
- * nondeterministic collation (an error, not a wrong answer). --cast t.c=text keeps a column
- * case-sensitive. RTRIM and collations other apps register (Android's LOCALIZED, UNICODE, ...)
+ * nondeterministic collation (an error, not a wrong answer). --cast 't.c=text COLLATE "C"' keeps
+ * a column case-sensitive. RTRIM and collations other apps register (Android's LOCALIZED, UNICODE, ...)
  * have no clear equivalent: the database's collation applies, with a note.
  */
-function textCollationOf(col: SourceColumn, reason: string, opts: MappingOptions): { collation?: string; reason: string; collationNote?: string } {
+function textCollationOf(table: string, col: SourceColumn, reason: string, opts: MappingOptions): { collation?: string; reason: string; collationNote?: string } {
   if (isCaseInsensitiveCollation(col.collation)) {
     const collation = caseInsensitiveCollationName(opts.collationSchema);
     const note =
       `SQLite COLLATE ${col.collation} ignores case; PostgreSQL gets COLLATE ${collation} (ICU und-u-ks-level2, nondeterministic), so =, UNIQUE and GROUP BY ignore case as in SQLite` +
-      `${col.collation.toUpperCase() === "NOCASE" ? " (also for letters outside A-Z, which NOCASE compares exactly)" : ""}; ORDER BY follows ICU order, and LIKE on this column fails in PostgreSQL 15 (write ${pgIdent(col.name)} COLLATE "C" ILIKE ...); --cast to text keeps it case-sensitive`;
+      `${col.collation.toUpperCase() === "NOCASE" ? " (also for letters outside A-Z, which NOCASE compares exactly)" : ""}; ORDER BY follows ICU order, and LIKE on this column fails in PostgreSQL 15 (write ${pgIdent(col.name)} COLLATE "C" ILIKE ...); --cast '${table}.${col.name}=text COLLATE "C"' keeps it case-sensitive`;
     return { collation, reason: `${reason}; ${note}`, collationNote: note };
   }
   if (col.collation !== "BINARY") {
