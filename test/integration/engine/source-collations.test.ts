@@ -31,18 +31,23 @@ function appCollationFile(file: string, ddl: string, rows: string, renames: [str
 const DDL = `
   CREATE TABLE deck (id INTEGER PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE /*u*/ UNIQUE, kind TEXT COLLATE NOCASE);
   CREATE TABLE label (id INTEGER PRIMARY KEY, title TEXT, loc TEXT COLLATE NOCASE /*l*/);
-  CREATE INDEX label_title ON label (title COLLATE NOCASE /*i*/);`;
+  CREATE INDEX label_title ON label (title COLLATE NOCASE /*i*/);
+  CREATE TABLE tag (name TEXT COLLATE NOCASE /*w*/ PRIMARY KEY, n INTEGER) WITHOUT ROWID;`;
 const ROWS = `
   INSERT INTO deck (name, kind) VALUES ('Default', 'A'), ('spanish', 'b'), ('Ämter', 'a');
-  INSERT INTO label (title, loc) VALUES ('Zebra', 'de'), ('apple', 'fr'), (NULL, NULL);`;
+  INSERT INTO label (title, loc) VALUES ('Zebra', 'de'), ('apple', 'fr'), (NULL, NULL);
+  INSERT INTO tag (name, n) VALUES ('b', 1), ('A', 2), ('c', 3), ('_x', 4);`;
 const RENAMES: [string, string][] = [
   ["COLLATE NOCASE /*u*/", "COLLATE unicase"],
   ["COLLATE NOCASE /*l*/", "COLLATE LOCALIZED"],
   ["COLLATE NOCASE /*i*/", "COLLATE unicase"],
+  ["COLLATE NOCASE /*w*/", "COLLATE unicase"],
 ];
 
 const CI = '"public"."armp_case_insensitive"';
-const NOTE_UNICASE = `SQLite COLLATE unicase ignores case; PostgreSQL gets COLLATE ${CI} (ICU und-u-ks-level2, nondeterministic), so =, UNIQUE and GROUP BY ignore case as in SQLite; ORDER BY follows ICU order, and LIKE on this column fails in PostgreSQL 15 (write "name" COLLATE "C" ILIKE ...); --cast 'deck.name=text COLLATE "C"' keeps it case-sensitive`;
+const noteUnicase = (table: string) =>
+  `SQLite COLLATE unicase ignores case; PostgreSQL gets COLLATE ${CI} (ICU und-u-ks-level2, nondeterministic), so =, UNIQUE and GROUP BY ignore case as in SQLite; ORDER BY follows ICU order, and LIKE on this column fails in PostgreSQL 15 (write "name" COLLATE "C" ILIKE ...); --cast '${table}.name=text COLLATE "C"' keeps it case-sensitive`;
+const NOTE_UNICASE = noteUnicase("deck");
 const NOTE_NOCASE = `SQLite COLLATE NOCASE ignores case; PostgreSQL gets COLLATE ${CI} (ICU und-u-ks-level2, nondeterministic), so =, UNIQUE and GROUP BY ignore case as in SQLite (also for letters outside A-Z, which NOCASE compares exactly); ORDER BY follows ICU order, and LIKE on this column fails in PostgreSQL 15 (write "kind" COLLATE "C" ILIKE ...); --cast 'deck.kind=text COLLATE "C"' keeps it case-sensitive`;
 const NOTE_LOCALIZED = "SQLite COLLATE LOCALIZED (registered by the application) has no PostgreSQL equivalent; the database's collation applies, so = and UNIQUE compare exactly (override with --cast to a type with COLLATE)";
 
@@ -92,8 +97,9 @@ describe("collations the application registers", () => {
       expect(report.tables.map((x: { table: string; rowsWritten: number; checksumMatch: boolean }) => [x.table, x.rowsWritten, x.checksumMatch])).toEqual([
         ["deck", 3, true],
         ["label", 3, true],
+        ["tag", 4, true],
       ]);
-      expect(report.warnings).toEqual([`deck.name: ${NOTE_UNICASE}`, `deck.kind: ${NOTE_NOCASE}`, `label.loc: ${NOTE_LOCALIZED}`]);
+      expect(report.warnings).toEqual([`deck.name: ${NOTE_UNICASE}`, `deck.kind: ${NOTE_NOCASE}`, `label.loc: ${NOTE_LOCALIZED}`, `tag.name: ${noteUnicase("tag")}`]);
       expect(report.indexes.created).toEqual(["label_title"]);
       await withClient(t.url, async (c) => {
         const cols = await c.query("SELECT table_name, column_name, collation_name FROM information_schema.columns WHERE table_schema = 'public' AND data_type = 'text' ORDER BY table_name, ordinal_position");
@@ -102,7 +108,16 @@ describe("collations the application registers", () => {
           { table_name: "deck", column_name: "kind", collation_name: "armp_case_insensitive" },
           { table_name: "label", column_name: "title", collation_name: "C" },
           { table_name: "label", column_name: "loc", collation_name: null },
+          { table_name: "tag", column_name: "name", collation_name: "armp_case_insensitive" },
         ]);
+        // A WITHOUT ROWID table keyed by the app's collation: read in its key order, every row.
+        expect((await c.query("SELECT name, n::int FROM tag ORDER BY n")).rows).toEqual([
+          { name: "b", n: 1 },
+          { name: "A", n: 2 },
+          { name: "c", n: 3 },
+          { name: "_x", n: 4 },
+        ]);
+        await expect(c.query("INSERT INTO tag (name, n) VALUES ('B', 5)")).rejects.toMatchObject({ code: "23505" });
         expect((await c.query("SELECT id::int, name, kind FROM deck ORDER BY id")).rows).toEqual([
           { id: 1, name: "Default", kind: "A" },
           { id: 2, name: "spanish", kind: "b" },
@@ -137,7 +152,7 @@ describe("collations the application registers", () => {
     expect(JSON.parse(r.out).error).toEqual({
       code: "SOURCE_COLLATION_UNKNOWN",
       message:
-        "The SQLite source uses collation(s) the application registers itself, which this reader does not have: deck.name COLLATE unicase, label.title (index label_title) COLLATE unicase, label.loc COLLATE LOCALIZED. Build the armp_copy extension (`npm run build` with a C compiler; it supplies read-only stand-ins), then retry.",
+        "The SQLite source uses collation(s) the application registers itself, which this reader does not have: deck.name COLLATE unicase, label.title (index label_title) COLLATE unicase, tag.name COLLATE unicase, label.loc COLLATE LOCALIZED. Build the armp_copy extension (`npm run build` with a C compiler; it supplies read-only stand-ins), then retry.",
       meta: { step: "open", path: src, table: "deck", column: "name", collation: "unicase" },
     });
   });
