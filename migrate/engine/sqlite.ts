@@ -172,7 +172,12 @@ export function mapSqliteError(e: unknown, meta: ErrorMeta): MigrationError {
   const msg = e instanceof Error ? e.message : String(e);
   const where = meta.table ? ` (table ${meta.table})` : "";
   if (code === "SQLITE_ERROR_MISSING_COLLSEQ") {
-    return new MigrationError("SOURCE_COLLATION_UNKNOWN", `The SQLite source uses a collation the application registers itself${where} (${msg}); this connection has no stand-in for it. Build the armp_copy extension (\`npm run build\` with a C compiler), then retry.`, meta, e);
+    return new MigrationError(
+      "SOURCE_COLLATION_UNKNOWN",
+      `The SQLite source uses a collation the application registers itself${where} (${msg}). Reading needs the armp_copy extension's stand-in (\`npm run build\` with a C compiler). Writing (capture, rollback) never uses one, as its order could differ from the application's in the file's indexes: those steps cannot touch tables with this collation.`,
+      meta,
+      e,
+    );
   }
   if (code === "SQLITE_NOTADB") {
     return new MigrationError("SOURCE_NOT_SQLITE", `${String(meta.path ?? "The source")} is not a SQLite database (${msg}). Pass the path of the application's SQLite file.`, meta, e);

@@ -6,6 +6,7 @@
 import Database from "better-sqlite3";
 import { columnType } from "../../../migrate/engine/ddl";
 import { declaredCollations, introspect } from "../../../migrate/engine/introspect";
+import { mapSqliteError } from "../../../migrate/engine/sqlite";
 import { mapTable } from "../../../migrate/engine/typemap";
 
 describe("declaredCollations", () => {
@@ -83,5 +84,25 @@ describe("collations without a PostgreSQL equivalent", () => {
       ["c", 'text COLLATE "C"', null],
       ["d", "text", `SQLite COLLATE LOCALIZED (registered by the application) ${rest}`],
     ]);
+  });
+});
+
+describe("mapSqliteError: a collation SQLite does not have", () => {
+  it("is SOURCE_COLLATION_UNKNOWN naming the table, with SQLite's error as the cause", () => {
+    const db = new Database(":memory:");
+    let raw: unknown;
+    try {
+      db.prepare("SELECT 'a' = 'b' COLLATE unicase").get();
+    } catch (e) {
+      raw = e;
+    } finally {
+      db.close();
+    }
+    expect((raw as { code: string }).code).toBe("SQLITE_ERROR_MISSING_COLLSEQ");
+    const e = mapSqliteError(raw, { table: "deck", step: "rollback" });
+    expect([e.code, e.meta, e.cause]).toEqual(["SOURCE_COLLATION_UNKNOWN", { table: "deck", step: "rollback" }, raw]);
+    expect(e.message).toBe(
+      "The SQLite source uses a collation the application registers itself (table deck) (no such collation sequence: unicase). Reading needs the armp_copy extension's stand-in (`npm run build` with a C compiler). Writing (capture, rollback) never uses one, as its order could differ from the application's in the file's indexes: those steps cannot touch tables with this collation.",
+    );
   });
 });
