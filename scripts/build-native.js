@@ -30,3 +30,20 @@ if (r.status !== 0) {
   console.warn(`warning: ${msg}`);
   fs.rmSync(out, { force: true });
 }
+
+// armp-wal-tidy (migrate/native/wal_tidy.c): removes the -wal/-shm a read-only run created beside a
+// WAL-mode source, once no connection uses them. Without it those two files stay (harmless: SQLite
+// reuses or removes them), and armp-migrate says nothing about it.
+const tidySrc = path.join(root, "migrate", "native", "wal_tidy.c");
+const tidyOut = path.join(outDir, "armp-wal-tidy");
+const t = spawnSync(cc, ["-O2", "-Wall", "-Wextra", "-o", tidyOut, tidySrc], { stdio: "inherit" });
+if (t.status !== 0) {
+  const why = t.error ? t.error.message : `exit ${t.status}`;
+  const msg = `armp-wal-tidy not built (${cc} ${why}); a run over a WAL-mode source will leave empty -wal/-shm files beside it.`;
+  if (process.env.ARMP_MIGRATE_NATIVE_REQUIRED === "1") {
+    console.error(`error: ${msg}`);
+    process.exit(1);
+  }
+  console.warn(`warning: ${msg}`);
+  fs.rmSync(tidyOut, { force: true });
+}

@@ -48,7 +48,8 @@ function sqliteStoredDefault(defaultSql: string, declType: string): SqliteValue 
     try {
       stored.set(key, evaluate(defaultSql, aff));
     } catch (e) {
-      stored.set(key, e instanceof Error ? e : new Error(String(e)));
+      // Errors from better-sqlite3 may come from another realm (jest): keep their message either way.
+      stored.set(key, e instanceof Error ? e : new Error(typeof (e as { message?: unknown }).message === "string" ? (e as { message: string }).message : String(e)));
     }
   }
   const v = stored.get(key)!;

@@ -7,6 +7,8 @@ export type ErrorCode =
   | "SOURCE_UNREADABLE"
   | "SOURCE_NOT_SQLITE"
   | "SOURCE_LOCKED"
+  /** the source uses a collation its application registers, and no stand-in could be installed */
+  | "SOURCE_COLLATION_UNKNOWN"
   | "TARGET_UNREACHABLE"
   | "TARGET_AUTH_FAILED"
   | "TARGET_NOT_EMPTY"
@@ -16,6 +18,8 @@ export type ErrorCode =
   | "VERIFY_MISMATCH"
   | "CUTOVER_BLOCKED"
   | "CONFIG_INVALID"
+  /** a PRIMARY KEY/UNIQUE over a case-insensitive column would reject rows SQLite keeps apart */
+  | "COLLATION_KEY_CONFLICT"
   /** rollback would lose writes (SQLite written after cut-over, or a value SQLite cannot hold) */
   | "ROLLBACK_UNSAFE"
   | "INTERNAL";

@@ -66,7 +66,17 @@ export interface SourceSchema {
   tables: SourceTable[];
   views: SourceView[];
   /** Objects we cannot migrate (virtual tables), with the reason: never silently dropped. */
-  skipped: { name: string; type: string; reason: string }[];
+  skipped: SkippedObject[];
+}
+
+export interface SkippedObject {
+  name: string;
+  type: string;
+  reason: string;
+  /** A virtual table's module (fts5, rtree, ...), as written after USING. */
+  module?: string;
+  /** The tables SQLite keeps a virtual table's data in, skipped with it. */
+  shadowTables?: string[];
 }
 
 interface MasterRow {
@@ -83,8 +93,8 @@ export function quoteSqliteIdent(name: string): string {
 export function introspect(db: SqliteDb): SourceSchema {
   const master = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").all() as MasterRow[];
   const tables: SourceTable[] = [];
-  const skipped: SourceSchema["skipped"] = [];
   const views: SourceView[] = [];
+  const { skipped, shadows } = virtualTables(db, master);
   for (const m of master) {
     if (m.type === "view") {
       views.push({ name: m.name, sql: m.sql ?? "" });
@@ -93,13 +103,87 @@ export function introspect(db: SqliteDb): SourceSchema {
     if (m.type !== "table" || m.name.startsWith("sqlite_")) continue;
     // Capture's own bookkeeping (capture.ts: changelog, install record) is not application data.
     if (m.name.startsWith("_armp_")) continue;
-    if (/^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(m.sql ?? "")) {
-      skipped.push({ name: m.name, type: "virtual table", reason: "virtual tables (FTS, R*Tree, ...) have no PostgreSQL equivalent; recreate them by hand (e.g. tsvector + GIN index)" });
-      continue;
-    }
+    if (isVirtual(m) || shadows.has(m.name)) continue;
     tables.push(readTable(db, m, master));
   }
   return { tables: dependencyOrder(tables), views, skipped };
+}
+
+function isVirtual(m: { sql: string | null }): boolean {
+  return /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(m.sql ?? "");
+}
+
+/** The module after USING in CREATE VIRTUAL TABLE name USING module(args), lower-cased. */
+export function virtualModule(createSql: string): string {
+  const toks = sqlTokens(createSql);
+  const using = toks.findIndex((t) => t.kind === "word" && t.text.toUpperCase() === "USING");
+  return using >= 0 && toks[using + 1] ? toks[using + 1].text.toLowerCase() : "";
+}
+
+/**
+ * Tables each module keeps its data in, named <virtual table>_<suffix>. Used for modules this
+ * reader may not have; PRAGMA table_list (SQLite 3.37+) also marks shadow tables of loaded ones.
+ */
+const SHADOW_SUFFIXES: Record<string, string[]> = {
+  fts3: ["content", "segments", "segdir", "docsize", "stat"],
+  fts4: ["content", "segments", "segdir", "docsize", "stat"],
+  fts5: ["data", "idx", "content", "docsize", "config"],
+  rtree: ["node", "rowid", "parent"],
+  rtree_i32: ["node", "rowid", "parent"],
+  geopoly: ["node", "rowid", "parent"],
+};
+
+const FTS = new Set(["fts3", "fts4", "fts5"]);
+const RTREE = new Set(["rtree", "rtree_i32", "geopoly"]);
+
+/**
+ * Virtual tables and their shadow tables, one skipped entry per virtual table naming its shadow
+ * tables: copying a shadow table as an ordinary table moves SQLite's internal index format,
+ * which nothing in PostgreSQL can read (and an FTS index is often the largest part of a file).
+ */
+function virtualTables(db: SqliteDb, master: MasterRow[]): { skipped: SkippedObject[]; shadows: Set<string> } {
+  const virtuals = master.filter((m) => m.type === "table" && isVirtual(m));
+  const tableNames = new Set(master.filter((m) => m.type === "table").map((m) => m.name));
+  let marked: string[] = [];
+  try {
+    marked = (db.prepare("PRAGMA table_list").all() as { schema: string; name: string; type: string }[]).filter((r) => r.schema === "main" && r.type === "shadow").map((r) => r.name);
+  } catch {
+    // SQLite before 3.37 has no table_list; the module suffixes still apply.
+  }
+  const shadows = new Set<string>();
+  const skipped = virtuals.map((v): SkippedObject => {
+    const module = virtualModule(v.sql ?? "");
+    const prefix = v.name.toLowerCase() + "_";
+    const own = new Set<string>();
+    // With content=<table> (external content) or content='' SQLite keeps no <name>_content table:
+    // a table of that name is the application's own.
+    const appContent = FTS.has(module) && /\bcontent\s*=/i.test(v.sql ?? "") ? prefix + "content" : null;
+    for (const suffix of SHADOW_SUFFIXES[module] ?? []) {
+      const name = [...tableNames].find((n) => n.toLowerCase() === prefix + suffix);
+      if (name && name.toLowerCase() !== appContent) own.add(name);
+    }
+    for (const name of marked) {
+      // Longest matching virtual table name: "a_b_data" belongs to "a_b", not to "a".
+      const owner = virtuals.filter((x) => name.toLowerCase().startsWith(x.name.toLowerCase() + "_")).sort((a, b) => b.name.length - a.name.length)[0];
+      if (owner === v && name.toLowerCase() !== appContent) own.add(name);
+    }
+    const shadowTables = [...own].sort();
+    for (const n of shadowTables) shadows.add(n);
+    let rows: number | null = null;
+    try {
+      rows = Number((db.prepare(`SELECT count(*) AS n FROM ${quoteSqliteIdent(v.name)}`).get() as { n: number }).n);
+    } catch {
+      // The module is not compiled into this reader (or the table cannot be read): no count.
+    }
+    const holds = rows === null ? `module ${module || "?"} is not available to this reader` : `${rows} row(s)`;
+    const with_ = shadowTables.length ? `; its shadow tables ${shadowTables.join(", ")} are skipped with it` : "";
+    let advice: string;
+    if (FTS.has(module)) advice = "PostgreSQL's full-text search is a tsvector column (or expression) with a GIN index: recreate it by hand over the migrated text";
+    else if (RTREE.has(module)) advice = "PostgreSQL's spatial index is a GiST index (PostGIS geometry, or box/range columns): recreate it by hand";
+    else advice = "PostgreSQL has no equivalent: recreate what it provides by hand";
+    return { name: v.name, type: "virtual table", module, shadowTables, reason: `${module || "virtual"} virtual table (${holds}) not copied${with_}; ${advice}` };
+  });
+  return { skipped, shadows };
 }
 
 function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable {
@@ -296,6 +380,37 @@ export function declaredGenerated(createSql: string): Map<string, string> {
       }
       if (j < toks.length) out.set(name, createSql.slice(toks[k + 1].end, toks[j].start).trim());
       k = j;
+    }
+  }
+  return out;
+}
+
+/**
+ * Every use of a collation that is not SQLite's own (one the application registers, like Anki's
+ * unicase): table columns' COLLATE clauses and index keys (PRAGMA index_xinfo names the collation
+ * of each key, also for COLLATE written in CREATE INDEX). Reads only the schema, so it works on a
+ * connection that has no such collation.
+ */
+export function appCollationUses(db: SqliteDb): { collation: string; table: string; column: string; index?: string }[] {
+  const out: { collation: string; table: string; column: string; index?: string }[] = [];
+  const seen = new Set<string>();
+  const add = (u: { collation: string; table: string; column: string; index?: string }): void => {
+    const k = JSON.stringify([u.collation.toLowerCase(), u.table, u.column]);
+    if (BUILTIN_COLLATIONS.has(u.collation.toUpperCase()) || seen.has(k)) return;
+    seen.add(k);
+    out.push(u);
+  };
+  const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL ORDER BY name").all() as { name: string; sql: string }[];
+  for (const t of tables) {
+    for (const [col, coll] of declaredCollations(t.sql)) {
+      const info = db.prepare(`PRAGMA table_info(${quoteSqliteIdent(t.name)})`).all() as { name: string }[];
+      add({ collation: coll, table: t.name, column: info.find((c) => c.name.toLowerCase() === col)?.name ?? col });
+    }
+    if (/^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(t.sql)) continue;
+    for (const ix of db.prepare(`PRAGMA index_list(${quoteSqliteIdent(t.name)})`).all() as { name: string }[]) {
+      for (const k of db.prepare(`PRAGMA index_xinfo(${quoteSqliteIdent(ix.name)})`).all() as { name: string | null; coll: string | null; key: number }[]) {
+        if (k.key === 1 && k.coll) add({ collation: k.coll, table: t.name, column: k.name ?? "<expr>", index: ix.name });
+      }
     }
   }
   return out;

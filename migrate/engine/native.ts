@@ -13,8 +13,6 @@
  * in ranges of it), of a UTF-8 source when the checksum (if any) is h64 and the extension loads;
  * otherwise, or with ARMP_MIGRATE_NATIVE=0, every row takes the JavaScript path.
  */
-import * as fs from "fs";
-import * as path from "path";
 import type { Statement } from "better-sqlite3";
 import { combineSums, finishSum64, type ChecksumAlgo, type RangeSum, type RowSum } from "./checksum";
 import type { SourceSelect, TargetColumn } from "./copy";
@@ -22,19 +20,12 @@ import { RowProblem, type EncodeResult, type TableEncoder } from "./encode";
 import type { Utf8Writable } from "./hash64";
 import { MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
-import type { SqliteDb } from "./sqlite";
-
-const CANDIDATES = [
-  // compiled engine: dist/migrate/engine -> dist/native
-  path.join(__dirname, "..", "..", "native", "armp_copy.so"),
-  // engine run from source (ts-jest): migrate/engine -> dist/native
-  path.join(__dirname, "..", "..", "dist", "native", "armp_copy.so"),
-];
+import { extensionFile, type SqliteDb } from "./sqlite";
 
 /** The built extension, or null when it was not built (no C compiler) or is switched off. */
 export function nativeExtensionPath(): string | null {
   if (process.env.ARMP_MIGRATE_NATIVE === "0") return null;
-  return CANDIDATES.find((p) => fs.existsSync(p)) ?? null;
+  return extensionFile();
 }
 
 const loaded = new WeakSet<SqliteDb>();

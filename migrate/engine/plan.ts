@@ -6,11 +6,12 @@
 import { createHash } from "crypto";
 import { decisionLines, withDecisions, type DecisionOptions, type TypeDecision } from "./decide";
 import { fkName, renderCreateTable, type ColumnNote, type GeneratedColumn, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
+import { caseInsensitiveKeyCollisions, keyCollisionError } from "./collations";
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { nameSchema, namesOf, renameColumnsIn, type NameChange } from "./names";
 import { profileTable, type Finding, type TableProfile } from "./profile";
 import { withSource } from "./sqlite";
-import { mapTable, type ColumnMapping, type MappingOptions } from "./typemap";
+import { caseInsensitiveCollationDdl, mapTable, usesCaseInsensitiveCollation, type ColumnMapping, type MappingOptions } from "./typemap";
 
 export interface TablePlan {
   table: string;
@@ -70,7 +71,7 @@ export function resolveTable(tables: SourceTable[], name: string): SourceTable |
 }
 
 export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTable[], opts: MappingOptions = {}): TablePlan {
-  const columns = mapTable(t, opts);
+  const columns = mapTable(t, { ...opts, collationSchema: schemaName });
   const { sql, droppedDefaults, defaultNotes, generated } = renderCreateTable(schemaName, t, columns);
   const constraints: string[] = [];
   const pk = renderPrimaryKey(schemaName, t);
@@ -168,6 +169,7 @@ export function planFromSchema(schema: SourceSchema, schemaName: string, opts: M
   const views = schema.views.map((v) => ({ ...planView(schemaName, v.name, v.sql, names.view(v.name)), pgName: names.view(v.name) }));
   const indexes = sourceIndexesOf(schema, opts);
   const ddl = [
+    ...(tables.some((t) => usesCaseInsensitiveCollation(t.columns)) ? [caseInsensitiveCollationDdl(schemaName) + ";"] : []),
     ...tables.map((t) => t.createTable + ";"),
     ...tables.flatMap((t) => t.constraints.filter((c) => !c.includes("FOREIGN KEY")).map((c) => c + ";")),
     ...tables.flatMap((t) => t.constraints.filter((c) => c.includes("FOREIGN KEY")).map((c) => c + ";")),
@@ -202,6 +204,9 @@ export function planMigration(sourcePath: string, opts: DecisionOptions & { sche
       const r = profileTable(db, t, base.tables[i].columns, schema.tables);
       profiles.push(r.profile);
       findings.push(...r.findings);
+      for (const c of caseInsensitiveKeyCollisions(db, t, base.tables[i].columns)) {
+        findings.push({ table: t.name, column: c.columns[0], kind: "case-fold-collision", rows: c.rows, blocking: true, decision: keyCollisionError(c).message, sampleKey: c.values[0] });
+      }
     }
     return { ...base, decisions: o.decisions, refusals: o.refusals.map((e) => e.toJSON()), profiles, findings };
   });

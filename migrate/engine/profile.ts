@@ -28,7 +28,9 @@ export type FindingKind =
   | "over-length"
   | "blob-in-text"
   | "bad-json"
-  | "orphaned-fk";
+  | "orphaned-fk"
+  /** a PRIMARY KEY/UNIQUE over a case-insensitive column would reject rows (collations.ts) */
+  | "case-fold-collision";
 
 export interface Finding {
   table: string;

@@ -9,12 +9,14 @@ import type { IndexSpec } from "./ddl";
 import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
+import { caseInsensitiveKeyCollisions, keyCollisionError } from "./collations";
 import { acquireLock } from "./lock";
 import type { DecisionOptions, TypeDecision } from "./decide";
 import { namesOf, type NameChange } from "./names";
 import { columnWarnings, fkCoveringIndexesOf, planFromSchema, readDecided, sourceIndexesOf } from "./plan";
 import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexesOn, createTables, dropTables } from "./target-ddl";
+import { withSource } from "./sqlite";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
 import type { RangeSum } from "./checksum";
 
@@ -66,6 +68,9 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
   const { schema, opts: decided } = readDecided(sourcePath, runOpts);
   const opts: RunOptions & { decided: typeof decided.decided } = decided;
   const plan = planFromSchema(schema, s, opts);
+  // Before any DDL: a case-insensitive key that would reject rows (collations.ts).
+  const collisions = withSource(sourcePath, (db) => schema.tables.flatMap((t, i) => caseInsensitiveKeyCollisions(db, t, plan.tables[i].columns)));
+  if (collisions.length > 0) throw keyCollisionError(collisions[0]);
   const names = schema.tables.map((t) => namesOf(t).table);
   const lock = await acquireLock(target);
   let created = false;

@@ -11,7 +11,7 @@ import { nameSchema, namesOf } from "./names";
 import { buildTablePlan, columnWarnings, readDecided, resolveTable } from "./plan";
 import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
-import { mapTable } from "./typemap";
+import { caseInsensitiveCollationDdl, mapColumn, mapTable, usesCaseInsensitiveCollation, type ColumnMapping } from "./typemap";
 
 /** The source schema, its tables named for PostgreSQL with these renames (names.ts). */
 export function readSchema(sourcePath: string, renames?: Record<string, string>): SourceSchema {
@@ -35,6 +35,11 @@ async function ensureSchema(c: Client, schema: string): Promise<void> {
   if (schema !== "public") await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
 }
 
+/** The case-insensitive collation NOCASE/unicase columns use (typemap.ts), when any table needs it. */
+async function ensureCollations(c: Client, schema: string, tables: { columns: ColumnMapping[] }[]): Promise<void> {
+  if (tables.some((t) => usesCaseInsensitiveCollation(t.columns))) await c.query(caseInsensitiveCollationDdl(schema));
+}
+
 export async function createTables(sourcePath: string, target: TargetRef, mapping: DecisionOptions & { tables?: string[] } = {}): Promise<{ tables: string[] }> {
   // Decided before the transaction opens: a value no type can hold refuses here, before any DDL.
   const { schema, opts } = readDecided(sourcePath, mapping);
@@ -43,6 +48,7 @@ export async function createTables(sourcePath: string, target: TargetRef, mappin
   return withTarget(target, "create tables", (c) =>
     inTransaction(c, async () => {
       await ensureSchema(c, s);
+      await ensureCollations(c, s, tables.map((t) => buildTablePlan(s, t, schema.tables, opts)));
       for (const t of tables) {
         if (await tableExists(c, s, namesOf(t).table)) {
           throw new MigrationError("TARGET_NOT_EMPTY", `Table ${s}.${namesOf(t).table} already exists in the target. Re-run with --replace to drop and reload it, or point at an empty database/schema.`, { table: t.name, step: "create tables" });
@@ -65,8 +71,14 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
   await withTarget(target, "alter tables", (c) =>
     inTransaction(c, async () => {
       await ensureSchema(c, s);
-      for (const t of pickTables(schema, change.addTables ?? [])) {
-        const p = buildTablePlan(s, t, schema.tables, opts);
+      const added = pickTables(schema, change.addTables ?? []).map((t) => buildTablePlan(s, t, schema.tables, opts));
+      const addedColumns = (change.addColumns ?? []).flatMap((ac) => {
+        const [t] = pickTables(schema, [ac.table]);
+        const col = t.columns.find((x) => x.name === ac.column);
+        return col ? [mapColumn(t, col, { ...opts, collationSchema: s })] : [];
+      });
+      await ensureCollations(c, s, [...added, { columns: addedColumns }]);
+      for (const p of added) {
         await c.query(p.createTable);
         warnings.push(...columnWarnings(p));
       }
@@ -74,7 +86,7 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
         const [t] = pickTables(schema, [ac.table]);
         const col = t.columns.find((x) => x.name === ac.column);
         if (!col) throw new MigrationError("CONFIG_INVALID", `Column ${ac.table}.${ac.column} is not in the SQLite source.`, { table: ac.table, column: ac.column });
-        const cols = mapTable(t, opts);
+        const cols = mapTable(t, { ...opts, collationSchema: s });
         const report: ColumnReport = { droppedDefaults: [], defaultNotes: [], generated: [] };
         const sql = `ALTER TABLE ${qualified(s, namesOf(t).table)} ADD COLUMN ${renderColumn(t, cols.find((m) => m.column === col.name)!, cols, report, s)}`;
         warnings.push(...columnWarnings({ table: t.name, ...report, generatedColumns: report.generated }));

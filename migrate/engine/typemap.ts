@@ -22,6 +22,41 @@ export interface MappingOptions {
   decided?: Record<string, { pgType: string; reason: string }>;
   /** Source name ("table", "table.column") -> PostgreSQL name (names.ts). */
   renames?: Record<string, string>;
+  /** Target schema that holds the case-insensitive collation (caseInsensitiveCollation). Default "public". */
+  collationSchema?: string;
+}
+
+/** The collation NOCASE and unicase columns get; created in the target schema before the tables. */
+export const CASE_INSENSITIVE_COLLATION = "armp_case_insensitive";
+
+/**
+ * SQLite collations that compare text ignoring case: SQLite's NOCASE (folds A-Z only) and the
+ * unicase collation Anki and other apps register (Unicode case folding).
+ */
+export function isCaseInsensitiveCollation(sqliteCollation: string): boolean {
+  return /^(nocase|unicase)$/i.test(sqliteCollation);
+}
+
+function pgIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+/** COLLATE operand for the case-insensitive collation in this schema. */
+export function caseInsensitiveCollationName(schema = "public"): string {
+  return `${pgIdent(schema)}.${pgIdent(CASE_INSENSITIVE_COLLATION)}`;
+}
+
+/**
+ * ICU root locale at strength 2 (und-u-ks-level2): letters that differ only in case are equal,
+ * accents still count. Nondeterministic, so = and UNIQUE use it rather than the bytes.
+ */
+export function caseInsensitiveCollationDdl(schema = "public"): string {
+  return `CREATE COLLATION IF NOT EXISTS ${caseInsensitiveCollationName(schema)} (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`;
+}
+
+/** True when any of these columns needs caseInsensitiveCollationDdl run first. */
+export function usesCaseInsensitiveCollation(cols: { collation?: string }[]): boolean {
+  return cols.some((c) => c.collation?.endsWith("." + pgIdent(CASE_INSENSITIVE_COLLATION)) === true);
 }
 
 /** How values are normalised on the way in and compared by verify. */
@@ -147,7 +182,7 @@ export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOp
   }
   const kind = kindOfPgType(pgType);
   // A cast override without COLLATE keeps the collation decision (a type change is not an order change).
-  if (kind.kind === "text" && collation === undefined) ({ collation, reason, collationNote } = textCollationOf(col, reason, opts));
+  if (kind.kind === "text" && collation === undefined) ({ collation, reason, collationNote } = textCollationOf(table.name, col, reason, opts));
   return { column: col.name, declType: col.declType, pgType, ...kind, ...(collation ? { collation } : {}), ...(collationNote ? { collationNote } : {}), identity, reason, overridden: !!override, ...(decided ? { decided: true } : {}) };
 }
 
@@ -156,16 +191,33 @@ export function mapColumn(table: SourceTable, col: SourceColumn, opts: MappingOp
  * PostgreSQL's "C" collation is the same byte order, so BINARY columns get it by default and ORDER
  * BY, range conditions and UNIQUE behave as they did in SQLite (a database collation such as
  * en_US.UTF-8 would reorder them; it also sorts several times slower when indexes are built).
- * NOCASE and RTRIM have no PostgreSQL equivalent: the database's collation applies, with a note.
+ *
+ * NOCASE and unicase columns get the ICU case-insensitive collation: the app relies on = , UNIQUE,
+ * GROUP BY and DISTINCT ignoring case (a UNIQUE NOCASE email column rejects "A@x" beside "a@x"),
+ * and without it PostgreSQL would silently accept duplicates and miss lookups. What differs, and
+ * is said in the note: letters outside A-Z fold too (NOCASE folds only A-Z; run refuses before any
+ * DDL when that would make a UNIQUE or PRIMARY KEY reject rows, see checkCaseInsensitiveKeys),
+ * ORDER BY follows ICU's root order instead of folded bytes, and PostgreSQL 15 refuses LIKE on a
+ * nondeterministic collation (an error, not a wrong answer). --cast 't.c=text COLLATE "C"' keeps
+ * a column case-sensitive. RTRIM and collations other apps register (Android's LOCALIZED, UNICODE, ...)
+ * have no clear equivalent: the database's collation applies, with a note.
  */
-function textCollationOf(col: SourceColumn, reason: string, opts: MappingOptions): { collation?: string; reason: string; collationNote?: string } {
+function textCollationOf(table: string, col: SourceColumn, reason: string, opts: MappingOptions): { collation?: string; reason: string; collationNote?: string } {
+  if (isCaseInsensitiveCollation(col.collation)) {
+    const collation = caseInsensitiveCollationName(opts.collationSchema);
+    const note =
+      `SQLite COLLATE ${col.collation} ignores case; PostgreSQL gets COLLATE ${collation} (ICU und-u-ks-level2, nondeterministic), so =, UNIQUE and GROUP BY ignore case as in SQLite` +
+      `${col.collation.toUpperCase() === "NOCASE" ? " (also for letters outside A-Z, which NOCASE compares exactly)" : ""}; ORDER BY follows ICU order, and LIKE on this column fails in PostgreSQL 15 (write ${pgIdent(col.name)} COLLATE "C" ILIKE ...); --cast '${table}.${col.name}=text COLLATE "C"' keeps it case-sensitive`;
+    return { collation, reason: `${reason}; ${note}`, collationNote: note };
+  }
   if (col.collation !== "BINARY") {
-    const note = `SQLite COLLATE ${col.collation} has no PostgreSQL equivalent; the database's collation applies, so = and UNIQUE compare exactly (override with --cast to a type with COLLATE)`;
+    const builtin = col.collation === "RTRIM";
+    const note = `SQLite COLLATE ${col.collation}${builtin ? "" : " (registered by the application)"} has no PostgreSQL equivalent; the database's collation applies, so = and UNIQUE compare exactly (override with --cast to a type with COLLATE)`;
     return { reason: `${reason}; ${note}`, collationNote: note };
   }
   const want = opts.textCollation ?? "C";
   if (want === "database") return { reason: `${reason}; the database's collation (text collation "database")` };
-  const collation = '"' + want.replace(/"/g, '""') + '"';
+  const collation = pgIdent(want);
   return { collation, reason: want === "C" ? `${reason}; COLLATE "C" keeps SQLite's BINARY (byte) order` : `${reason}; COLLATE ${collation} (text collation option)` };
 }
 

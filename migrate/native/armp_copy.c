@@ -30,6 +30,14 @@
  * seed 0), the same function as migrate/engine/hash64.ts.
  *
  * Nothing here writes to the database: the functions only read their arguments.
+ *
+ * A second entry point, sqlite3_armpcollate_init, is loaded into every read-only source connection
+ * (sqlite.ts openSource): apps register collations of their own (Anki's unicase, Android's
+ * LOCALIZED and UNICODE) and SQLite refuses any statement that compares such a column without one.
+ * It installs a collation-needed hook that registers a stand-in under the missing name: ASCII case
+ * folding, then bytes (SQLite's NOCASE), the closest common order those collations share. The
+ * stand-in is only fit for reading: a writer would insert index entries in the stand-in's order,
+ * so writable connections (capture, rollback) never load it.
  */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
@@ -1422,6 +1430,31 @@ static void text_ok_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
+/* SQLite's NOCASE: bytes compared after folding ASCII A-Z to lower case, then by length. */
+static int standin_compare(void *arg, int na, const void *a, int nb, const void *b) {
+  (void)arg;
+  const unsigned char *x = a, *y = b;
+  int n = na < nb ? na : nb;
+  for (int i = 0; i < n; i++) {
+    int cx = x[i] >= 'A' && x[i] <= 'Z' ? x[i] + 32 : x[i];
+    int cy = y[i] >= 'A' && y[i] <= 'Z' ? y[i] + 32 : y[i];
+    if (cx != cy) return cx - cy;
+  }
+  return na - nb;
+}
+
+static void collation_needed(void *arg, sqlite3 *db, int enc, const char *name) {
+  (void)arg;
+  (void)enc;
+  sqlite3_create_collation(db, name, SQLITE_UTF8, NULL, standin_compare);
+}
+
+int sqlite3_armpcollate_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
+  (void)err;
+  SQLITE_EXTENSION_INIT2(api);
+  return sqlite3_collation_needed(db, NULL, collation_needed);
+}
+
 int sqlite3_armpcopy_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
   (void)err;
   SQLITE_EXTENSION_INIT2(api);

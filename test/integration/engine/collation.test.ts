@@ -1,7 +1,8 @@
 /**
  * Text collation on a real target: with a database whose default collation is linguistic (ICU
  * en-US), the migrated columns still order exactly as SQLite ordered them (BINARY = PostgreSQL "C"),
- * unless --text-collation database is asked for; NOCASE columns are reported, not hidden.
+ * unless --text-collation database is asked for; NOCASE columns get the ICU case-insensitive
+ * collation, and the report says what that changes.
  */
 import Database from "better-sqlite3";
 import * as path from "path";
@@ -45,13 +46,13 @@ describe("text collation", () => {
     }
   };
 
-  it("keeps SQLite's byte order with COLLATE \"C\" and reports the NOCASE column", async () => {
+  it("keeps SQLite's byte order with COLLATE \"C\" and gives the NOCASE column the case-insensitive collation", async () => {
     const before = sha256File(src);
     const url = await icuDatabase("coll_c");
     const r = await runMigration(src, { url }, { jobs: 2 });
     expect(r.ok).toBe(true);
     expect(r.warnings).toEqual([
-      "word.tag: SQLite COLLATE NOCASE has no PostgreSQL equivalent; the database's collation applies, so = and UNIQUE compare exactly (override with --cast to a type with COLLATE)",
+      'word.tag: SQLite COLLATE NOCASE ignores case; PostgreSQL gets COLLATE "public"."armp_case_insensitive" (ICU und-u-ks-level2, nondeterministic), so =, UNIQUE and GROUP BY ignore case as in SQLite (also for letters outside A-Z, which NOCASE compares exactly); ORDER BY follows ICU order, and LIKE on this column fails in PostgreSQL 15 (write "tag" COLLATE "C" ILIKE ...); --cast \'word.tag=text COLLATE "C"\' keeps it case-sensitive',
     ]);
     const got = await withClient(url, async (c) => ({
       collations: (await c.query("SELECT column_name, collation_name FROM information_schema.columns WHERE table_name = 'word' ORDER BY ordinal_position")).rows,
@@ -60,7 +61,7 @@ describe("text collation", () => {
     expect(got.collations).toEqual([
       { column_name: "id", collation_name: null },
       { column_name: "w", collation_name: "C" },
-      { column_name: "tag", collation_name: null },
+      { column_name: "tag", collation_name: "armp_case_insensitive" },
     ]);
     expect(sqliteOrder()).toEqual(["10", "9", "A", "B", "Zebra", "_x", "a", "apfel", "b", "äpfel"]);
     expect(got.order).toEqual(sqliteOrder());
