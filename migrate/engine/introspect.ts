@@ -56,6 +56,13 @@ export interface SourceTable {
 export interface SourceView {
   name: string;
   sql: string;
+  /**
+   * The view's column names as SQLite reports them (PRAGMA table_info): the names PostgreSQL's
+   * view gets. null when SQLite itself cannot read the view (it names a missing table); the
+   * message says why.
+   */
+  columns: string[] | null;
+  error?: string;
 }
 
 export interface SourceSchema {
@@ -84,7 +91,7 @@ export function introspect(db: SqliteDb): SourceSchema {
   const views: SourceView[] = [];
   for (const m of master) {
     if (m.type === "view") {
-      views.push({ name: m.name, sql: m.sql ?? "" });
+      views.push({ name: m.name, sql: m.sql ?? "", ...viewColumns(db, m.name) });
       continue;
     }
     if (m.type !== "table" || m.name.startsWith("sqlite_")) continue;
@@ -97,6 +104,14 @@ export function introspect(db: SqliteDb): SourceSchema {
     tables.push(readTable(db, m, master));
   }
   return { tables: dependencyOrder(tables), views, skipped };
+}
+
+function viewColumns(db: SqliteDb, name: string): { columns: string[] | null; error?: string } {
+  try {
+    return { columns: (db.prepare(`PRAGMA table_info(${quoteSqliteIdent(name)})`).all() as { name: string }[]).map((c) => c.name) };
+  } catch (e) {
+    return { columns: null, error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable {

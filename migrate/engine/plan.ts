@@ -4,11 +4,14 @@
  * data problems are reported as findings, not silently papered over by changing types.
  */
 import { createHash } from "crypto";
-import { constraintName, fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
+import { constraintName, fkName, renderCreateTable, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, type IndexSpec } from "./ddl";
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { profileTable, type Finding, type TableProfile } from "./profile";
 import { withSource } from "./sqlite";
 import { mapTable, type ColumnMapping, type MappingOptions } from "./typemap";
+import { planViews, type ViewPlan } from "./views";
+
+export type { ViewPlan } from "./views";
 
 export interface TablePlan {
   table: string;
@@ -19,14 +22,6 @@ export interface TablePlan {
   constraints: string[];
   droppedDefaults: { column: string; reason: string }[];
   generatedColumnsSkipped: string[];
-}
-
-export interface ViewPlan {
-  name: string;
-  /** PostgreSQL statement to try after the load, or null when known not to be portable. */
-  sql: string | null;
-  status: "recreate" | "skipped";
-  reason?: string;
 }
 
 export interface MigrationPlan {
@@ -62,18 +57,6 @@ export function buildTablePlan(schemaName: string, t: SourceTable, all: SourceTa
     if (parent) constraints.push(renderForeignKey(schemaName, t, fk, parent.name));
   }
   return { table: t.name, columns, primaryKey: t.primaryKey, createTable: sql, constraints, droppedDefaults, generatedColumnsSkipped: t.columns.filter((c) => c.generated).map((c) => c.name) };
-}
-
-/** SQLite-only functions that make a view non-portable as written. */
-const SQLITE_ONLY = /\b(datetime|strftime|julianday|ifnull|group_concat|instr|printf|total|typeof|glob|unixepoch|iif)\s*\(/i;
-
-export function planView(schemaName: string, name: string, sql: string): ViewPlan {
-  const m = /^\s*CREATE\s+(?:TEMP\w*\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"(?:[^"]|"")*"|\[[^\]]*\]|`[^`]*`|\S+)\s*(?:\([^)]*\)\s*)?AS\s+([\s\S]*)$/i.exec(sql);
-  if (!m) return { name, sql: null, status: "skipped", reason: "could not read the view's SELECT; recreate it by hand" };
-  const body = m[1].trim().replace(/;\s*$/, "");
-  const bad = SQLITE_ONLY.exec(body);
-  if (bad) return { name, sql: null, status: "skipped", reason: `uses SQLite-only ${bad[1]}(); rewrite it for PostgreSQL by hand` };
-  return { name, sql: `CREATE VIEW ${`"${schemaName.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`} AS ${sqliteExprToPgView(body)}`, status: "recreate" };
 }
 
 export function sourceIndexesOf(schema: SourceSchema, opts: MappingOptions = {}): IndexSpec[] {
@@ -129,7 +112,8 @@ export function fkCoveringIndexesOf(schema: SourceSchema): IndexSpec[] {
 
 export function planFromSchema(schema: SourceSchema, schemaName: string, opts: MappingOptions = {}): Omit<MigrationPlan, "profiles" | "findings"> {
   const tables = schema.tables.map((t) => buildTablePlan(schemaName, t, schema.tables, opts));
-  const views = schema.views.map((v) => planView(schemaName, v.name, v.sql));
+  // In dependency order (a view after the views it reads), translated by views/.
+  const views = planViews(schema, schemaName, opts);
   const indexes = sourceIndexesOf(schema, opts);
   const ddl = [
     ...tables.map((t) => t.createTable + ";"),

@@ -6,16 +6,18 @@
  * before the run and a re-run needs no flag.
  */
 import type { IndexSpec } from "./ddl";
-import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
 import { acquireLock } from "./lock";
 import { fkCoveringIndexesOf, planFromSchema, sourceIndexesOf } from "./plan";
-import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
+import { schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexesOn, createTables, dropTables, readSchema } from "./target-ddl";
 import type { MappingOptions } from "./typemap";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
 import type { RangeSum } from "./checksum";
+import { openSource } from "./sqlite";
+import { createViewsOn } from "./views/create";
+import { checkView } from "./views/verify";
 
 export interface RunTableReport {
   table: string;
@@ -30,12 +32,27 @@ export interface RunTableReport {
   differingKeys: string[];
 }
 
+export interface RunViewReport {
+  name: string;
+  status: "verified" | "mismatch" | "skipped";
+  reason?: string;
+  original?: string;
+  sourceRows?: number;
+  targetRows?: number;
+  sourceDigest?: string;
+  targetDigest?: string;
+}
+
 export interface RunReport {
   ok: boolean;
   tables: RunTableReport[];
   totals: { rowsRead: number; rowsWritten: number; bytes: number; seconds: number };
   indexes: { created: string[]; skipped: { name: string; reason: string }[] };
-  views: { name: string; status: "created" | "skipped"; reason?: string }[];
+  /**
+   * Per view: created and equal to SQLite's (row count and digest, views/verify.ts), created with
+   * different rows (both counts and digests), or skipped with the reason and the original SQL.
+   */
+  views: RunViewReport[];
   skipped: { name: string; type: string; reason: string }[];
   warnings: string[];
   copy: CopyReport;
@@ -136,23 +153,24 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, opt
       if ("created" in r) indexes.created.push(...r.created);
       else indexes.skipped.push(r.skipped);
     }
+    // Views after the load, so each is checked against SQLite's rows (count + digest).
     const views: RunReport["views"] = [];
     await withTarget(target, "views", async (c) => {
-      for (const v of plan.views) {
-        if (!v.sql) {
-          views.push({ name: v.name, status: "skipped", reason: v.reason });
-          continue;
+      const made = await createViewsOn(c, s, plan.views);
+      const byName = new Map(plan.views.map((v) => [v.name, v]));
+      const db = openSource(sourcePath);
+      try {
+        for (const r of made) {
+          const v = byName.get(r.name)!;
+          if (r.status !== "created") {
+            views.push({ name: r.name, status: "skipped", reason: r.reason, original: r.original });
+            continue;
+          }
+          const chk = await checkView(db, c, s, v);
+          views.push({ name: r.name, status: chk.match ? "verified" : "mismatch", sourceRows: chk.sourceRows, targetRows: chk.targetRows, sourceDigest: chk.sourceDigest, targetDigest: chk.targetDigest });
         }
-        await c.query("BEGIN");
-        try {
-          await c.query(`DROP VIEW IF EXISTS ${qualified(s, v.name)}`);
-          await c.query(v.sql);
-          await c.query("COMMIT");
-          views.push({ name: v.name, status: "created" });
-        } catch (e) {
-          await c.query("ROLLBACK");
-          views.push({ name: v.name, status: "skipped", reason: `PostgreSQL refused the view as written (${pgErr(e).message}); rewrite it by hand` });
-        }
+      } finally {
+        db.close();
       }
     });
     const vb = new Map(ver.tables.map((t) => [t.table, t]));
