@@ -69,7 +69,13 @@ export function timeValue(fn: string, args: E[]): string {
     if (m === "unixepoch" && i === 0) continue;
     const shift = /^([-+]?\d+(?:\.\d+)?)\s+([a-z]+)$/.exec(m);
     const start = /^start of (day|month|year)$/.exec(m);
-    if (shift && UNITS[shift[2]]) ts = `(${ts} + INTERVAL ${lit(`${shift[1]} ${UNITS[shift[2]]}`)})`;
+    if (shift && (UNITS[shift[2]] === "months" || UNITS[shift[2]] === "years")) {
+      if (!/^[-+]?\d+$/.test(shift[1])) throw new Untranslatable(`${fn}() modifier '${m}' (a fractional month or year) has no PostgreSQL translation`);
+      // SQLite moves the year/month fields and lets an overflowing day roll into the next month
+      // (2001-01-31 +1 month is 2001-03-03); PostgreSQL would clamp to 2001-02-28. Shifting the
+      // first of the month and adding the offset within the month back gives SQLite's result.
+      ts = `(date_trunc('month', ${ts}) + INTERVAL ${lit(`${shift[1]} ${UNITS[shift[2]]}`)} + (${ts} - date_trunc('month', ${ts})))`;
+    } else if (shift && UNITS[shift[2]]) ts = `(${ts} + INTERVAL ${lit(`${shift[1]} ${UNITS[shift[2]]}`)})`;
     else if (start) ts = `date_trunc('${start[1]}', ${ts})`;
     else if (m === "utc") continue; // values are UTC already
     else throw new Untranslatable(`${fn}() modifier '${m}' has no PostgreSQL translation (localtime and weekday depend on the machine or need a calendar rule)`);

@@ -442,6 +442,8 @@ export class Translator {
       return { sql: `EXISTS (${this.select(sub, scope).sql})`, t: "bool" };
     }
     const a = this.args(n, scope, aliasOk);
+    // The parser reads NOT (x) as a call of a function named NOT.
+    if (name === "not" && a.length === 1) return { sql: `NOT (${toBool(a[0])})`, t: "bool" };
     const d = dateFunction(name, a);
     if (d) return d;
     switch (name) {
@@ -491,6 +493,9 @@ export class Translator {
         // SQLite's round() returns a REAL; numeric rounding is exact, then back to float8.
         return { sql: `round((${x.sql})::numeric${a[1] ? `, ${asNumber(a[1]).sql}::int` : ""})::float8`, t: "float" };
       }
+      case "group_concat":
+        // The function form (group_concat(x, sep)); with DISTINCT or ORDER BY it parses as an aggregate.
+        return { sql: `string_agg(${asText(a[0])}, ${a[1] ? asText(a[1]) : "','"})`, t: "text" };
       case "random":
         throw new Untranslatable("random() gives different values in PostgreSQL");
       default:
@@ -589,6 +594,8 @@ export function asText(e: E): string {
   if (e.t === "text" || e.t === "unknown" || e.t === "null") return e.sql;
   if (e.t === "bool") return `(${e.sql})::int::text`;
   if (e.t === "bytea") return `convert_from(${e.sql}, 'UTF8')`;
+  // SQLite writes an integral REAL with ".0" (30.0 -> '30.0'); PostgreSQL would write '30'.
+  if (e.t === "float") return `(CASE WHEN (${e.sql}) = trunc(${e.sql}) AND abs(${e.sql}) < 1e15 THEN trunc(${e.sql})::bigint::text || '.0' ELSE (${e.sql})::text END)`;
   return `(${e.sql})::text`;
 }
 
