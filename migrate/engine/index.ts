@@ -10,6 +10,7 @@ export { columnType, type IndexSpec } from "./ddl";
 export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
 export type { Finding, FindingKind, TableProfile, ColumnProfile } from "./profile";
 export { fingerprintData, type DataFingerprint } from "./fingerprint";
+export { createViews, dropViews, type ViewResult } from "./views/create";
 export { createTables, alterTables, dropTables, truncateTables, createIndexes, dropIndexes } from "./target-ddl";
 export { copyData, type CopyReport, type CopyProgress, type CopyOptions, type TableCopyReport } from "./copy";
 export { verify, type VerifyReport, type VerifyTableReport } from "./verify";

@@ -39,6 +39,8 @@ export interface MigrationPlan {
 export interface SchemaFingerprint {
   hash: string;
   tables: Record<string, { hash: string; columns: string[] }>;
+  /** Hash of the views' translated DDL: a change re-creates the views in place. */
+  views?: string;
 }
 
 export function resolveTable(tables: SourceTable[], name: string): SourceTable | undefined {
@@ -153,7 +155,8 @@ export function fingerprintSchema(sourcePath: string, opts: MappingOptions = {})
       all.update(`${t.table}\0${h}\n`);
     }
     all.update(plan.ddl);
-    return { hash: all.digest("hex"), tables };
+    const views = createHash("sha256").update(plan.views.map((v) => `${v.name}\0${v.sql ?? `skipped: ${v.reason}`}`).join("\n")).digest("hex");
+    return { hash: all.digest("hex"), tables, views };
   });
 }
 
