@@ -496,6 +496,8 @@ export class Translator {
       case "group_concat":
         // The function form (group_concat(x, sep)); with DISTINCT or ORDER BY it parses as an aggregate.
         return { sql: `string_agg(${asText(a[0])}, ${a[1] ? asText(a[1]) : "','"})`, t: "text" };
+      case "total":
+        return { sql: `COALESCE(sum(${asNumber(a[0]).sql}), 0)::float8`, t: "float" };
       case "random":
         throw new Untranslatable("random() gives different values in PostgreSQL");
       default:
