@@ -99,7 +99,10 @@ export function planViews(schema: SourceSchema, schemaName: string, opts: Mappin
           progress = true;
           continue;
         }
-        throw e;
+        // A translator bug on one view must not stop the tables' migration: the view is skipped
+        // with the failure, which should be reported with the view's SQL.
+        skip(v, `the view translator failed (${e instanceof Error ? e.message : String(e)}); this is a bug, please report it with the view's SQL; meanwhile rewrite the view for PostgreSQL by hand`);
+        progress = true;
       }
     }
   }
