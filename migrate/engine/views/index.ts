@@ -4,7 +4,8 @@
  * a view is created after it. A view that cannot be translated is skipped with the exact reason
  * and its original SQL; nothing is guessed.
  */
-import { Parser } from "node-sql-parser";
+// Only the SQLite grammar (the package entry point loads every dialect).
+import { Parser } from "node-sql-parser/build/sqlite";
 import type { SourceSchema, SourceView } from "../introspect";
 import type { MappingOptions } from "../typemap";
 import { Catalog, identityNames, type NameLookups, type T } from "./catalog";
@@ -70,6 +71,12 @@ export function planViews(schema: SourceSchema, schemaName: string, opts: Mappin
     cat.pendingViews.delete(v.name.toLowerCase());
     cat.absent.set(v.name.toLowerCase(), `view ${v.name}, which is skipped`);
   };
+  // Parsed once: a view waiting for another is translated again in a later pass.
+  const parsed = new Map<SourceView, unknown>();
+  const astOf = (v: SourceView): unknown => {
+    if (!parsed.has(v)) parsed.set(v, parseBody(v));
+    return parsed.get(v);
+  };
   // Each pass translates every view whose dependencies are done; at most one pass per view.
   for (let progress = true; progress && waiting.size > 0; ) {
     progress = false;
@@ -80,7 +87,7 @@ export function planViews(schema: SourceSchema, schemaName: string, opts: Mappin
         continue;
       }
       try {
-        const r = new Translator(cat).select(parseBody(v));
+        const r = new Translator(cat).select(astOf(v));
         if (r.columns.length !== v.columns.length) throw new Untranslatable(`the translation has ${r.columns.length} columns where SQLite's view has ${v.columns.length}`);
         const pgName = names.table(v.name);
         const cols = v.columns.map((c, i) => ({ name: c, t: r.columns[i].t }));
