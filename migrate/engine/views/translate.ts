@@ -100,7 +100,7 @@ export class Translator {
       const n = cores[0].cols.length;
       if (cores.some((c) => c.cols.length !== n)) throw new Untranslatable("the SELECTs of a compound query have different numbers of columns");
       for (let i = 0; i < n; i++) {
-        const ts = new Set(cores.map((c) => c.cols[i].e.t).filter((t) => t !== "null" && t !== "unknown"));
+        const ts = new Set(cores.map((c) => classOf(c.cols[i].e)).filter((t) => t !== "null" && t !== "unknown"));
         const mixed = ts.size > 1 && !([...ts].every(isNum));
         for (const c of cores) {
           const e = c.cols[i].e;
@@ -597,6 +597,8 @@ export function asText(e: E): string {
   if (e.t === "bool") return `(${e.sql})::int::text`;
   if (e.t === "bytea") return `convert_from(${e.sql}, 'UTF8')`;
   // SQLite writes an integral REAL with ".0" (30.0 -> '30.0'); PostgreSQL would write '30'.
+  // NUMERIC-affinity values are integers or REALs in SQLite (3, 12.5); numeric(10,2) would print 3.00.
+  if (e.t === "numeric") return `trim_scale(${e.sql})::text`;
   if (e.t === "float") return `(CASE WHEN (${e.sql}) = trunc(${e.sql}) AND abs(${e.sql}) < 1e15 THEN trunc(${e.sql})::bigint::text || '.0' ELSE (${e.sql})::text END)`;
   return `(${e.sql})::text`;
 }
@@ -657,9 +659,15 @@ export function comparable(l: E, r: E): [string, string] {
   return [l.sql, r.sql];
 }
 
+/** An untyped literal that is not a number forces text when mixed with numbers (SQLite keeps both). */
+function classOf(e: E): T {
+  if (e.t === "unknown" && !/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(e.lit ?? "")) return "text";
+  return e.t;
+}
+
 /** Arguments of COALESCE/CASE/GREATEST: one PostgreSQL type; text wins when SQLite mixes classes. */
 function unify(es: E[]): [string[], T] {
-  const t = mergedType(es.map((e) => e.t));
+  const t = mergedType(es.map(classOf));
   if (t === "text") return [es.map((e) => (e.t === "unknown" ? `${e.sql}::text` : asText(e))), "text"];
   return [es.map((e) => e.sql), t];
 }

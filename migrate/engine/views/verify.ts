@@ -9,7 +9,8 @@
  * - timestamps and dates: ISO text 'YYYY-MM-DD HH:MM:SS[.fff]' (a missing time is midnight,
  *   trailing zeros of fractions dropped; timestamptz read in UTC); a number stored in SQLite is
  *   left as a number, so such rows show as a mismatch rather than being guessed equal;
- * - bytea as \x hex, json re-serialised, text as it is.
+ * - bytea as \x hex, json re-serialised, text as it is; a SQLite number in a text column as
+ *   SQLite writes it as text (a REAL with ".0" when integral), which the translation reproduces.
  */
 import { createHash } from "crypto";
 import type { Client } from "pg";
@@ -52,7 +53,8 @@ export function renderTimestamp(s: string, dateOnly: boolean): string {
 function fromSqlite(v: unknown, r: Render): string {
   if (v === null || v === undefined) return "\u0000N";
   if (typeof v === "bigint") return r === "text" ? v.toString() : renderNumber(v.toString());
-  if (typeof v === "number") return r === "text" ? String(v) : renderNumber(String(v));
+  // Integers arrive as BigInt (safeIntegers), so a number is a REAL: as text SQLite writes 2.0.
+  if (typeof v === "number") return r === "text" ? (Number.isInteger(v) && Math.abs(v) < 1e15 ? `${v}.0` : String(v)) : renderNumber(String(v));
   if (Buffer.isBuffer(v)) return r === "bytea" ? "\\x" + v.toString("hex") : v.toString("utf8");
   const s = String(v);
   if (r === "number" || r === "bool") return /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(s) ? renderNumber(s) : s;

@@ -103,3 +103,38 @@ export function buildMixed(dir: string): string {
   db.close();
   return file;
 }
+
+/** Subqueries (correlated, IN, scalar), a CTE with a column list, CASE over mixed classes, UNION ALL of text and numbers, aliases in WHERE, casts and scalar functions. */
+export const CONSTRUCTS_DDL = `
+CREATE TABLE "Customer" ("CustomerId" INTEGER PRIMARY KEY, "Name" TEXT, "Zip" VARCHAR(10), "Vip" BOOLEAN, "Joined" DATETIME, "Score" REAL);
+CREATE TABLE "Order" ("OrderId" INTEGER PRIMARY KEY, "CustomerId" INTEGER, "Total" NUMERIC(10,2), "Note" TEXT);
+CREATE VIEW ex AS SELECT name FROM customer c WHERE EXISTS (SELECT 1 FROM "order" o WHERE o.customerid = c.customerid) AND customerid IN (SELECT customerid FROM "order" WHERE total > 10);
+CREATE VIEW cte AS WITH big(cid, t) AS (SELECT customerid, sum(total) FROM "order" GROUP BY customerid) SELECT c.name, big.t FROM big JOIN customer c ON c.customerid = big.cid;
+CREATE VIEW cs AS SELECT CASE WHEN score > 5 THEN 'high' WHEN score IS NULL THEN NULL ELSE score END AS s, CASE vip WHEN 1 THEN 'yes' ELSE 'no' END AS v FROM customer;
+CREATE VIEW un AS SELECT name AS x FROM customer UNION ALL SELECT total FROM "order";
+CREATE VIEW al AS SELECT name AS n, score * 2 AS dbl FROM customer WHERE dbl > 3 ORDER BY n;
+CREATE VIEW cnt AS SELECT count(*) AS n, count(DISTINCT zip) AS z, avg(score) AS a, max(name) AS m, (SELECT max(total) FROM "order") AS top FROM customer;
+CREATE VIEW glb AS SELECT name FROM customer WHERE name GLOB 'A*' AND zip NOT LIKE '9%' AND name IS NOT 'x';
+CREATE VIEW cst AS SELECT CAST(score AS INTEGER) AS i, CAST(zip AS INTEGER) AS z, CAST(customerid AS TEXT) AS t, iif(vip, 'v', 'n') AS f, max(score, 1) AS mx, substr(name, 2, 3) AS sb, length(name) AS ln, round(score, 1) AS r, upper(name) || lower('X') AS u, instr(name, 'e') AS ins FROM customer;
+CREATE VIEW joined AS SELECT name, joined FROM customer WHERE joined >= '2021-01-01' AND joined < datetime('2023-01-01', '+6 months');
+`;
+
+export function buildConstructs(dir: string): string {
+  const file = path.join(dir, "constructs.sqlite");
+  const db = new Database(file);
+  db.exec(CONSTRUCTS_DDL);
+  db.transaction(() => {
+    const cs: [string | null, string | null, number, string | null, number | null][] = [
+      ["Anne", "90210", 1, "2021-03-04 10:00:00", 7.5],
+      ["Bert", "12345", 0, "2022-12-31 23:59:59", 2],
+      ["Ceel", "0777x", 1, null, null],
+      [null, "54321", 0, "2023-06-30 00:00:00", 1.25],
+      ["Abe", null, 1, "2020-01-01", -3.7],
+    ];
+    for (const c of cs) db.prepare('INSERT INTO "Customer" ("Name", "Zip", "Vip", "Joined", "Score") VALUES (?, ?, ?, ?, ?)').run(...c);
+    const os: [number, number, string | null][] = [[1, 12.5, "a"], [1, 3, null], [2, 99.99, "b"], [4, 8, "c"], [5, 10.01, null]];
+    for (const o of os) db.prepare('INSERT INTO "Order" ("CustomerId", "Total", "Note") VALUES (?, ?, ?)').run(...o);
+  })();
+  db.close();
+  return file;
+}

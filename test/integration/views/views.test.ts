@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { runMigration } from "../../../migrate/engine";
 import { createTestDatabase, withClient } from "../../support/db";
 import { sha256File, tempDir } from "../engine/helpers";
-import { buildMixed, buildNorthwind } from "./fixtures";
+import { buildConstructs, buildMixed, buildNorthwind } from "./fixtures";
 
 function sqliteCount(file: string, view: string): number {
   const db = new Database(file, { readonly: true });
@@ -125,6 +125,33 @@ describe("SQLite views are created in PostgreSQL and return SQLite's rows", () =
       expect(tags.rows.map((r) => r.tag)).toEqual(["30.0 EUR", "22.0 EUR", "7.75 EUR", "9.0 EUR", "19.99 EUR", "5.25 EUR", "12.5 EUR"]);
       const inactive = await c.query(`SELECT "FullName" FROM inactive`);
       expect(inactive.rows).toEqual([{ FullName: "Di Fox" }]);
+    });
+    expect(sha256File(src)).toBe(before);
+  });
+
+  it("translates subqueries, CTEs, CASE, UNION ALL, aliases in WHERE, casts and scalar functions to the same rows", async () => {
+    db = await createTestDatabase("csviews");
+    const src = buildConstructs(tempDir("csviews"));
+    const before = sha256File(src);
+    const report = await runMigration(src, { url: db.url }, { jobs: 2 });
+    expect(report.ok).toBe(true);
+    const names = ["al", "cnt", "cs", "cst", "cte", "ex", "glb", "joined", "un"];
+    expect(report.views.map((v) => v.name)).toEqual(names);
+    for (const v of report.views) {
+      expect([v.name, v.status, v.reason]).toEqual([v.name, "verified", undefined]);
+      expect(v.sourceRows).toBe(sqliteCount(src, v.name));
+      expect(v.targetDigest).toBe(v.sourceDigest);
+    }
+    await withClient(db.url, async (c) => {
+      expect((await c.query(`SELECT s, v FROM cs ORDER BY 1 NULLS FIRST, 2`)).rows).toEqual([
+        { s: null, v: "yes" },
+        { s: "-3.7", v: "yes" },
+        { s: "1.25", v: "no" },
+        { s: "2.0", v: "no" },
+        { s: "high", v: "yes" },
+      ]);
+      expect((await c.query(`SELECT "Name" FROM joined ORDER BY 1 NULLS FIRST`)).rows.map((r) => r.Name)).toEqual([null, "Anne", "Bert"]);
+      expect((await c.query(`SELECT "Name" FROM ex ORDER BY 1`)).rows.map((r) => r.Name)).toEqual(["Abe", "Anne", "Bert"]);
     });
     expect(sha256File(src)).toBe(before);
   });
