@@ -31,6 +31,7 @@ type Render = "number" | "bool" | "timestamp" | "date" | "bytea" | "json" | "tex
 const OIDS: Record<number, Render> = { 16: "bool", 20: "number", 21: "number", 23: "number", 700: "number", 701: "number", 1700: "number", 1082: "date", 1114: "timestamp", 1184: "timestamp", 17: "bytea", 114: "json", 3802: "json" };
 
 const MOD = 1n << 128n;
+const FETCH_ROWS = 10000;
 
 export function renderNumber(s: string): string {
   const t = s.trim();
@@ -92,19 +93,26 @@ function qi(name: string): string {
 }
 
 export async function checkView(db: SqliteDb, c: Client, schemaName: string, v: ViewPlan): Promise<ViewCheck> {
-  // Timestamps as UTC ISO text, on this transaction only (the session may be reused).
+  // Timestamps as UTC ISO text, on this transaction only (the session may be reused); the rows
+  // come through a cursor in batches, so a large view is never held in memory at once.
+  let targetSum = 0n;
+  let targetRows = 0;
+  let renders: Render[] = [];
   await c.query("BEGIN");
-  let res;
   try {
     await c.query("SET LOCAL TIME ZONE 'UTC'");
     await c.query("SET LOCAL DateStyle = 'ISO, YMD'");
-    res = await c.query({ text: `SELECT * FROM ${qi(schemaName)}.${qi(v.pgName)}`, rowMode: "array", types: { getTypeParser: () => (x: string) => x } });
+    await c.query(`DECLARE armp_view_rows NO SCROLL CURSOR FOR SELECT * FROM ${qi(schemaName)}.${qi(v.pgName)}`);
+    for (;;) {
+      const res = await c.query({ text: `FETCH ${FETCH_ROWS} FROM armp_view_rows`, rowMode: "array", types: { getTypeParser: () => (x: string) => x } });
+      if (renders.length === 0) renders = res.fields.map((f) => OIDS[f.dataTypeID] ?? "text");
+      for (const row of res.rows as (string | null)[][]) targetSum = (targetSum + rowHash(row.map((x, i) => fromPg(x, renders[i])))) % MOD;
+      targetRows += res.rows.length;
+      if (res.rows.length < FETCH_ROWS) break;
+    }
   } finally {
     await c.query("COMMIT");
   }
-  const renders: Render[] = res.fields.map((f) => OIDS[f.dataTypeID] ?? "text");
-  let targetSum = 0n;
-  for (const row of res.rows as (string | null)[][]) targetSum = (targetSum + rowHash(row.map((x, i) => fromPg(x, renders[i])))) % MOD;
   let sourceSum = 0n;
   let sourceRows = 0;
   const stmt = db.prepare(`SELECT * FROM ${qi(v.name)}`).raw(true).safeIntegers(true);
@@ -113,5 +121,5 @@ export async function checkView(db: SqliteDb, c: Client, schemaName: string, v: 
     sourceSum = (sourceSum + rowHash(row.map((x, i) => fromSqlite(x, renders[i] ?? "text")))) % MOD;
   }
   const hex = (x: bigint): string => x.toString(16).padStart(32, "0");
-  return { name: v.name, match: sourceRows === res.rows.length && sourceSum === targetSum, sourceRows, targetRows: res.rows.length, sourceDigest: hex(sourceSum), targetDigest: hex(targetSum) };
+  return { name: v.name, match: sourceRows === targetRows && sourceSum === targetSum, sourceRows, targetRows, sourceDigest: hex(sourceSum), targetDigest: hex(targetSum) };
 }
