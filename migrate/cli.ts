@@ -73,7 +73,7 @@ function printRun(r: RunReport): string {
   const rows: (string | number)[][] = [["table", "read", "written", "bytes", "seconds", "checksum"]];
   for (const t of r.tables) rows.push([t.table, t.rowsRead, t.rowsWritten, t.bytes, t.seconds.toFixed(2), t.checksumMatch ? "ok" : "MISMATCH " + t.differingKeys.join(" ")]);
   rows.push(["TOTAL", r.totals.rowsRead, r.totals.rowsWritten, r.totals.bytes, r.totals.seconds.toFixed(2), r.ok ? "ok" : "FAILED"]);
-  const extra = [...r.skipped.map((x) => `${x.type} ${x.name} skipped: ${x.reason}`), ...printNames(r.names, "name: "), ...decisionLines(r.decisions).map((d) => `decided: ${d}`), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status === "skipped").map((v) => `view ${v.name} skipped: ${v.reason}`), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
+  const extra = [...r.skipped.map((x) => `${x.type} ${x.name} skipped: ${x.reason}`), ...printNames(r.names, "name: "), ...decisionLines(r.decisions).map((d) => `decided: ${d}`), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status !== "verified").map((v) => (v.status === "skipped" ? `view ${v.name} skipped: ${v.reason}\n  original: ${v.original}` : `view ${v.name} created but its rows differ from SQLite's: ${v.sourceRows} source rows, ${v.targetRows} target rows (digests ${v.sourceDigest} / ${v.targetDigest})`)), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
   return [table(rows), ...extra].join("\n");
 }
 

@@ -145,6 +145,3 @@ export function renderIndex(schema: string, ix: IndexSpec, opts: { concurrently?
   const where = ix.where ? ` WHERE ${ix.where}` : "";
   return `CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ${opts.concurrently ? "CONCURRENTLY " : ""}IF NOT EXISTS ${quoteIdent(ix.name)} ON ${qualified(schema, ix.table)} (${ix.columns.map(quoteIdent).join(", ")})${where}`;
 }
-
-/** View bodies: SQLite [x]/`x` identifiers become "x"; everything else is tried as written. */
-export { sqliteExprToPg as sqliteExprToPgView } from "./introspect";

@@ -12,6 +12,7 @@ export { buildNameMap, type NameChange, type NameKind, type NameMap, type Rename
 export { planMigration, fingerprintSchema, sourceIndexes, fkCoveringIndexes, columnWarnings, type MigrationPlan, type TablePlan, type ViewPlan, type SchemaFingerprint } from "./plan";
 export type { Finding, FindingKind, TableProfile, ColumnProfile } from "./profile";
 export { fingerprintData, type DataFingerprint } from "./fingerprint";
+export { createViews, dropViews, type ViewResult } from "./views/create";
 export { createTables, alterTables, dropTables, truncateTables, createIndexes, dropIndexes } from "./target-ddl";
 export { copyData, type CopyReport, type CopyProgress, type CopyOptions, type TableCopyReport } from "./copy";
 export { verify, type VerifyReport, type VerifyTableReport } from "./verify";

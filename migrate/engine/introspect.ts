@@ -59,6 +59,13 @@ export interface SourceTable {
 export interface SourceView {
   name: string;
   sql: string;
+  /**
+   * The view's column names as SQLite reports them (PRAGMA table_info): the names PostgreSQL's
+   * view gets. null when SQLite itself cannot read the view (it names a missing table); the
+   * message says why.
+   */
+  columns: string[] | null;
+  error?: string;
 }
 
 export interface SourceSchema {
@@ -97,7 +104,7 @@ export function introspect(db: SqliteDb): SourceSchema {
   const { skipped, shadows } = virtualTables(db, master);
   for (const m of master) {
     if (m.type === "view") {
-      views.push({ name: m.name, sql: m.sql ?? "" });
+      views.push({ name: m.name, sql: m.sql ?? "", ...viewColumns(db, m.name) });
       continue;
     }
     if (m.type !== "table" || m.name.startsWith("sqlite_")) continue;
@@ -184,6 +191,14 @@ function virtualTables(db: SqliteDb, master: MasterRow[]): { skipped: SkippedObj
     return { name: v.name, type: "virtual table", module, shadowTables, reason: `${module || "virtual"} virtual table (${holds}) not copied${with_}; ${advice}` };
   });
   return { skipped, shadows };
+}
+
+function viewColumns(db: SqliteDb, name: string): { columns: string[] | null; error?: string } {
+  try {
+    return { columns: (db.prepare(`PRAGMA table_info(${quoteSqliteIdent(name)})`).all() as { name: string }[]).map((c) => c.name) };
+  } catch (e) {
+    return { columns: null, error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable {

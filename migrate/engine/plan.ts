@@ -5,13 +5,16 @@
  */
 import { createHash } from "crypto";
 import { decisionLines, withDecisions, type DecisionOptions, type TypeDecision } from "./decide";
-import { fkName, renderCreateTable, type ColumnNote, type GeneratedColumn, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, sqliteExprToPgView, type IndexSpec } from "./ddl";
+import { fkName, renderCreateTable, type ColumnNote, type GeneratedColumn, renderForeignKey, renderIndex, renderPrimaryKey, renderUnique, type IndexSpec } from "./ddl";
 import { caseInsensitiveKeyCollisions, keyCollisionError } from "./collations";
 import { introspect, type SourceSchema, type SourceTable } from "./introspect";
 import { nameSchema, namesOf, renameColumnsIn, type NameChange } from "./names";
 import { profileTable, type Finding, type TableProfile } from "./profile";
 import { withSource } from "./sqlite";
 import { caseInsensitiveCollationDdl, mapTable, usesCaseInsensitiveCollation, type ColumnMapping, type MappingOptions } from "./typemap";
+import { planViews, type ViewPlan } from "./views";
+
+export type { ViewPlan } from "./views";
 
 export interface TablePlan {
   table: string;
@@ -26,16 +29,6 @@ export interface TablePlan {
   defaultNotes: ColumnNote[];
   /** SQLite generated columns: generated in PostgreSQL too, or plain columns holding the copied values. */
   generatedColumns: GeneratedColumn[];
-}
-
-export interface ViewPlan {
-  name: string;
-  /** The view's name in PostgreSQL (names.ts), when planFromSchema planned it. */
-  pgName?: string;
-  /** PostgreSQL statement to try after the load, or null when known not to be portable. */
-  sql: string | null;
-  status: "recreate" | "skipped";
-  reason?: string;
 }
 
 export interface MigrationPlan {
@@ -64,6 +57,8 @@ export interface SchemaFingerprint {
    * Not part of `hash`: their row counts move with the data, the types they decide do not.
    */
   decisions?: string[];
+  /** Hash of the views' translated DDL: a change re-creates the views in place. */
+  views?: string;
 }
 
 export function resolveTable(tables: SourceTable[], name: string): SourceTable | undefined {
@@ -93,19 +88,6 @@ export function columnWarnings(t: Pick<TablePlan, "table" | "droppedDefaults" | 
       g.status === "copied" ? [`${t.table}.${g.column}: generated column (${g.sqlite.toUpperCase()} AS (${g.expression ?? "?"})) is a plain column in PostgreSQL holding SQLite's computed values: ${g.reason}; new rows need it set by the application or a trigger`] : [],
     ),
   ];
-}
-
-/** SQLite-only functions that make a view non-portable as written. */
-const SQLITE_ONLY = /\b(datetime|strftime|julianday|ifnull|group_concat|instr|printf|total|typeof|glob|unixepoch|iif)\s*\(/i;
-
-/** `name` is the source's; `pgName` the view's name in PostgreSQL (names.ts). */
-export function planView(schemaName: string, name: string, sql: string, pgName: string = name): ViewPlan {
-  const m = /^\s*CREATE\s+(?:TEMP\w*\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"(?:[^"]|"")*"|\[[^\]]*\]|`[^`]*`|\S+)\s*(?:\([^)]*\)\s*)?AS\s+([\s\S]*)$/i.exec(sql);
-  if (!m) return { name, sql: null, status: "skipped", reason: "could not read the view's SELECT; recreate it by hand" };
-  const body = m[1].trim().replace(/;\s*$/, "");
-  const bad = SQLITE_ONLY.exec(body);
-  if (bad) return { name, sql: null, status: "skipped", reason: `uses SQLite-only ${bad[1]}(); rewrite it for PostgreSQL by hand` };
-  return { name, sql: `CREATE VIEW ${`"${schemaName.replace(/"/g, '""')}"."${pgName.replace(/"/g, '""')}"`} AS ${sqliteExprToPgView(body)}`, status: "recreate" };
 }
 
 export function sourceIndexesOf(schema: SourceSchema, opts: MappingOptions = {}): IndexSpec[] {
@@ -166,7 +148,17 @@ export function fkCoveringIndexesOf(schema: SourceSchema): IndexSpec[] {
 export function planFromSchema(schema: SourceSchema, schemaName: string, opts: MappingOptions = {}): Omit<MigrationPlan, "profiles" | "findings" | "decisions" | "refusals"> {
   const names = nameSchema(schema, opts.renames);
   const tables = schema.tables.map((t) => buildTablePlan(schemaName, t, schema.tables, opts));
-  const views = schema.views.map((v) => ({ ...planView(schemaName, v.name, v.sql, names.view(v.name)), pgName: names.view(v.name) }));
+  // In dependency order (a view after the views it reads), translated by views/, every name as created (names.ts).
+  const views = planViews(schema, schemaName, opts, {
+    table: (n) => {
+      const t = resolveTable(schema.tables, n);
+      return t ? namesOf(t).table : names.view(n);
+    },
+    column: (tbl, col) => {
+      const t = resolveTable(schema.tables, tbl);
+      return t ? namesOf(t).column(col) : col;
+    },
+  });
   const indexes = sourceIndexesOf(schema, opts);
   const ddl = [
     ...(tables.some((t) => usesCaseInsensitiveCollation(t.columns)) ? [caseInsensitiveCollationDdl(schemaName) + ";"] : []),
@@ -225,7 +217,8 @@ export function fingerprintSchema(sourcePath: string, opts: DecisionOptions = {}
       all.update(`${t.table}\0${h}\n`);
     }
     all.update(plan.ddl);
-    return { hash: all.digest("hex"), tables, ...(o.decisions.length > 0 ? { decisions: decisionLines(o.decisions) } : {}) };
+    const views = createHash("sha256").update(plan.views.map((v) => `${v.name}\0${v.sql ?? `skipped: ${v.reason}`}`).join("\n")).digest("hex");
+    return { hash: all.digest("hex"), tables, views, ...(o.decisions.length > 0 ? { decisions: decisionLines(o.decisions) } : {}) };
   });
 }
 

@@ -6,7 +6,6 @@
  * before the run and a re-run needs no flag.
  */
 import type { IndexSpec } from "./ddl";
-import { qualified } from "./ddl";
 import { asMigrationError, MigrationError } from "./errors";
 import { copyTables, pool, validateForeignKey, warningsOf, type CopyProgress, type CopyReport, type IndexBuild } from "./copy";
 import { caseInsensitiveKeyCollisions, keyCollisionError } from "./collations";
@@ -14,9 +13,11 @@ import { acquireLock } from "./lock";
 import type { DecisionOptions, TypeDecision } from "./decide";
 import { namesOf, type NameChange } from "./names";
 import { columnWarnings, fkCoveringIndexesOf, planFromSchema, readDecided, sourceIndexesOf } from "./plan";
-import { pgErr, schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
+import { schemaOf, Sessions, tableExists, withTarget, type TargetRef } from "./pg";
 import { createIndexesOn, createTables, dropTables } from "./target-ddl";
-import { withSource } from "./sqlite";
+import { openSource, withSource } from "./sqlite";
+import { createViewsOn } from "./views/create";
+import { checkView } from "./views/verify";
 import { foreignKeysOk, targetSumsInParts, verifyTables, type VerifyReport } from "./verify";
 import type { RangeSum } from "./checksum";
 
@@ -33,12 +34,27 @@ export interface RunTableReport {
   differingKeys: string[];
 }
 
+export interface RunViewReport {
+  name: string;
+  status: "verified" | "mismatch" | "skipped";
+  reason?: string;
+  original?: string;
+  sourceRows?: number;
+  targetRows?: number;
+  sourceDigest?: string;
+  targetDigest?: string;
+}
+
 export interface RunReport {
   ok: boolean;
   tables: RunTableReport[];
   totals: { rowsRead: number; rowsWritten: number; bytes: number; seconds: number };
   indexes: { created: string[]; skipped: { name: string; reason: string }[] };
-  views: { name: string; status: "created" | "skipped"; reason?: string }[];
+  /**
+   * Per view: created and equal to SQLite's (row count and digest, views/verify.ts), created with
+   * different rows (both counts and digests), or skipped with the reason and the original SQL.
+   */
+  views: RunViewReport[];
   skipped: { name: string; type: string; reason: string }[];
   /** Column types decided from the data before any DDL (decide.ts). */
   decisions: TypeDecision[];
@@ -151,23 +167,31 @@ export async function runMigration(sourcePath: string, targetRef: TargetRef, run
       if ("created" in r) indexes.created.push(...r.created);
       else indexes.skipped.push(r.skipped);
     }
+    // Views after the load, so each is checked against SQLite's rows (count + digest).
     const views: RunReport["views"] = [];
     await withTarget(target, "views", async (c) => {
-      for (const v of plan.views) {
-        if (!v.sql) {
-          views.push({ name: v.name, status: "skipped", reason: v.reason });
-          continue;
+      const made = await createViewsOn(c, s, plan.views);
+      const byName = new Map(plan.views.map((v) => [v.name, v]));
+      const db = openSource(sourcePath);
+      try {
+        for (const r of made) {
+          const v = byName.get(r.name)!;
+          if (r.status !== "created") {
+            views.push({ name: r.name, status: "skipped", reason: r.reason, original: r.original });
+            continue;
+          }
+          let chk;
+          try {
+            chk = await checkView(db, c, s, v);
+          } catch (e) {
+            // The view exists but reading it fails on these rows (e.g. text that is no timestamp).
+            views.push({ name: r.name, status: "mismatch", reason: `reading the view failed: ${e instanceof Error ? e.message : String(e)}; the view was created, fix its data or rewrite it by hand` });
+            continue;
+          }
+          views.push({ name: r.name, status: chk.match ? "verified" : "mismatch", sourceRows: chk.sourceRows, targetRows: chk.targetRows, sourceDigest: chk.sourceDigest, targetDigest: chk.targetDigest });
         }
-        await c.query("BEGIN");
-        try {
-          await c.query(`DROP VIEW IF EXISTS ${qualified(s, v.pgName ?? v.name)}`);
-          await c.query(v.sql);
-          await c.query("COMMIT");
-          views.push({ name: v.name, status: "created" });
-        } catch (e) {
-          await c.query("ROLLBACK");
-          views.push({ name: v.name, status: "skipped", reason: `PostgreSQL refused the view as written (${pgErr(e).message}); rewrite it by hand` });
-        }
+      } finally {
+        db.close();
       }
     });
     const vb = new Map(ver.tables.map((t) => [t.table, t]));

@@ -49,7 +49,9 @@ export function fingerprintVerdict(olds: SchemaFingerprint, news: SchemaFingerpr
   if (olds.hash === news.hash) return "none";
   const change = planSchemaChange(olds, news);
   if (change.incompatible.length > 0) return "replace";
-  return change.addTables.length + change.addColumns.length > 0 ? "update" : "none";
+  if (change.addTables.length + change.addColumns.length > 0) return "update";
+  // Only the views changed (or state from before views were recorded): re-created in place.
+  return olds.views !== news.views ? "update" : "none";
 }
 
 /** Password rotation changes the URL but not the database: update in place, not replace. */
@@ -87,7 +89,7 @@ export const schemaRules = {
 };
 
 /** Outputs the provider adds; not inputs, so they never drive a diff. */
-export const schemaOutputOnly = ["tables"] as const;
+export const schemaOutputOnly = ["tables", "views"] as const;
 
 export function diffSchema(olds: Record<string, unknown>, news: Record<string, unknown>): ProviderDiff {
   return diffProperties(olds, news, schemaRules, schemaOutputOnly);

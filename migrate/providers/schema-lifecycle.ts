@@ -3,7 +3,7 @@
  * provider). Creates the source's tables in the target in one transaction, ALTERs in place for
  * compatible changes, and on delete drops exactly the tables it recorded as created.
  */
-import { alterTables, createTables, dropTables, fingerprintSchema, type DecisionOptions, type SchemaFingerprint } from "../engine";
+import { alterTables, createTables, createViews, dropTables, dropViews, fingerprintSchema, type DecisionOptions, type SchemaFingerprint, type ViewResult } from "../engine";
 import { MigrationError } from "../engine/errors";
 import { tableNameOf } from "../engine/names";
 import { checkShape, guarded, newId, readProps, targetOf, urlsOf, type CheckFailure } from "./lifecycle-support";
@@ -35,6 +35,8 @@ export interface SchemaInputs {
 export interface SchemaOutputs extends SchemaInputs {
   /** The tables this resource created; delete drops these and nothing else. */
   readonly tables: string[];
+  /** The source's views: created, or skipped with the reason and the original SQL. */
+  readonly views?: ViewResult[];
 }
 
 /** Outputs as returned to the host: the URL wrapped so the engine stores it as a secret. */
@@ -92,7 +94,9 @@ export const schemaLifecycle = {
     return guarded("schema.create", urlsOf(props), async () => {
       assertFingerprintCurrent(i);
       const { tables } = await createTables(i.sourcePath, targetOf(i), { ...mappingOf(i), tables: Object.keys(i.schemaFingerprint.tables) });
-      return { id: newId("schema"), outs: wire({ ...i, tables }) };
+      // Views exist after `pulumi up`; they read the tables, which the data resource fills later.
+      const views = await createViews(i.sourcePath, targetOf(i), mappingOf(i));
+      return { id: newId("schema"), outs: wire({ ...i, tables, views }) };
     });
   },
 
@@ -112,13 +116,19 @@ export const schemaLifecycle = {
         assertFingerprintCurrent(n);
         await alterTables(n.sourcePath, targetOf(n), { addTables: change.addTables, addColumns: change.addColumns }, mappingOf(n));
       }
-      return { outs: wire({ ...n, tables: [...o.tables, ...change.addTables] }) };
+      // Views are re-created from the current source on every update (dropped first, dependents first).
+      assertFingerprintCurrent(n);
+      const views = await createViews(n.sourcePath, targetOf(n), mappingOf(n));
+      return { outs: wire({ ...n, tables: [...o.tables, ...change.addTables], views }) };
     });
   },
 
   async delete(_id: string, props: Record<string, unknown>): Promise<void> {
     const o = readProps<SchemaOutputs>(props);
     // `tables` holds source names; the target's are derived from them and the renames alone.
-    await guarded("schema.delete", urlsOf(props), () => dropTables(targetOf(o), o.tables.map((t) => tableNameOf(t, o.renames))));
+    await guarded("schema.delete", urlsOf(props), async () => {
+      await dropViews(targetOf(o), o.views ?? []);
+      await dropTables(targetOf(o), o.tables.map((t) => tableNameOf(t, o.renames)));
+    });
   },
 };

@@ -151,7 +151,7 @@ describe("name map", () => {
     const schema = schemaOf(`CREATE TABLE t (id INTEGER PRIMARY KEY); CREATE VIEW "${view}" AS SELECT id FROM t;`);
     const plan = planFromSchema(schema, "public");
     expect(plan.names).toEqual([{ kind: "view", source: view, target: `${"v".repeat(54)}_${sha8(view)}`, reason: "70 bytes; PostgreSQL keeps 63" }]);
-    expect(plan.views.map((v) => [v.name, v.pgName, v.sql])).toEqual([[view, `${"v".repeat(54)}_${sha8(view)}`, `CREATE VIEW "public"."${"v".repeat(54)}_${sha8(view)}" AS SELECT id FROM t`]]);
+    expect(plan.views.map((v) => [v.name, v.pgName, v.sql])).toEqual([[view, `${"v".repeat(54)}_${sha8(view)}`, `CREATE VIEW "public"."${"v".repeat(54)}_${sha8(view)}" ("id") AS SELECT "t"."id" AS "id" FROM "public"."t"`]]);
   });
 
   it("names a table outside any named schema as its schema names it", () => {
