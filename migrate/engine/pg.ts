@@ -145,6 +145,9 @@ export function mapConnectError(e: unknown, target: TargetRef, step: string, att
     }
     return new MigrationError("TARGET_AUTH_FAILED", `PostgreSQL at ${where} refused the login (${msg}). Check that the role exists and has LOGIN.`, meta, e);
   }
+  if (err.code === "42501") {
+    return new MigrationError("TARGET_AUTH_FAILED", `PostgreSQL at ${where} let the role log in but not into this database (${msg}). Grant it CONNECT on the database (GRANT CONNECT ON DATABASE ... TO ...), as the database's owner.`, meta, e);
+  }
   if (err.code === "3D000") {
     return new MigrationError("TARGET_UNREACHABLE", `The target database does not exist at ${where} (${msg}). Create it first (the infra stack's AppDatabase does).`, meta, e);
   }
