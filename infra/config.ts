@@ -347,6 +347,13 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
   }
   const tls = admin && adminUrl ? readTls(cfg, adminUrl) : undefined;
   const adminIsSuperuser = oneOf(cfg, "adminIsSuperuser", ["auto", "true", "false"] as const, DEFAULTS.adminIsSuperuser);
+  if (tls && pgbouncerEnabled && (tls.sslmode === "verify-ca" || tls.sslmode === "verify-full") && tls.rootCert === undefined) {
+    // pgBouncer has no default CA file the way libpq has ~/.postgresql/root.crt.
+    throw new StackConfigError(
+      "armp-postgres:postgresSslRootCert",
+      `is required with sslmode=${tls.sslmode} while pgBouncer runs: pgBouncer checks the server certificate against this CA. Set it to the CA file, its PEM text (--secret), or "system".`,
+    );
+  }
   if (admin && pgbouncerEnabled && isLoopback(admin.host)) {
     // The pgBouncer container dials adminUrl's host from inside its own network namespace.
     throw new StackConfigError(

@@ -125,7 +125,7 @@ describe("managed PostgreSQL: TLS-only server, CREATEROLE CREATEDB admin that is
     };
     const created = await databaseAccessProvider.create!(inputs);
     const want = { publicDatabase: [], publicSchema: [], roles: { [APP]: ["CONNECT", "CREATE", "TEMPORARY"], [HEALTH]: ["CONNECT"] }, ownerLogin: true };
-    expect(created.outs.observed).toEqual(want);
+    expect(created.outs!.observed).toEqual(want);
     expect(await privileges()).toEqual({
       [APP]: { connect: true, create: true, temp: true, usage: true, schema_create: true },
       [HEALTH]: { connect: true, create: false, temp: false, usage: false, schema_create: false },
@@ -153,14 +153,14 @@ describe("managed PostgreSQL: TLS-only server, CREATEROLE CREATEDB admin that is
     ]);
 
     // Refresh right after up: nothing to change (preview --refresh --expect-no-changes).
-    const read1 = await databaseAccessProvider.read!(created.id, created.outs);
+    const read1 = await databaseAccessProvider.read!(created.id, created.outs!);
     expect(read1.props!.observed).toEqual(want);
     expect(await databaseAccessProvider.diff!(created.id, read1.props!, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
 
     // Drift by hand: the app's password changed, TEMP handed back to PUBLIC.
     await asSuper((c) => c.query(`ALTER ROLE ${APP} PASSWORD 'changed-by-hand-1'`));
     await asSuper((c) => c.query(`GRANT TEMPORARY ON DATABASE ${DB} TO PUBLIC`));
-    const read2 = await databaseAccessProvider.read!(created.id, created.outs);
+    const read2 = await databaseAccessProvider.read!(created.id, created.outs!);
     // has_database_privilege counts PUBLIC's grants too: the healthcheck role can TEMP again.
     expect(read2.props!.observed).toEqual({ ...want, publicDatabase: ["TEMPORARY"], roles: { ...want.roles, [HEALTH]: ["CONNECT", "TEMPORARY"] }, ownerLogin: false });
     expect(await databaseAccessProvider.diff!(created.id, read2.props!, inputs)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
