@@ -5,11 +5,17 @@
  * as that admin; the privileges are then the DatabaseAccess provider's (loaded from dist/ like the
  * provider host loads it). Every privilege is asserted with has_database_privilege and friends.
  */
+import * as path from "path";
+import Database from "better-sqlite3";
 import { Client } from "pg";
+import { probeAdmin } from "../../../infra/admin-probe";
+import { StackConfigError } from "../../../infra/config";
+import { runMigration } from "../../../migrate/engine/run";
 import { connect } from "../../../migrate/engine/pg";
 import { databaseAccessProvider } from "../../../infra/providers/database-access";
 import type { DatabaseAccessInputs, DatabaseAccessOutputs } from "../../../infra/providers/database-access-impl";
 import { scramSha256Verifier } from "../../../pgbouncer";
+import { sha256File, tempDir } from "../engine/helpers";
 import { startTlsCluster, type TlsCluster } from "../../support/tls-cluster";
 
 const APP = "armp_app";
@@ -85,6 +91,16 @@ async function privileges(): Promise<Record<string, Record<string, boolean>>> {
 describe("managed PostgreSQL: TLS-only server, CREATEROLE CREATEDB admin that is not a superuser", () => {
   it("the provider's own database grant is a silent no-op for this admin; DatabaseAccess makes every privilege take effect, reads back clean, heals drift, and destroy leaves nothing", async () => {
     const before = await adminMemberships();
+    // What the stack asks at preview: this admin is not a superuser, may create roles and
+    // databases, and the connection is TLS.
+    expect(await probeAdmin(adminUrl())).toEqual({ superuser: false, createRole: true, createDb: true, tls: true, serverVersionNum: expect.any(Number) });
+    const plain = await probeAdmin(cluster.url({ user: cluster.managedAdmin.user, password: cluster.managedAdmin.password, query: "sslmode=disable" })).catch((e: unknown) => e as StackConfigError);
+    expect(plain).toBeInstanceOf(StackConfigError);
+    expect((plain as StackConfigError).message).toBe(
+      `armp-postgres:adminUrl: TARGET_TLS_REQUIRED: PostgreSQL at postgresql://${cluster.managedAdmin.user}:***@127.0.0.1:${cluster.port}/postgres?sslmode=disable accepts only encrypted connections from this client ` +
+        `(no pg_hba.conf entry for host "127.0.0.1", user "${cluster.managedAdmin.user}", database "postgres", no encryption); the password was not checked. ` +
+        "Add sslmode=require to the URL (or verify-full with sslrootcert=<the server's CA file> to also check the certificate).",
+    );
     const appVerifier = scramSha256Verifier(APP_PASSWORD);
     await asSuper((c) => c.query("CREATE ROLE armp_bystander LOGIN PASSWORD 'bystander-Pass-1'"));
     expect(await asAdmin("postgres", async (c) => (await c.query("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user")).rows[0])).toEqual({
@@ -137,6 +153,18 @@ describe("managed PostgreSQL: TLS-only server, CREATEROLE CREATEDB admin that is
       `{${APP}=CTc/${APP},${cluster.managedAdmin.user}=c/${APP},${HEALTH}=c/${APP}}`,
     );
     expect(await adminMemberships()).toEqual(before);
+
+    // The migration, as the app role over verify-full: every table copied and verified.
+    const dir = tempDir("tls-source");
+    const source = path.join(dir, "source.sqlite");
+    const w = new Database(source);
+    w.exec("CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL); CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES author(id), title TEXT);");
+    w.exec("INSERT INTO author VALUES (1, 'Le Guin'), (2, 'Lem'); INSERT INTO book VALUES (1, 1, 'The Dispossessed'), (2, 2, 'Solaris'), (3, 2, 'Fiasco');");
+    w.close();
+    const hash = sha256File(source);
+    const run = await runMigration(source, { url: appUrl() });
+    expect([run.ok, run.verify.ok, run.tables.map((t) => [t.table, t.rowsWritten])]).toEqual([true, true, [["author", 2], ["book", 3]]]);
+    expect(sha256File(source)).toBe(hash);
 
     // Logins over TLS: the app and the healthcheck role get in; the bystander is refused by CONNECT.
     for (const [user, password] of [[APP, APP_PASSWORD], [HEALTH, HEALTH_PASSWORD]]) {
@@ -191,5 +219,30 @@ describe("managed PostgreSQL: TLS-only server, CREATEROLE CREATEDB admin that is
     expect(await adminMemberships()).toEqual(before);
     // Deleting again (the database already gone) is a no-op, not an error.
     await databaseAccessProvider.delete!(created.id, healed.outs as DatabaseAccessOutputs);
+  });
+
+  it("a superuser admin gets the same privileges without a membership or CONNECT of its own", async () => {
+    const su = cluster.url({ host: "localhost", query: tlsQuery });
+    expect(await probeAdmin(su)).toEqual({ superuser: true, createRole: true, createDb: true, tls: true, serverVersionNum: expect.any(Number) });
+    const verifier = scramSha256Verifier("su-App-Password-1");
+    await asSuper(async (c) => {
+      await c.query(providerCreateRole("armp_su_app", verifier, -1));
+      await c.query("CREATE DATABASE armp_su OWNER armp_su_app TEMPLATE template0 ENCODING 'UTF8'");
+    });
+    const inputs: DatabaseAccessInputs = {
+      adminUrl: su,
+      database: "armp_su",
+      owner: "armp_su_app",
+      connectRoles: [],
+      ownerVerifier: verifier,
+      ownerUrl: cluster.url({ user: "armp_su_app", password: "su-App-Password-1", host: "localhost", database: "armp_su", query: tlsQuery }),
+    };
+    const created = await databaseAccessProvider.create!(inputs);
+    expect(created.outs!.observed).toEqual({ publicDatabase: [], publicSchema: [], roles: { armp_su_app: ["CONNECT", "CREATE", "TEMPORARY"] }, ownerLogin: true });
+    expect(await asSuper(async (c) => (await c.query("SELECT datacl::text AS acl FROM pg_database WHERE datname = 'armp_su'")).rows[0].acl)).toBe("{armp_su_app=CTc/armp_su_app}");
+    await databaseAccessProvider.delete!(created.id, created.outs as DatabaseAccessOutputs);
+    expect(await asSuper(async (c) => (await c.query("SELECT datacl::text AS acl FROM pg_database WHERE datname = 'armp_su'")).rows[0].acl)).toBe("{armp_su_app=CTc/armp_su_app,=Tc/armp_su_app}");
+    await asSuper((c) => c.query("DROP DATABASE armp_su"));
+    await asSuper((c) => c.query("DROP ROLE armp_su_app"));
   });
 });
