@@ -13,6 +13,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { scramSha256Verifier } from "../pgbouncer";
 import { parsePostgresUrl, postgresUrl } from "./config";
+import { DatabaseAccess } from "./providers/database-access";
 import { Secret } from "./providers/secret";
 
 export interface AppDatabaseServer {
@@ -23,7 +24,17 @@ export interface AppDatabaseServer {
   readonly adminUser: pulumi.Input<string>;
   readonly adminPassword: pulumi.Input<string>;
   readonly adminDatabase: pulumi.Input<string>;
+  /** The postgresql provider's sslmode (lib/pq: disable, require, verify-ca, verify-full). */
   readonly sslMode: pulumi.Input<string>;
+  /** Secret. The admin's URL, for the DatabaseAccess resource. */
+  readonly adminUrl: pulumi.Input<string>;
+}
+
+/** TLS parameters (libpq's) put into every URL the stack builds for this server. */
+export interface UrlTls {
+  sslmode: string;
+  /** A CA file path or "system". */
+  sslrootcert?: string;
 }
 
 export interface AppDatabaseArgs {
@@ -39,8 +50,18 @@ export interface AppDatabaseArgs {
   readonly password?: pulumi.Input<string>;
   /** Connect-only role for pgBouncer's healthcheck. Defaults to "armp_healthcheck". */
   readonly healthcheckRole?: string;
-  /** The superuser flag of the admin connection (affects how ownership is handed over). Defaults to true. */
-  readonly adminIsSuperuser?: boolean;
+  /**
+   * The superuser flag of the admin connection. Defaults to true. A superuser admin lets the
+   * provider read role passwords back (a hand-changed one shows as a diff); a non-superuser admin
+   * makes it grant itself the new role to hand over ownership.
+   */
+  readonly adminIsSuperuser?: pulumi.Input<boolean>;
+  /** The CA file the provider checks the server certificate against (lib/pq's sslrootcert). */
+  readonly sslRootCert?: string;
+  /** TLS parameters for the app's and the migration's URLs (and DatabaseAccess's). Undefined: none. */
+  readonly urlTls?: UrlTls;
+  /** Create the connect-only healthcheck role (pgBouncer's). Defaults to true. */
+  readonly healthcheck?: boolean;
   /** manageRole=false: the ready database URL (secret). Required then. */
   readonly databaseUrl?: pulumi.Input<string>;
 }
@@ -62,6 +83,7 @@ export class AppDatabase extends pulumi.ComponentResource {
   public readonly internalUrl: pulumi.Output<string>;
   /** Undefined when manageRole is false (the stack does not know the server's verifier then). */
   public readonly app?: RoleCredentials;
+  /** Undefined when manageRole is false or pgBouncer is off (no healthcheck to log in). */
   public readonly healthcheck?: RoleCredentials;
   /** The resources pgBouncer's login depends on (roles exist with these verifiers). */
   public readonly ready: pulumi.Resource[] = [];
@@ -101,6 +123,7 @@ export class AppDatabase extends pulumi.ComponentResource {
         password: server.adminPassword,
         database: server.adminDatabase,
         sslmode: server.sslMode,
+        ...(args.sslRootCert !== undefined ? { sslrootcert: args.sslRootCert } : {}),
         superuser: args.adminIsSuperuser ?? true,
         connectTimeout: 15,
       },
@@ -109,7 +132,8 @@ export class AppDatabase extends pulumi.ComponentResource {
     const child = { parent: this, provider };
 
     this.app = this.credentials(`${name}-app`, roleName, args.password);
-    this.healthcheck = this.credentials(`${name}-healthcheck`, healthName, undefined);
+    const health = args.healthcheck === false ? undefined : this.credentials(`${name}-healthcheck`, healthName, undefined);
+    if (health) this.healthcheck = health;
 
     const role = new postgresql.Role(
       `${name}-app-role`,
@@ -126,54 +150,55 @@ export class AppDatabase extends pulumi.ComponentResource {
       },
       child,
     );
-    const healthRole = new postgresql.Role(
-      `${name}-healthcheck-role`,
-      {
-        name: healthName,
-        login: true,
-        superuser: false,
-        createDatabase: false,
-        createRole: false,
-        // It only runs SELECT 1 every few seconds; two slots cover an overlapping check.
-        connectionLimit: 2,
-        password: this.healthcheck.verifier,
-        encryptedPassword: true,
-      },
-      child,
-    );
+    const healthRole = health
+      ? new postgresql.Role(
+          `${name}-healthcheck-role`,
+          {
+            name: healthName,
+            login: true,
+            superuser: false,
+            createDatabase: false,
+            createRole: false,
+            // It only runs SELECT 1 every few seconds; two slots cover an overlapping check.
+            connectionLimit: 2,
+            password: health.verifier,
+            encryptedPassword: true,
+          },
+          child,
+        )
+      : undefined;
     const database = new postgresql.Database(
       `${name}-db`,
       // UTF8 whatever template1 is: SQLite text is UTF-8. template0 is required to choose an encoding.
       { name: dbName, owner: role.name, encoding: "UTF8", template: "template0" },
       child,
     );
-    const grants = [
-      new postgresql.Grant(
-        `${name}-db-grant`,
-        { database: database.name, role: role.name, objectType: "database", privileges: ["CONNECT", "CREATE", "TEMPORARY"] },
-        child,
-      ),
-      new postgresql.Grant(
-        `${name}-schema-grant`,
-        { database: database.name, role: role.name, schema: "public", objectType: "schema", privileges: ["CREATE", "USAGE"] },
-        child,
-      ),
-      new postgresql.Grant(
-        `${name}-healthcheck-grant`,
-        { database: database.name, role: healthRole.name, objectType: "database", privileges: ["CONNECT"] },
-        child,
-      ),
-    ];
-    this.ready.push(role, healthRole, database, ...grants);
 
     const password = this.app.password;
+    const tls = args.urlTls;
+    const urlOf = (user: string, pw: string, host: string, port: number, db: string): string =>
+      postgresUrl({ user, password: pw, host, port, database: db, ...(tls ? { sslmode: tls.sslmode, ...(tls.sslrootcert ? { sslrootcert: tls.sslrootcert } : {}) } : {}) });
+    // The owner has every database privilege by owning it, and schema public through
+    // pg_database_owner (PostgreSQL 15+): no grant of the provider's is needed for the app, and its
+    // database grants are silent no-ops for an admin that is not a superuser. DatabaseAccess takes
+    // PUBLIC's defaults away and lets the healthcheck role connect, acting as the owner.
+    const access = new DatabaseAccess(
+      `${name}-db-access`,
+      {
+        adminUrl: pulumi.all([server.adminUrl]).apply(([u]) => withTls(u, tls)),
+        database: database.name,
+        owner: role.name,
+        connectRoles: healthRole ? [healthRole.name] : [],
+        ownerVerifier: this.app.verifier,
+        ownerUrl: pulumi.all([role.name, password, server.host, server.port, database.name]).apply(([user, pw, h, p, db]) => urlOf(user, pw, h, p, db)),
+      },
+      { parent: this, dependsOn: [role, database, ...(healthRole ? [healthRole] : [])] },
+    );
+    this.ready.push(role, ...(healthRole ? [healthRole] : []), database, access);
+
     // URLs are built from the resources' outputs so that a client of the URL waits for them.
     const build = (host: pulumi.Input<string>, port: pulumi.Input<number>) =>
-      pulumi.secret(
-        pulumi
-          .all([role.name, password, host, port, database.name, grants[1].id])
-          .apply(([user, pw, h, p, db]) => postgresUrl({ user, password: pw, host: h, port: p, database: db })),
-      );
+      pulumi.secret(pulumi.all([role.name, password, host, port, database.name, access.id]).apply(([user, pw, h, p, db]) => urlOf(user, pw, h, p, db)));
     this.databaseName = database.name;
     this.roleName = role.name;
     this.url = build(server.host, server.port);
@@ -190,4 +215,14 @@ export class AppDatabase extends pulumi.ComponentResource {
     );
     return { name: role, password, verifier };
   }
+}
+
+/** `url` with libpq's TLS parameters set to `tls` (replacing any it had); unchanged without tls. */
+export function withTls(url: string, tls: UrlTls | undefined): string {
+  if (!tls) return url;
+  const u = new URL(url);
+  u.searchParams.set("sslmode", tls.sslmode);
+  if (tls.sslrootcert) u.searchParams.set("sslrootcert", tls.sslrootcert);
+  else u.searchParams.delete("sslrootcert");
+  return u.toString();
 }

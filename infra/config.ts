@@ -9,7 +9,12 @@
  * namespaced by the project and should not define a type"), so a shorter `armp:` namespace would
  * have cost the declared schema.
  */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { isSslMode, SSL_MODES, type SslMode } from "../migrate/engine/tls";
 import { PGBOUNCER_DEFAULTS, PgBouncerError, validateSettings, type PoolMode } from "../pgbouncer";
 
 export type PostgresMode = "docker" | "external";
@@ -39,6 +44,22 @@ export interface PostgresUrl {
   sslmode?: string;
 }
 
+/**
+ * The CA that server certificates are checked against: a PEM file, the system's trusted roots
+ * ("system", libpq 16's spelling), or PEM text from config, which the stack writes to `path`
+ * (a file name derived from its hash) because every client takes a file.
+ */
+export type RootCert =
+  | { kind: "file"; path: string; pem: string }
+  | { kind: "system"; path: "system" }
+  | { kind: "inline"; path: string; pem: string };
+
+/** TLS towards an external server, with libpq's sslmode meanings (migrate/engine/tls.ts). */
+export interface PostgresTls {
+  sslmode: SslMode;
+  rootCert?: RootCert;
+}
+
 export interface ExtraIndexConfig {
   table: string;
   columns: string[];
@@ -59,6 +80,10 @@ export interface StackConfig {
     adminUrl?: pulumi.Output<string>;
     /** Non-secret parts of adminUrl (host, port, database, sslmode), for resource inputs. */
     admin?: Omit<PostgresUrl, "password">;
+    /** external mode with manageRole: TLS for every connection to the server (admin, app, migration, pgBouncer). */
+    tls?: PostgresTls;
+    /** external mode with manageRole: whether the admin is a superuser; "auto" = asked from the server at preview. */
+    adminIsSuperuser: "auto" | boolean;
   };
   database: {
     manageRole: boolean;
@@ -151,6 +176,9 @@ export const DEFAULTS = {
   // SQLite compares text bytewise; "C" is the same order in PostgreSQL.
   textCollation: "C",
   captureEnabled: false,
+  // libpq's own default: TLS when the server offers it, plain TCP when it does not.
+  postgresSslMode: "prefer" as SslMode,
+  adminIsSuperuser: "auto",
 } as const;
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -185,11 +213,65 @@ export function parsePostgresUrl(key: string, raw: string): PostgresUrl {
   };
 }
 
-/** postgresql://user:password@host:port/database, with user and password percent-encoded. */
-export function postgresUrl(p: { user: string; password: string; host: string; port: number; database: string; sslmode?: string }): string {
+/**
+ * postgresql://user:password@host:port/database[?sslmode=..&sslrootcert=..], with user, password
+ * and the parameters percent-encoded (libpq and node-postgres both decode them).
+ */
+export function postgresUrl(p: { user: string; password: string; host: string; port: number; database: string; sslmode?: string; sslrootcert?: string }): string {
   const host = p.host.includes(":") ? `[${p.host}]` : p.host;
-  const query = p.sslmode ? `?sslmode=${encodeURIComponent(p.sslmode)}` : "";
+  const params = [
+    ...(p.sslmode ? [`sslmode=${encodeURIComponent(p.sslmode)}`] : []),
+    ...(p.sslrootcert ? [`sslrootcert=${encodeURIComponent(p.sslrootcert)}`] : []),
+  ];
+  const query = params.length > 0 ? `?${params.join("&")}` : "";
   return `postgresql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${host}:${p.port}/${encodeURIComponent(p.database)}${query}`;
+}
+
+/** Directory (under the project) for CA files given as PEM text in config. */
+export const INLINE_CA_DIR = ".armp/tls";
+
+/** Host names and addresses that mean "this machine" (inside a container: the container). */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === "localhost" || h.endsWith(".localhost") || h === "::1" || h === "0.0.0.0" || h === "::") return true;
+  return net.isIPv4(h) && h.startsWith("127.");
+}
+
+function readRootCert(key: string, raw: string): RootCert {
+  if (raw === "system") return { kind: "system", path: "system" };
+  if (raw.includes("-----BEGIN CERTIFICATE-----")) {
+    const pem = raw.endsWith("\n") ? raw : raw + "\n";
+    const hash = createHash("sha256").update(pem).digest("hex").slice(0, 16);
+    return { kind: "inline", path: path.resolve(INLINE_CA_DIR, `ca-${hash}.pem`), pem };
+  }
+  let pem: string;
+  try {
+    pem = fs.readFileSync(raw, "utf8");
+  } catch (cause) {
+    throw Object.assign(new StackConfigError(key, `cannot read the CA file ${raw} (${(cause as Error).message}); give the path of the server's CA bundle, its PEM text (set it with --secret), or "system" for the system's trusted roots.`), { cause });
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new StackConfigError(key, `${raw} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); give the server's CA bundle in PEM form.`);
+  return { kind: "file", path: path.resolve(raw), pem };
+}
+
+/**
+ * TLS for the external server: armp-postgres:postgresSslMode / postgresSslRootCert, or the same
+ * settings as adminUrl's sslmode / sslrootcert parameters (both set and different is an error).
+ */
+function readTls(cfg: pulumi.Config, adminUrl: string): PostgresTls {
+  const q = new URL(adminUrl).searchParams;
+  const pick = (key: string, param: string): string | undefined => {
+    const fromKey = optional(cfg, key);
+    const fromUrl = q.get(param) ?? undefined;
+    if (fromKey !== undefined && fromUrl !== undefined && fromKey !== fromUrl) {
+      throw new StackConfigError(`armp-postgres:${key}`, `is "${fromKey.length > 64 ? fromKey.slice(0, 30) + "…" : fromKey}" but armp-postgres:adminUrl says ${param}=${fromUrl}; set it in one place only.`);
+    }
+    return fromKey ?? fromUrl;
+  };
+  const sslmode = pick("postgresSslMode", "sslmode") ?? DEFAULTS.postgresSslMode;
+  if (!isSslMode(sslmode)) throw new StackConfigError("armp-postgres:postgresSslMode", `must be one of ${SSL_MODES.join(", ")} (libpq's sslmode), got "${sslmode}".`);
+  const rootCert = pick("postgresSslRootCert", "sslrootcert");
+  return { sslmode, ...(rootCert !== undefined ? { rootCert: readRootCert("armp-postgres:postgresSslRootCert", rootCert) } : {}) };
 }
 
 /**
@@ -270,6 +352,23 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
     }
     admin = parsePostgresUrl("armp-postgres:adminUrl", adminUrl);
   }
+  const tls = admin && adminUrl ? readTls(cfg, adminUrl) : undefined;
+  const adminIsSuperuser = oneOf(cfg, "adminIsSuperuser", ["auto", "true", "false"] as const, DEFAULTS.adminIsSuperuser);
+  if (tls && pgbouncerEnabled && (tls.sslmode === "verify-ca" || tls.sslmode === "verify-full") && tls.rootCert === undefined) {
+    // pgBouncer has no default CA file the way libpq has ~/.postgresql/root.crt.
+    throw new StackConfigError(
+      "armp-postgres:postgresSslRootCert",
+      `is required with sslmode=${tls.sslmode} while pgBouncer runs: pgBouncer checks the server certificate against this CA. Set it to the CA file, its PEM text (--secret), or "system".`,
+    );
+  }
+  if (admin && pgbouncerEnabled && isLoopback(admin.host)) {
+    // The pgBouncer container dials adminUrl's host from inside its own network namespace.
+    throw new StackConfigError(
+      "armp-postgres:pgbouncerEnabled",
+      `is true, but armp-postgres:adminUrl's host ${admin.host} is this machine's loopback: inside the pgBouncer container it would be the container itself. ` +
+        "Use an address containers can reach (host.docker.internal, or this host's bridge/LAN address such as 172.17.0.1, with a pg_hba.conf line for it) in adminUrl, or set armp-postgres:pgbouncerEnabled=false.",
+    );
+  }
 
   const databaseUrl = optional(cfg, "databaseUrl");
   let ready: PostgresUrl | undefined;
@@ -345,6 +444,8 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       superuser: identifier(cfg, "postgresSuperuser", DEFAULTS.postgresSuperuser),
       ...(mode === "docker" && postgresPassword ? { password: pulumi.secret(postgresPassword) } : {}),
       ...(admin && adminUrl ? { adminUrl: pulumi.secret(adminUrl), admin: withoutPassword(admin) } : {}),
+      ...(tls ? { tls } : {}),
+      adminIsSuperuser: adminIsSuperuser === "auto" ? "auto" : adminIsSuperuser === "true",
     },
     database: {
       manageRole,

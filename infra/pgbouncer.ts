@@ -13,7 +13,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { renderPgBouncerIni, renderUserlist, type PoolMode } from "../pgbouncer";
+import { renderPgBouncerIni, renderUserlist, type PoolMode, type TlsMode } from "../pgbouncer";
 
 export interface PgBouncerArgs {
   /** Run pgBouncer. Defaults to true; false creates nothing (the app connects directly). */
@@ -46,6 +46,11 @@ export interface PgBouncerArgs {
   readonly queryWaitTimeout?: number;
   /** Seconds. Defaults to 60. */
   readonly idleTransactionTimeout?: number;
+  /**
+   * TLS towards PostgreSQL (server_tls_*). `caPem` is uploaded to `caFile`; without it `caFile`
+   * must already be in the image (the system bundle). Undefined: pgBouncer's default.
+   */
+  readonly serverTls?: { sslmode: TlsMode; caFile?: string; caPem?: string };
 }
 
 export const PGBOUNCER_LISTEN_PORT = 6432;
@@ -93,6 +98,9 @@ export class PgBouncer extends pulumi.ComponentResource {
           idleTransactionTimeout: args.idleTransactionTimeout ?? 60,
           statsUsers: [health],
           authFile: `${CONFIG_DIR}/userlist.txt`,
+          ...(args.serverTls
+            ? { serverTls: { sslmode: args.serverTls.sslmode, ...(args.serverTls.caFile !== undefined ? { caFile: args.serverTls.caFile } : {}) } }
+            : {}),
           // Verifiers are not rendered into the ini; the list only feeds validation.
           users: [],
         }),
@@ -127,6 +135,7 @@ export class PgBouncer extends pulumi.ComponentResource {
           { file: `${CONFIG_DIR}/pgbouncer.ini`, content: this.iniText },
           { file: `${CONFIG_DIR}/userlist.txt`, content: this.userlist },
           { file: HEALTHCHECK_SECRET, content: pulumi.secret(args.healthcheckUser.password) },
+          ...(args.serverTls?.caPem !== undefined && args.serverTls.caFile !== undefined ? [{ file: args.serverTls.caFile, content: args.serverTls.caPem }] : []),
         ],
         healthcheck: {
           tests: ["CMD-SHELL", pulumi.all([healthName, args.backend.database]).apply(([u, db]) => healthcheckCommand(u, db))],

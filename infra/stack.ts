@@ -3,10 +3,13 @@
  * reading the SQLite source into PostgreSQL over the direct URL. infra/index.ts calls this with
  * the stack's config; tests call it with mocks.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { AppDatabase } from "./app-database";
+import { checkAdmin, probeAdmin, providerSslMode, type AdminFacts, type AdminProbe } from "./admin-probe";
+import { AppDatabase, withTls, type AppDatabaseServer, type UrlTls } from "./app-database";
 import { AppEnvironment } from "./app-environment";
-import type { StackConfig } from "./config";
+import type { PostgresTls, StackConfig } from "./config";
 import { parsePostgresUrl, postgresUrl } from "./config";
 import { PgBouncer } from "./pgbouncer";
 import { PostgresServer } from "./postgres-server";
@@ -62,7 +65,20 @@ export interface StackOutputs {
   migrationReport?: pulumi.Output<unknown>;
 }
 
-export function createStack(cfg: StackConfig, opts: { migration?: MigrationFactory } = {}): StackOutputs {
+/** Where pgBouncer's container finds the server's CA (uploaded), or the image's system bundle. */
+export const PGBOUNCER_SERVER_CA = "/etc/pgbouncer/server-ca.pem";
+export const PGBOUNCER_SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt";
+
+/** Writes a CA given as PEM text in config to its file (name from its hash), once. */
+function materializeCa(tls: PostgresTls | undefined): void {
+  const rc = tls?.rootCert;
+  if (rc?.kind !== "inline") return;
+  if (fs.existsSync(rc.path) && fs.readFileSync(rc.path, "utf8") === rc.pem) return;
+  fs.mkdirSync(path.dirname(rc.path), { recursive: true });
+  fs.writeFileSync(rc.path, rc.pem, { mode: 0o644 });
+}
+
+export function createStack(cfg: StackConfig, opts: { migration?: MigrationFactory; probe?: AdminProbe } = {}): StackOutputs {
   const name = "armp";
   // Without role management (external server, ready database URL) the stack owns nothing on the
   // server, so there is no server component at all: nothing to connect to as admin.
@@ -78,17 +94,56 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
     ...(cfg.postgres.adminUrl && cfg.postgres.admin ? { adminUrl: cfg.postgres.adminUrl, admin: cfg.postgres.admin } : {}),
       });
 
+  // External server with an admin: TLS settings for every URL, and what the admin is (asked from
+  // the server at preview unless config says both): a managed service's admin (RDS, Cloud SQL,
+  // Azure, Neon) is not a superuser, a self-run server's often is.
+  const tls = cfg.postgres.mode === "external" ? cfg.postgres.tls : undefined;
+  const urlTls: UrlTls | undefined = tls ? { sslmode: tls.sslmode, ...(tls.rootCert ? { sslrootcert: tls.rootCert.path } : {}) } : undefined;
+  materializeCa(tls);
+  let adminServer: AppDatabaseServer | undefined = server;
+  let adminIsSuperuser: pulumi.Input<boolean> = true;
+  if (server && tls && cfg.postgres.adminUrl && cfg.postgres.admin) {
+    const declared = cfg.postgres.adminIsSuperuser;
+    const needProbe = declared === "auto" || tls.sslmode === "prefer" || tls.sslmode === "allow";
+    const probe = opts.probe ?? probeAdmin;
+    const admin = cfg.postgres.admin;
+    const facts: pulumi.Output<AdminFacts | undefined> = needProbe
+      ? pulumi.unsecret(
+          cfg.postgres.adminUrl.apply(async (u) => {
+            const f = await probe(withTls(u, urlTls));
+            checkAdmin(f, admin.user);
+            return f;
+          }),
+        )
+      : pulumi.output(undefined);
+    adminIsSuperuser = declared === "auto" ? facts.apply((f) => f!.superuser) : declared;
+    adminServer = {
+      host: server.host,
+      port: server.port,
+      internalHost: server.internalHost,
+      internalPort: server.internalPort,
+      adminUser: server.adminUser,
+      adminPassword: server.adminPassword,
+      adminDatabase: server.adminDatabase,
+      adminUrl: server.adminUrl,
+      sslMode: facts.apply((f) => (f ? providerSslMode(tls.sslmode, f) : tls.sslmode)),
+    };
+  }
+
+  const pgbouncerOn = cfg.pgbouncer.enabled && server !== undefined;
   const db = new AppDatabase(name, {
     manageRole: cfg.database.manageRole,
     databaseName: cfg.database.name,
     roleName: cfg.database.appRole,
     healthcheckRole: cfg.database.healthcheckRole,
-    // A managed service's admin (RDS, Railway) is not a superuser; the provider then grants itself
-    // the new role to hand over ownership instead of assuming it may.
-    adminIsSuperuser: cfg.postgres.mode === "docker",
+    healthcheck: pgbouncerOn,
+    adminIsSuperuser,
+    // lib/pq takes a CA file; with "system" it uses the system's roots when none is given.
+    ...(tls?.rootCert && tls.rootCert.kind !== "system" ? { sslRootCert: tls.rootCert.path } : {}),
+    ...(urlTls ? { urlTls } : {}),
     ...(cfg.database.appPassword ? { password: cfg.database.appPassword } : {}),
     ...(cfg.database.databaseUrl ? { databaseUrl: cfg.database.databaseUrl } : {}),
-    ...(server ? { server } : {}),
+    ...(adminServer ? { server: adminServer } : {}),
   });
 
   let bouncer: PgBouncer | undefined;
@@ -111,6 +166,15 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         reservePoolSize: p.reservePoolSize,
         queryWaitTimeout: p.queryWaitTimeout,
         idleTransactionTimeout: p.idleTransactionTimeout,
+        ...(tls
+          ? {
+              serverTls: {
+                sslmode: tls.sslmode,
+                ...(tls.rootCert?.kind === "system" ? { caFile: PGBOUNCER_SYSTEM_CA } : {}),
+                ...(tls.rootCert && tls.rootCert.kind !== "system" ? { caFile: PGBOUNCER_SERVER_CA, caPem: tls.rootCert.pem } : {}),
+              },
+            }
+          : {}),
       },
       // pgBouncer's healthcheck logs in as the healthcheck role: the roles must exist first.
       { dependsOn: db.ready },

@@ -3,7 +3,11 @@ export { PgBouncerError, type PgBouncerErrorCode, type PgBouncerErrorMeta } from
 export {
   PGBOUNCER_DEFAULTS,
   resolveSettings,
+  TLS_MODES,
   validateSettings,
+  type ClientTls,
+  type ServerTls,
+  type TlsMode,
   type PgBouncerSettings,
   type PgBouncerUser,
   type PoolMode,

@@ -56,6 +56,23 @@ export function renderPgBouncerIni(settings: PgBouncerSettings): string {
       "server_reset_query =",
     );
   }
+  if (s.serverTls !== undefined) {
+    lines.push(
+      ";; TLS towards PostgreSQL, with libpq's sslmode meanings (require: encrypted, not verified;",
+      ";; verify-full: the certificate is checked against the CA and the [databases] host name).",
+      `server_tls_sslmode = ${s.serverTls.sslmode}`,
+    );
+    if (s.serverTls.caFile !== undefined) lines.push(`server_tls_ca_file = ${s.serverTls.caFile}`);
+  }
+  if (s.clientTls !== undefined) {
+    lines.push(
+      ";; TLS towards the apps, with pgBouncer's own key and certificate.",
+      `client_tls_sslmode = ${s.clientTls.sslmode}`,
+      `client_tls_key_file = ${s.clientTls.keyFile}`,
+      `client_tls_cert_file = ${s.clientTls.certFile}`,
+    );
+    if (s.clientTls.caFile !== undefined) lines.push(`client_tls_ca_file = ${s.clientTls.caFile}`);
+  }
   lines.push(
     `query_wait_timeout = ${s.queryWaitTimeout}`,
     `idle_transaction_timeout = ${s.idleTransactionTimeout}`,

@@ -7,6 +7,26 @@ import { isScramVerifier } from "./scram";
 
 export type PoolMode = "transaction" | "session" | "statement";
 
+/** pgBouncer's TLS modes (server_tls_sslmode / client_tls_sslmode): libpq's sslmode names and meanings. */
+export const TLS_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
+/** TLS from pgBouncer to PostgreSQL. */
+export interface ServerTls {
+  sslmode: TlsMode;
+  /** CA file (inside pgBouncer's file system) that server certificates are checked against; verify-ca/verify-full need it. */
+  caFile?: string;
+}
+
+/** TLS from the apps to pgBouncer: pgBouncer's own key and certificate. */
+export interface ClientTls {
+  sslmode: TlsMode;
+  keyFile: string;
+  certFile: string;
+  /** CA for client certificates (verify-ca/verify-full). */
+  caFile?: string;
+}
+
 export interface PgBouncerUser {
   name: string;
   /** SCRAM-SHA-256 verifier, byte-identical to pg_authid.rolpassword for the role. Never plaintext. */
@@ -51,11 +71,15 @@ export interface PgBouncerSettings {
   pidFile?: string;
   /** For running outside a container (pgBouncer logs to stderr too). Omitted when undefined. */
   logFile?: string;
+  /** server_tls_*: omitted when undefined (pgBouncer's default, prefer without a CA). */
+  serverTls?: ServerTls;
+  /** client_tls_*: omitted when undefined (pgBouncer's default, no TLS towards apps). */
+  clientTls?: ClientTls;
 }
 
 /** All fields filled in; what render.ts writes out. */
-export type ResolvedPgBouncerSettings = Required<Omit<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile">> &
-  Pick<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile">;
+export type ResolvedPgBouncerSettings = Required<Omit<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "serverTls" | "clientTls">> &
+  Pick<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "serverTls" | "clientTls">;
 
 export const PGBOUNCER_DEFAULTS = {
   listenAddr: "0.0.0.0",
@@ -87,6 +111,12 @@ export const INI_KEYS: Record<string, string> = {
   unixSocketDir: "unix_socket_dir",
   pidFile: "pidfile",
   logFile: "logfile",
+  "serverTls.sslmode": "server_tls_sslmode",
+  "serverTls.caFile": "server_tls_ca_file",
+  "clientTls.sslmode": "client_tls_sslmode",
+  "clientTls.keyFile": "client_tls_key_file",
+  "clientTls.certFile": "client_tls_cert_file",
+  "clientTls.caFile": "client_tls_ca_file",
   "backend.host": "databases.host",
   "backend.port": "databases.port",
   "backend.database": "databases.dbname",
@@ -117,6 +147,8 @@ export function resolveSettings(s: PgBouncerSettings): ResolvedPgBouncerSettings
     unixSocketDir: s.unixSocketDir,
     pidFile: s.pidFile,
     logFile: s.logFile,
+    serverTls: s.serverTls,
+    clientTls: s.clientTls,
   };
 }
 
@@ -180,6 +212,24 @@ export function validateSettings(input: PgBouncerSettings): void {
   }
   if (s.unixSocketDir !== undefined && s.unixSocketDir !== "" && (typeof s.unixSocketDir !== "string" || !SAFE_PATH.test(s.unixSocketDir))) {
     throw invalid("unixSocketDir", `must be an absolute path without spaces, quotes, ';', '=' or '#' (or "" to disable the socket), got ${JSON.stringify(s.unixSocketDir)}.`);
+  }
+  if (s.serverTls !== undefined) {
+    const t = s.serverTls;
+    if (!(TLS_MODES as readonly string[]).includes(t.sslmode)) throw invalid("serverTls.sslmode", `must be one of ${TLS_MODES.join(", ")}, got ${JSON.stringify(t.sslmode)}.`);
+    if (t.caFile !== undefined && !SAFE_PATH.test(t.caFile)) throw invalid("serverTls.caFile", `must be an absolute path without spaces, quotes, ';', '=' or '#', got ${JSON.stringify(t.caFile)}.`);
+    if ((t.sslmode === "verify-ca" || t.sslmode === "verify-full") && t.caFile === undefined) {
+      throw invalid("serverTls.caFile", `is required with server_tls_sslmode = ${t.sslmode}: pgBouncer checks the server certificate against this CA file.`);
+    }
+  }
+  if (s.clientTls !== undefined) {
+    const t = s.clientTls;
+    if (!(TLS_MODES as readonly string[]).includes(t.sslmode)) throw invalid("clientTls.sslmode", `must be one of ${TLS_MODES.join(", ")}, got ${JSON.stringify(t.sslmode)}.`);
+    for (const f of ["keyFile", "certFile", "caFile"] as const) {
+      const v = t[f];
+      if ((v !== undefined || f !== "caFile") && (typeof v !== "string" || !SAFE_PATH.test(v))) {
+        throw invalid(`clientTls.${f}`, `must be an absolute path without spaces, quotes, ';', '=' or '#', got ${JSON.stringify(v)}.`);
+      }
+    }
   }
   if (!Array.isArray(s.users)) throw invalid("users", "must be a list of { name, verifier }.");
   const seen = new Set<string>();

@@ -11,6 +11,12 @@ export type ErrorCode =
   | "SOURCE_COLLATION_UNKNOWN"
   | "TARGET_UNREACHABLE"
   | "TARGET_AUTH_FAILED"
+  /** pg_hba.conf has no line for this client address, user and database */
+  | "TARGET_HBA_REJECTED"
+  /** pg_hba.conf accepts this client only over TLS and the connection was not encrypted */
+  | "TARGET_TLS_REQUIRED"
+  /** TLS could not be set up: server without TLS, certificate not trusted, wrong host name */
+  | "TARGET_TLS_FAILED"
   | "TARGET_NOT_EMPTY"
   | "TYPE_MISMATCH"
   | "ROW_REJECTED"

@@ -5,6 +5,7 @@
  */
 import { Client } from "pg";
 import { MigrationError } from "./errors";
+import { attempts, splitTls, sslOptions, type SslMode } from "./tls";
 import { redactUrl, scrubPassword } from "./url";
 
 export interface TargetRef {
@@ -34,38 +35,148 @@ export function pgErr(e: unknown): PgErrorLike {
   return (e ?? {}) as PgErrorLike;
 }
 
+/**
+ * Servers (host:port) that declined TLS to an sslmode=prefer attempt in this process: later
+ * connections go straight to plain TCP instead of paying a refused TLS request (a forked backend)
+ * each time, which is what libpq would end up with anyway.
+ */
+const declinedTls = new Set<string>();
+
+/** Node's codes for a server certificate that does not verify against the CA given. */
+const CERT_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "INVALID_CA",
+]);
+
+const NO_TLS_SUPPORT = "The server does not support SSL connections";
+
+/**
+ * Opens a connection with libpq's sslmode semantics (see tls.ts): one attempt per TLS choice the
+ * mode allows, falling back only where libpq does (prefer: the server declined TLS or pg_hba.conf
+ * refused the encrypted connection; allow: pg_hba.conf refused the plain one).
+ */
 export async function connect(target: TargetRef, step = "connect"): Promise<Client> {
-  let client: Client;
+  let split: ReturnType<typeof splitTls>;
+  let host: string;
   try {
-    new URL(target.url);
-    client = new Client({ connectionString: target.url, connectionTimeoutMillis: 10_000, application_name: "armp-migrate" });
+    split = splitTls(target.url);
+    host = new URL(split.url).hostname.replace(/^\[(.*)\]$/, "$1");
   } catch (e) {
+    if (e instanceof MigrationError) throw e;
     throw new MigrationError("CONFIG_INVALID", `The target ${redactUrl(target.url)} is not a valid PostgreSQL URL; use postgres://user:password@host:port/database.`, { step }, e);
   }
-  // A dead connection reports asynchronously; without a listener it would crash the process.
-  client.on("error", () => dead.add(client));
-  client.on("end", () => dead.add(client));
-  try {
-    await client.connect();
-    await client.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET client_encoding = 'UTF8'");
-  } catch (e) {
-    await client.end().catch(() => undefined);
-    throw mapConnectError(e, target, step);
+  const { tls, url } = split;
+  const server = `${host}:${new URL(url).port || "5432"}`;
+  const order = tls.mode === "prefer" && declinedTls.has(server) ? [false] : attempts(tls.mode);
+  for (let i = 0; ; i++) {
+    const useTls = order[i]!;
+    const client = new Client({ connectionString: url, ssl: useTls ? sslOptions(tls, host) : false, connectionTimeoutMillis: 10_000, application_name: "armp-migrate" });
+    // A dead connection reports asynchronously; without a listener it would crash the process.
+    client.on("error", () => dead.add(client));
+    client.on("end", () => dead.add(client));
+    try {
+      await client.connect();
+      await client.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET client_encoding = 'UTF8'");
+      return client;
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      const err = pgErr(e);
+      const declined = err.message === NO_TLS_SUPPORT;
+      const hbaRefused = err.code === "28000";
+      if (i + 1 < order.length && (declined || hbaRefused)) {
+        if (declined && tls.mode === "prefer") declinedTls.add(server);
+        continue;
+      }
+      throw mapConnectError(e, target, step, { mode: tls.mode, tls: useTls, ...(tls.rootCert !== undefined ? { rootCert: tls.rootCert } : {}) });
+    }
   }
-  return client;
 }
 
-export function mapConnectError(e: unknown, target: TargetRef, step: string): MigrationError {
+/** How the failed attempt was made, for messages that name the TLS settings to change. */
+export interface AttemptTls {
+  mode: SslMode;
+  /** Whether this attempt used TLS. */
+  tls: boolean;
+  rootCert?: string;
+}
+
+/**
+ * A failed connection attempt as a coded error. SQLSTATE 28000 covers several refusals, told apart
+ * by the server's message: pg_hba.conf wants encryption (TARGET_TLS_REQUIRED), pg_hba.conf has no
+ * line for this host/user/database at all (TARGET_HBA_REJECTED), the role may not log in
+ * (TARGET_AUTH_FAILED). A wrong password is 28P01. TLS failures on the client side (certificate,
+ * host name, a server without TLS) are TARGET_TLS_FAILED.
+ */
+export function mapConnectError(e: unknown, target: TargetRef, step: string, attempt?: AttemptTls): MigrationError {
   const err = pgErr(e);
   const msg = scrubPassword(err.message ?? String(e), target.url);
   const where = redactUrl(target.url);
-  if (err.code === "28P01" || err.code === "28000") {
-    return new MigrationError("TARGET_AUTH_FAILED", `PostgreSQL at ${where} refused the credentials (${msg}). Check the user name and password in the target URL.`, { step, pgCode: err.code }, e);
+  const meta = { step, pgCode: err.code, ...(attempt ? { sslmode: attempt.mode } : {}) };
+  if (err.code === "28P01") {
+    return new MigrationError("TARGET_AUTH_FAILED", `PostgreSQL at ${where} refused the credentials (${msg}). Check the user name and password in the target URL.`, meta, e);
+  }
+  if (err.code === "28000") {
+    if (/no pg_hba\.conf entry .*no encryption/.test(msg)) {
+      return new MigrationError(
+        "TARGET_TLS_REQUIRED",
+        `PostgreSQL at ${where} accepts only encrypted connections from this client (${msg}); the password was not checked. ` +
+          "Add sslmode=require to the URL (or verify-full with sslrootcert=<the server's CA file> to also check the certificate).",
+        meta,
+        e,
+      );
+    }
+    if (/pg_hba\.conf/.test(msg)) {
+      return new MigrationError(
+        "TARGET_HBA_REJECTED",
+        `PostgreSQL at ${where} does not accept this client's address, user or database (${msg}); the password was not checked. ` +
+          "Allow this host in the server's pg_hba.conf (a host/hostssl line for this address, user and database) or, on a managed service, in its network rules (security group, authorized networks).",
+        meta,
+        e,
+      );
+    }
+    return new MigrationError("TARGET_AUTH_FAILED", `PostgreSQL at ${where} refused the login (${msg}). Check that the role exists and has LOGIN.`, meta, e);
+  }
+  if (err.code === "42501") {
+    return new MigrationError("TARGET_AUTH_FAILED", `PostgreSQL at ${where} let the role log in but not into this database (${msg}). Grant it CONNECT on the database (GRANT CONNECT ON DATABASE ... TO ...), as the database's owner.`, meta, e);
   }
   if (err.code === "3D000") {
-    return new MigrationError("TARGET_UNREACHABLE", `The target database does not exist at ${where} (${msg}). Create it first (the infra stack's AppDatabase does).`, { step, pgCode: err.code }, e);
+    return new MigrationError("TARGET_UNREACHABLE", `The target database does not exist at ${where} (${msg}). Create it first (the infra stack's AppDatabase does).`, meta, e);
   }
-  return new MigrationError("TARGET_UNREACHABLE", `Cannot reach PostgreSQL at ${where} (${msg}). Check host, port and that the server is running and accepts TCP connections.`, { step, pgCode: err.code }, e);
+  if (err.message === NO_TLS_SUPPORT) {
+    return new MigrationError(
+      "TARGET_TLS_FAILED",
+      `PostgreSQL at ${where} does not offer TLS, and sslmode=${attempt?.mode ?? "require"} requires it. Turn on ssl in the server's configuration, or use sslmode=prefer (or disable) for a server on a trusted network.`,
+      meta,
+      e,
+    );
+  }
+  if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new MigrationError(
+      "TARGET_TLS_FAILED",
+      `The TLS certificate of PostgreSQL at ${where} is not for this host name (${msg}). Connect by a name the certificate lists (the provider's endpoint name, not an IP address or alias), or use sslmode=verify-ca to check only the CA.`,
+      meta,
+      e,
+    );
+  }
+  if (err.code !== undefined && CERT_CODES.has(err.code)) {
+    const ca = attempt?.rootCert === "system" ? "the system's trusted roots" : attempt?.rootCert !== undefined ? `the CA in ${attempt.rootCert}` : "the given CA";
+    return new MigrationError(
+      "TARGET_TLS_FAILED",
+      `The TLS certificate of PostgreSQL at ${where} is not signed by ${ca} (${msg}). Set sslrootcert to the CA that issued the server's certificate (your provider's CA bundle), or use sslmode=require to encrypt without verifying it.`,
+      meta,
+      e,
+    );
+  }
+  return new MigrationError("TARGET_UNREACHABLE", `Cannot reach PostgreSQL at ${where} (${msg}). Check host, port and that the server is running and accepts TCP connections.`, meta, e);
 }
 
 /** Connections that reported an error or their end: never handed out again. */

@@ -31,11 +31,26 @@ export interface VerificationInputs {
   readonly renames?: Record<string, string>;
 }
 
+/**
+ * A refresh that could not log in records why here instead of failing: the refresh then goes on
+ * to the other resources (the app role's own refresh is what notices a hand-changed password),
+ * and diff() turns `ok: false` into an update that re-verifies after they are repaired.
+ */
+export type RecordedReport = VerifyReport & { unreachable?: string };
+
 export interface VerificationOutputs extends VerificationInputs {
-  readonly report: VerifyReport;
+  readonly report: RecordedReport;
 }
 
 type WireOutputs = Omit<VerificationOutputs, "targetUrl"> & { targetUrl: SecretEnvelope<string> };
+
+/** Connection failures a refresh records instead of throwing (MigrationError codes). */
+const CONNECT_CODES = new Set(["TARGET_AUTH_FAILED", "TARGET_HBA_REJECTED", "TARGET_TLS_REQUIRED", "TARGET_TLS_FAILED", "TARGET_UNREACHABLE"]);
+
+/** What to run when the app's URL stops logging in, appended to a recorded or thrown auth failure. */
+export const RELOGIN_HINT =
+  "If the app role's password was changed outside Pulumi, `pulumi up --refresh` sets it back (the stack's DatabaseAccess checks the login on refresh); " +
+  "with armp-postgres:manageRole=false, put the server's current URL into armp-postgres:databaseUrl and run `pulumi up`.";
 
 const shape = {
   sourcePath: { kind: "string" },
@@ -68,7 +83,10 @@ function compare(i: VerificationInputs, urls: string[], step: string): Promise<V
 }
 
 async function run(i: VerificationInputs, urls: string[], step: string): Promise<VerifyReport> {
-  const report = await compare(i, urls, step);
+  const report = await compare(i, urls, step).catch((e: unknown) => {
+    if (e instanceof MigrationError && e.code === "TARGET_AUTH_FAILED" && !e.message.includes(RELOGIN_HINT)) e.message = `${e.message} ${RELOGIN_HINT}`;
+    throw e;
+  });
   return guarded(step, urls, () => {
     if (!report.ok) {
       throw new MigrationError(
@@ -113,7 +131,15 @@ export const verificationLifecycle = {
    */
   async read(id: string, props: Record<string, unknown>): Promise<{ id: string; props: WireOutputs }> {
     const o = readProps<VerificationOutputs>(props);
-    const report = await compare(o, urlsOf(props), "verification.read");
+    let report: RecordedReport;
+    try {
+      report = await compare(o, urlsOf(props), "verification.read");
+    } catch (e) {
+      if (!(e instanceof MigrationError) || !CONNECT_CODES.has(e.code)) throw e;
+      const hint = e.code === "TARGET_AUTH_FAILED" ? ` ${RELOGIN_HINT}` : "";
+      // The last good report's tables stay for reference; ok=false forces the re-verifying update.
+      report = { ...o.report, ok: false, unreachable: `${e.message}${hint}` };
+    }
     return { id, props: { ...o, report, targetUrl: secret(o.targetUrl) } };
   },
 

@@ -257,11 +257,29 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
       const again = (await verification.update(v.id, v2.outs!, verifyNews("again")).catch((e: unknown) => e)) as Error & { code: string };
       expect(again.code).toBe("VERIFY_MISMATCH");
 
-      // A refresh that cannot reach the target fails with a coded error and no password.
+      // A refresh that cannot log in records why (coded, no password) instead of failing the whole
+      // refresh before the role's own refresh; the recorded failure forces a re-verifying update,
+      // which fails with the same code and says what to run.
       const wrong = new URL(db.url);
       wrong.password = "Wr0ng-Refresh-" + Date.now().toString(36);
-      const readErr = (await verification.read(v.id, { ...v2.outs!, targetUrl: wrong.toString() }).catch((e: unknown) => e)) as Error & { code: string };
-      expect(readErr.code).toBe("TARGET_AUTH_FAILED");
+      const unread = (await verification.read(v.id, { ...v2.outs!, targetUrl: wrong.toString() })).props as { report: { ok: boolean; unreachable: string; tables: unknown[] } };
+      const hint =
+        "If the app role's password was changed outside Pulumi, `pulumi up --refresh` sets it back (the stack's DatabaseAccess checks the login on refresh); " +
+        "with armp-postgres:manageRole=false, put the server's current URL into armp-postgres:databaseUrl and run `pulumi up`.";
+      const redactedWrong = `postgres://${wrong.username}:***@${wrong.host}/${db.name}`;
+      expect([unread.report.ok, unread.report.unreachable, unread.report.tables.length]).toEqual([
+        false,
+        `TARGET_AUTH_FAILED: PostgreSQL at ${redactedWrong} refused the credentials (password authentication failed for user "${wrong.username}"). Check the user name and password in the target URL. ${hint}`,
+        3,
+      ]);
+      // The URL itself goes back as a secret envelope; the recorded report never holds the password.
+      expect(JSON.stringify(unread.report)).not.toContain(wrong.password);
+      expect(await verification.diff(v.id, unread, verifyNews(""))).toEqual(UPDATE);
+      const readErr = (await verification.update(v.id, unread, { ...verifyNews(""), targetUrl: wrong.toString() }).catch((e: unknown) => e)) as Error & { code: string };
+      expect([readErr.code, readErr.message]).toEqual([
+        "TARGET_AUTH_FAILED",
+        `TARGET_AUTH_FAILED: PostgreSQL at ${redactedWrong} refused the credentials (password authentication failed for user "${wrong.username}"). Check the user name and password in the target URL. ${hint}`,
+      ]);
       expect(`${readErr.message}\n${readErr.stack}`).not.toContain(wrong.password);
 
       // Destroy in reverse order; each step removes only its own work.

@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, StackConfigError, readConfig, type StackConfig } from "../../../infra/config";
 
 const PW = "pw-that-must-not-leak";
+/** A readable file that is not a certificate. */
+const NOT_PEM = path.join(__dirname, "../../../package.json");
 const base = { "armp-postgres:postgresPassword": PW };
 
 function read(config: Record<string, string>): StackConfig {
@@ -143,6 +145,56 @@ describe("invalid stack config names the key", () => {
       "armp-postgres:logLevel",
       'armp-postgres:logLevel: must be one of debug, info, warning, warn, error, critical, got "verbose".',
     ],
+    [
+      "loopback admin URL with the pgBouncer container",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@127.0.0.1:5432/postgres` },
+      "armp-postgres:pgbouncerEnabled",
+      "armp-postgres:pgbouncerEnabled: is true, but armp-postgres:adminUrl's host 127.0.0.1 is this machine's loopback: inside the pgBouncer container it would be the container itself. " +
+        "Use an address containers can reach (host.docker.internal, or this host's bridge/LAN address such as 172.17.0.1, with a pg_hba.conf line for it) in adminUrl, or set armp-postgres:pgbouncerEnabled=false.",
+    ],
+    [
+      "localhost admin URL with the pgBouncer container",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@localhost/postgres?sslmode=disable` },
+      "armp-postgres:pgbouncerEnabled",
+      "armp-postgres:pgbouncerEnabled: is true, but armp-postgres:adminUrl's host localhost is this machine's loopback: inside the pgBouncer container it would be the container itself. " +
+        "Use an address containers can reach (host.docker.internal, or this host's bridge/LAN address such as 172.17.0.1, with a pg_hba.conf line for it) in adminUrl, or set armp-postgres:pgbouncerEnabled=false.",
+    ],
+    [
+      "sslmode that libpq does not know",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@db.example.com/postgres?sslmode=true`, "armp-postgres:pgbouncerEnabled": "false" },
+      "armp-postgres:postgresSslMode",
+      'armp-postgres:postgresSslMode: must be one of disable, allow, prefer, require, verify-ca, verify-full (libpq\'s sslmode), got "true".',
+    ],
+    [
+      "sslmode in the URL and in config, different",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@db.example.com/postgres?sslmode=require`, "armp-postgres:postgresSslMode": "verify-full", "armp-postgres:pgbouncerEnabled": "false" },
+      "armp-postgres:postgresSslMode",
+      'armp-postgres:postgresSslMode: is "verify-full" but armp-postgres:adminUrl says sslmode=require; set it in one place only.',
+    ],
+    [
+      "verify-full without a CA while pgBouncer runs",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@db.example.com/postgres`, "armp-postgres:postgresSslMode": "verify-full" },
+      "armp-postgres:postgresSslRootCert",
+      'armp-postgres:postgresSslRootCert: is required with sslmode=verify-full while pgBouncer runs: pgBouncer checks the server certificate against this CA. Set it to the CA file, its PEM text (--secret), or "system".',
+    ],
+    [
+      "CA file that does not exist",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@db.example.com/postgres?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem`, "armp-postgres:pgbouncerEnabled": "false" },
+      "armp-postgres:postgresSslRootCert",
+      "armp-postgres:postgresSslRootCert: cannot read the CA file /nonexistent/ca.pem (ENOENT: no such file or directory, open '/nonexistent/ca.pem'); give the path of the server's CA bundle, its PEM text (set it with --secret), or \"system\" for the system's trusted roots.",
+    ],
+    [
+      "CA file that holds no certificate",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@db.example.com/postgres`, "armp-postgres:postgresSslRootCert": NOT_PEM, "armp-postgres:pgbouncerEnabled": "false" },
+      "armp-postgres:postgresSslRootCert",
+      `armp-postgres:postgresSslRootCert: ${NOT_PEM} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); give the server's CA bundle in PEM form.`,
+    ],
+    [
+      "adminIsSuperuser that is not a boolean",
+      { "armp-postgres:postgresMode": "external", "armp-postgres:adminUrl": `postgresql://admin:${PW}@db.example.com/postgres`, "armp-postgres:adminIsSuperuser": "yes", "armp-postgres:pgbouncerEnabled": "false" },
+      "armp-postgres:adminIsSuperuser",
+      'armp-postgres:adminIsSuperuser: must be one of auto, true, false, got "yes".',
+    ],
   ])("%s", (_title, config, key, message) => {
     const e = failure(config);
     expect(e.key).toBe(key);
@@ -183,6 +235,26 @@ describe("valid stack config", () => {
     expect(c.app.image).toBeUndefined();
     expect(c.database.appPassword).toBeUndefined();
     expect(c.postgres.adminUrl).toBeUndefined();
+  });
+
+  it("external TLS: libpq's prefer by default, the URL's sslrootcert (file, read), system roots, adminIsSuperuser", () => {
+    const admin = `postgresql://admin:${PW}@db.example.com/postgres`;
+    const off = { "armp-postgres:postgresMode": "external", "armp-postgres:pgbouncerEnabled": "false" };
+    const dflt = read({ ...off, "armp-postgres:adminUrl": admin });
+    expect([dflt.postgres.tls, dflt.postgres.adminIsSuperuser]).toEqual([{ sslmode: "prefer" }, "auto"]);
+    const file = path.join(__dirname, "ca-fixture.pem");
+    fs.writeFileSync(file, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    try {
+      const withFile = read({ ...off, "armp-postgres:adminUrl": `${admin}?sslmode=verify-full&sslrootcert=${encodeURIComponent(file)}`, "armp-postgres:adminIsSuperuser": "true" });
+      expect([withFile.postgres.tls, withFile.postgres.adminIsSuperuser]).toEqual([
+        { sslmode: "verify-full", rootCert: { kind: "file", path: file, pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" } },
+        true,
+      ]);
+    } finally {
+      fs.rmSync(file);
+    }
+    const sys = read({ ...off, "armp-postgres:adminUrl": admin, "armp-postgres:postgresSslMode": "verify-full", "armp-postgres:postgresSslRootCert": "system", "armp-postgres:adminIsSuperuser": "false" });
+    expect([sys.postgres.tls, sys.postgres.adminIsSuperuser]).toEqual([{ sslmode: "verify-full", rootCert: { kind: "system", path: "system" } }, false]);
   });
 
   it("reads the dev stack's seed index list (Pulumi.dev.yaml)", () => {
@@ -262,6 +334,9 @@ describe("Pulumi.yaml declares the keys with the program's defaults", () => {
       captureEnabled: String(DEFAULTS.captureEnabled),
       postgresPassword: "",
       adminUrl: "",
+      postgresSslMode: DEFAULTS.postgresSslMode,
+      postgresSslRootCert: "",
+      adminIsSuperuser: DEFAULTS.adminIsSuperuser,
       databaseUrl: "",
       appPassword: "",
       envFile: "",

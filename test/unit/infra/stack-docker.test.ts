@@ -41,15 +41,13 @@ describe("docker mode, default settings", () => {
         "docker:index/remoteImage:RemoteImage armp-postgres-image",
         "docker:index/volume:Volume armp-postgres-data",
         "postgresql:index/database:Database armp-db",
-        "postgresql:index/grant:Grant armp-db-grant",
-        "postgresql:index/grant:Grant armp-healthcheck-grant",
-        "postgresql:index/grant:Grant armp-schema-grant",
         "postgresql:index/role:Role armp-app-role",
         "postgresql:index/role:Role armp-healthcheck-role",
         "pulumi-nodejs:dynamic/infra:EnvFile armp-envfile",
         "pulumi-nodejs:dynamic/infra:Secret armp-app-password",
         "pulumi-nodejs:dynamic/infra:Secret armp-healthcheck-password",
         "pulumi:providers:postgresql armp-pg",
+        "pulumi-nodejs:dynamic/infra:DatabaseAccess armp-db-access",
       ].sort(),
     );
   });
@@ -144,14 +142,23 @@ describe("docker mode, default settings", () => {
     });
   });
 
-  it("creates the database owned by the app role, and the grants", () => {
+  it("creates the database owned by the app role; DatabaseAccess revokes PUBLIC and lets the healthcheck role connect", () => {
     expect(h.byName("armp-db").inputs).toEqual({ name: "armp", owner: "armp_app", encoding: "UTF8", template: "template0" });
-    expect(h.byName("armp-db-grant").inputs).toEqual({ database: "armp", role: "armp_app", objectType: "database", privileges: ["CONNECT", "CREATE", "TEMPORARY"] });
-    expect(h.byName("armp-schema-grant").inputs).toEqual({ database: "armp", role: "armp_app", schema: "public", objectType: "schema", privileges: ["CREATE", "USAGE"] });
-    expect(h.byName("armp-healthcheck-grant").inputs).toEqual({ database: "armp", role: "armp_healthcheck", objectType: "database", privileges: ["CONNECT"] });
-    for (const name of ["armp-db", "armp-db-grant", "armp-schema-grant", "armp-healthcheck-grant", "armp-healthcheck-role"]) {
+    for (const name of ["armp-db", "armp-healthcheck-role"]) {
       expect(h.byName(name).provider).toBe(PG_PROVIDER);
     }
+    const access = h.byName("armp-db-access");
+    expect(access.inputs).toEqual({
+      adminUrl: "postgresql://postgres:super-secret-pw@127.0.0.1:5432/postgres",
+      database: "armp",
+      owner: "armp_app",
+      connectRoles: ["armp_healthcheck"],
+      ownerVerifier: APP_VERIFIER,
+      ownerUrl: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp",
+    });
+    expect(access.secretPaths.sort()).toEqual(["adminUrl", "ownerUrl", "ownerVerifier"]);
+    expect(access.additionalSecretOutputs).toEqual(["adminUrl", "ownerVerifier", "ownerUrl"]);
+    expect(access.parent).toBe(DB);
   });
 
   it("generated passwords are secret outputs of armp:infra:Secret", () => {
@@ -263,7 +270,7 @@ describe("docker mode, migration wiring", () => {
     expect(await pulumi.isSecret(seen[0]!.url)).toBe(true);
     const deps = (seen[0]!.dependsOn as pulumi.Resource[]).map((r) => pulumi.output(r.urn));
     const urns = await valueOf(pulumi.all(deps));
-    expect(urns.map((u) => u.split("::").pop()).sort()).toEqual(["armp-app-role", "armp-db", "armp-db-grant", "armp-healthcheck-grant", "armp-healthcheck-role", "armp-schema-grant"]);
+    expect(urns.map((u) => u.split("::").pop()).sort()).toEqual(["armp-app-role", "armp-db", "armp-db-access", "armp-healthcheck-role"]);
     expect(await valueOf(out.migrationReport as pulumi.Output<unknown>)).toEqual({ ok: true });
   });
 });

@@ -130,3 +130,34 @@ describe("userlist", () => {
     );
   });
 });
+
+describe("renderPgBouncerIni TLS", () => {
+  it("renders server_tls_* and client_tls_* after the pool settings, and requires a CA for verify-*", () => {
+    const ini = renderPgBouncerIni({
+      ...base,
+      serverTls: { sslmode: "verify-full", caFile: "/etc/pgbouncer/server-ca.pem" },
+      clientTls: { sslmode: "require", keyFile: "/etc/pgbouncer/tls.key", certFile: "/etc/pgbouncer/tls.crt" },
+    });
+    const lines = ini.split("\n");
+    const at = lines.indexOf("server_reset_query =");
+    expect(lines.slice(at + 1, at + 10)).toEqual([
+      ";; TLS towards PostgreSQL, with libpq's sslmode meanings (require: encrypted, not verified;",
+      ";; verify-full: the certificate is checked against the CA and the [databases] host name).",
+      "server_tls_sslmode = verify-full",
+      "server_tls_ca_file = /etc/pgbouncer/server-ca.pem",
+      ";; TLS towards the apps, with pgBouncer's own key and certificate.",
+      "client_tls_sslmode = require",
+      "client_tls_key_file = /etc/pgbouncer/tls.key",
+      "client_tls_cert_file = /etc/pgbouncer/tls.crt",
+      "query_wait_timeout = 30",
+    ]);
+    // Without TLS settings nothing changes.
+    expect(renderPgBouncerIni(base)).toBe(DEFAULT_INI);
+    expect(() => renderPgBouncerIni({ ...base, serverTls: { sslmode: "verify-ca" } })).toThrow(
+      "server_tls_ca_file (serverTls.caFile): is required with server_tls_sslmode = verify-ca: pgBouncer checks the server certificate against this CA file.",
+    );
+    expect(() => renderPgBouncerIni({ ...base, serverTls: { sslmode: "on" as never } })).toThrow(
+      'server_tls_sslmode (serverTls.sslmode): must be one of disable, allow, prefer, require, verify-ca, verify-full, got "on".',
+    );
+  });
+});
