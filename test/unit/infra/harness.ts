@@ -49,7 +49,7 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
       // What armp:infra:Secret's create would return, fixed so verifiers are predictable.
       return { value: `generated-${name}`, salt: Buffer.alloc(16, name.length).toString("base64") };
     case "pulumi-nodejs:dynamic/infra:EnvFile":
-      return { existed: false, backupPath: `${String(inputs.path)}.armp-backup`, originalSha256: "" };
+      return { existed: false, backupPath: `${String(inputs.path)}.armp-backup`, originalSha256: "", originalMode: 0 };
     default:
       return {};
   }
