@@ -52,6 +52,24 @@ export const PGBOUNCER_LISTEN_PORT = 6432;
 const CONFIG_DIR = "/etc/pgbouncer";
 const HEALTHCHECK_SECRET = `${CONFIG_DIR}/healthcheck.secret`;
 
+const USERLIST = `${CONFIG_DIR}/userlist.txt`;
+
+/**
+ * The container's command. Docker's provider uploads every file as root:root 0644, readable by
+ * anyone in the container; before pgBouncer starts, the secrets get the owner and mode their one
+ * reader needs: userlist.txt postgres 0400 (pgBouncer, running as postgres, re-reads it on RELOAD),
+ * healthcheck.secret root 0400 (the healthcheck runs as the container's user, root). The ini holds
+ * no secret and stays 0644. The container therefore starts as root and pgBouncer drops to the
+ * image's postgres user itself (`-u`), as it does when started as root by a service manager.
+ */
+export function pgbouncerCommand(): string[] {
+  return [
+    "sh",
+    "-c",
+    `chown postgres ${USERLIST} && chmod 0400 ${USERLIST} ${HEALTHCHECK_SECRET} && exec /usr/bin/pgbouncer -u postgres ${CONFIG_DIR}/pgbouncer.ini`,
+  ];
+}
+
 /** The healthcheck command: a real query through pgBouncer, not just a TCP probe. */
 export function healthcheckCommand(user: string, database: string): string {
   return (
@@ -72,6 +90,8 @@ export class PgBouncer extends pulumi.ComponentResource {
   public readonly internalHost: pulumi.Output<string>;
   public readonly internalPort: pulumi.Output<number>;
   public readonly container?: docker.Container;
+  /** The container's name ("" when disabled). */
+  public readonly containerName: pulumi.Output<string>;
 
   constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("armp:infra:PgBouncer", name, {}, opts);
@@ -111,6 +131,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       this.port = pulumi.output(0);
       this.internalHost = pulumi.output("");
       this.internalPort = pulumi.output(0);
+      this.containerName = pulumi.output("");
       this.registerOutputs({ iniText: this.iniText });
       return;
     }
@@ -122,10 +143,11 @@ export class PgBouncer extends pulumi.ComponentResource {
       {
         image: image.imageId,
         // The image's entrypoint only generates a config when none exists; it gets ours.
-        command: ["/usr/bin/pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
+        user: "root",
+        command: pgbouncerCommand(),
         uploads: [
           { file: `${CONFIG_DIR}/pgbouncer.ini`, content: this.iniText },
-          { file: `${CONFIG_DIR}/userlist.txt`, content: this.userlist },
+          { file: USERLIST, content: this.userlist },
           { file: HEALTHCHECK_SECRET, content: pulumi.secret(args.healthcheckUser.password) },
         ],
         healthcheck: {
@@ -138,6 +160,8 @@ export class PgBouncer extends pulumi.ComponentResource {
         ports: [{ internal: PGBOUNCER_LISTEN_PORT, external: hostPort, ip: bindAddress }],
         networksAdvanced: pulumi.output(args.networkName).apply((n) => (n ? [{ name: n, aliases: [alias] }] : [])),
         restart: "unless-stopped",
+        // As for PostgreSQL: a stopped container is started again, not deleted by `refresh`.
+        mustRun: false,
         wait: true,
         waitTimeout: 90,
       },
@@ -150,6 +174,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     this.port = pulumi.all([up, hostPort]).apply(([, p]) => p);
     this.internalHost = up.apply(() => alias);
     this.internalPort = up.apply(() => PGBOUNCER_LISTEN_PORT);
+    this.containerName = this.container.name;
     this.registerOutputs({ iniText: this.iniText, host: this.host, port: this.port, internalHost: this.internalHost });
   }
 }

@@ -55,6 +55,9 @@ export interface StackOutputs {
   envFile?: string;
   envFileBackup?: pulumi.Output<string>;
   postgresVolume?: pulumi.Output<string | undefined>;
+  /** docker mode: container names, for `docker start`/`docker logs` in the runbook. */
+  postgresContainer?: pulumi.Output<string | undefined>;
+  pgbouncerContainer?: pulumi.Output<string>;
   migrationReport?: pulumi.Output<unknown>;
 }
 
@@ -182,7 +185,8 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
     environment: env.environment,
     logLevel: env.logLevel,
     ...(env.envFile && cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile, envFileBackup: env.envFile.backupPath } : {}),
-    ...(server && cfg.postgres.mode === "docker" ? { postgresVolume: server.volumeName } : {}),
+    ...(server && cfg.postgres.mode === "docker" ? { postgresVolume: server.volumeName, postgresContainer: server.containerName } : {}),
+    ...(bouncer ? { pgbouncerContainer: bouncer.containerName } : {}),
     ...(migrationReport ? { migrationReport } : {}),
   };
 }
@@ -206,6 +210,8 @@ export function stackOutputs(out: StackOutputs): Record<string, unknown> {
     envFile: out.envFile,
     envFileBackup: out.envFileBackup,
     postgresVolume: out.postgresVolume,
+    postgresContainer: out.postgresContainer,
+    pgbouncerContainer: out.pgbouncerContainer,
     migrationReport: out.migrationReport,
   };
   return Object.fromEntries(Object.entries(named).filter(([, v]) => v !== undefined));

@@ -7,6 +7,8 @@ import { readConfig } from "../../../infra/config";
 import { createStack, stackOutputs, type StackOutputs } from "../../../infra/stack";
 import { APP_VERIFIER, EXPECTED_USERLIST, HEALTHCHECK_TEST, HEALTH_VERIFIER, expectedIni } from "./expected";
 import { installMocks, settle, valueOf, type Harness } from "./harness";
+import { pgbouncerCommand } from "../../../infra/pgbouncer";
+import { postgresCommand, postgresVolumeName } from "../../../infra/postgres-server";
 
 jest.setTimeout(30_000);
 
@@ -62,7 +64,8 @@ describe("docker mode, default settings", () => {
 
   it("keeps the data volume on destroy (retainOnDelete) and nothing else is retained", () => {
     const volume = h.byName("armp-postgres-data");
-    expect(volume.inputs).toEqual({});
+    // Named per project and stack: a re-up after destroy reattaches the retained volume.
+    expect(volume.inputs).toEqual({ name: "armp-postgres-unit-postgres-data" });
     expect(volume.retainOnDelete).toBe(true);
     expect(h.resources.filter((r) => r.retainOnDelete).map((r) => r.name)).toEqual(["armp-postgres-data"]);
   });
@@ -71,7 +74,7 @@ describe("docker mode, default settings", () => {
     const c = h.byName("armp-postgres");
     expect(c.inputs).toEqual({
       image: "sha256:armp-postgres-image",
-      command: ["postgres", "-c", "password_encryption=scram-sha-256"],
+      command: ["sh", "-c", "chmod 0400 /run/armp/postgres-password && exec docker-entrypoint.sh postgres -c password_encryption=scram-sha-256"],
       envs: [
         "POSTGRES_USER=postgres",
         "POSTGRES_PASSWORD_FILE=/run/armp/postgres-password",
@@ -87,10 +90,11 @@ describe("docker mode, default settings", () => {
         retries: 12,
         startPeriod: "10s",
       },
-      ports: [{ internal: 5432, external: 5432, ip: "127.0.0.1" }],
-      volumes: [{ volumeName: "armp-postgres-data-physical", containerPath: "/var/lib/postgresql/data" }],
+      ports: [{ internal: 5432, external: 55432, ip: "127.0.0.1" }],
+      volumes: [{ volumeName: "armp-postgres-unit-postgres-data", containerPath: "/var/lib/postgresql/data" }],
       networksAdvanced: [{ name: "armp-network-physical", aliases: ["armp-postgres"] }],
       restart: "unless-stopped",
+      mustRun: false,
       wait: true,
       waitTimeout: 120,
     });
@@ -106,7 +110,7 @@ describe("docker mode, default settings", () => {
     // Provider inputs travel as strings (provider config is flat).
     expect(p.inputs).toEqual({
       host: "127.0.0.1",
-      port: "5432",
+      port: "55432",
       username: "postgres",
       password: "super-secret-pw",
       database: "postgres",
@@ -167,7 +171,12 @@ describe("docker mode, default settings", () => {
     const c = h.byName("armp-pgbouncer");
     expect(c.inputs).toEqual({
       image: "sha256:armp-pgbouncer-image",
-      command: ["/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
+      user: "root",
+      command: [
+        "sh",
+        "-c",
+        "chown postgres /etc/pgbouncer/userlist.txt && chmod 0400 /etc/pgbouncer/userlist.txt /etc/pgbouncer/healthcheck.secret && exec /usr/bin/pgbouncer -u postgres /etc/pgbouncer/pgbouncer.ini",
+      ],
       uploads: [
         { file: "/etc/pgbouncer/pgbouncer.ini", content: expectedIni({ host: "armp-postgres", port: 5432 }) },
         { file: "/etc/pgbouncer/userlist.txt", content: EXPECTED_USERLIST },
@@ -177,6 +186,7 @@ describe("docker mode, default settings", () => {
       ports: [{ internal: 6432, external: 6432, ip: "127.0.0.1" }],
       networksAdvanced: [{ name: "armp-network-physical", aliases: ["armp-pgbouncer"] }],
       restart: "unless-stopped",
+      mustRun: false,
       wait: true,
       waitTimeout: 90,
     });
@@ -195,7 +205,7 @@ describe("docker mode, default settings", () => {
       path: ".env.test",
       values: {
         DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:6432/armp",
-        DIRECT_DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp",
+        DIRECT_DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:55432/armp",
         ENVIRONMENT: "production",
         LOG_LEVEL: "info",
       },
@@ -208,10 +218,29 @@ describe("docker mode, default settings", () => {
   it("exports the outputs a user needs, URLs as secrets", async () => {
     const outputs = stackOutputs(out);
     expect(Object.keys(outputs).sort()).toEqual(
-      ["DATABASE_URL", "DIRECT_DATABASE_URL", "ENVIRONMENT", "LOG_LEVEL", "appRole", "databaseName", "envFile", "envFileBackup", "pgbouncerEnabled", "pgbouncerHost", "pgbouncerIni", "pgbouncerPort", "postgresHost", "postgresMode", "postgresPort", "postgresVolume"].sort(),
+      [
+        "DATABASE_URL",
+        "DIRECT_DATABASE_URL",
+        "ENVIRONMENT",
+        "LOG_LEVEL",
+        "appRole",
+        "databaseName",
+        "envFile",
+        "envFileBackup",
+        "pgbouncerContainer",
+        "pgbouncerEnabled",
+        "pgbouncerHost",
+        "pgbouncerIni",
+        "pgbouncerPort",
+        "postgresContainer",
+        "postgresHost",
+        "postgresMode",
+        "postgresPort",
+        "postgresVolume",
+      ].sort(),
     );
     expect(await valueOf(out.databaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:6432/armp");
-    expect(await valueOf(out.directDatabaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp");
+    expect(await valueOf(out.directDatabaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:55432/armp");
     expect(await pulumi.isSecret(out.databaseUrl)).toBe(true);
     expect(await pulumi.isSecret(out.directDatabaseUrl)).toBe(true);
     expect(await valueOf(out.pgbouncerIni as pulumi.Output<string>)).toBe(expectedIni({ host: "armp-postgres", port: 5432 }));
@@ -222,7 +251,9 @@ describe("docker mode, default settings", () => {
     expect(await valueOf(out.logLevel)).toBe("info");
     expect(await valueOf(out.appRole)).toBe("armp_app");
     expect(await pulumi.isSecret(out.appRole)).toBe(false);
-    expect(await valueOf(out.postgresVolume as pulumi.Output<string>)).toBe("armp-postgres-data-physical");
+    expect(await valueOf(out.postgresVolume as pulumi.Output<string>)).toBe("armp-postgres-unit-postgres-data");
+    expect(await valueOf(out.postgresContainer as pulumi.Output<string>)).toBe("armp-postgres-physical");
+    expect(await valueOf(out.pgbouncerContainer as pulumi.Output<string>)).toBe("armp-pgbouncer-physical");
   });
 });
 
@@ -259,7 +290,7 @@ describe("docker mode, migration wiring", () => {
     });
     await valueOf(out.databaseUrl);
     expect(seen).toHaveLength(1);
-    expect(await valueOf(seen[0]!.url)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp");
+    expect(await valueOf(seen[0]!.url)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:55432/armp");
     expect(await pulumi.isSecret(seen[0]!.url)).toBe(true);
     const deps = (seen[0]!.dependsOn as pulumi.Resource[]).map((r) => pulumi.output(r.urn));
     const urns = await valueOf(pulumi.all(deps));
@@ -280,5 +311,18 @@ describe("docker mode without a configured superuser password", () => {
     expect(s.additionalSecretOutputs).toEqual(["value"]);
     expect(s.parent).toBe(SERVER);
     expect(h.byName("armp-postgres").inputs.uploads).toEqual([{ file: "/run/armp/postgres-password", content: "generated-armp-postgres-password" }]);
+  });
+});
+
+describe("docker mode helpers", () => {
+  it("names the volume after project and stack, replacing what Docker does not allow", () => {
+    expect(postgresVolumeName("armp-postgres", "dev")).toBe("armp-postgres-dev-postgres-data");
+    expect(postgresVolumeName("armp-postgres", "org/team dev")).toBe("armp-postgres-org-team-dev-postgres-data");
+    expect(postgresVolumeName("_x", "a")).toBe("x-a-postgres-data");
+  });
+
+  it("fixes the uploaded secrets' modes before the images' entrypoints run", () => {
+    expect(postgresCommand()[2]).toMatch(/^chmod 0400 \/run\/armp\/postgres-password && exec docker-entrypoint\.sh postgres /);
+    expect(pgbouncerCommand()[2]).toMatch(/ && exec \/usr\/bin\/pgbouncer -u postgres \/etc\/pgbouncer\/pgbouncer\.ini$/);
   });
 });
