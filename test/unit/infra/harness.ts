@@ -75,7 +75,7 @@ function stubProviderSerialization(): void {
   sc.serializeFunction = async () => ({ text: "exports.handler = () => ({});", exportName: "handler", containsSecrets: false });
 }
 
-export async function installMocks(config: Record<string, string>, secretKeys: string[] = []): Promise<Harness> {
+export async function installMocks(config: Record<string, string>, secretKeys: string[] = [], stack = "unit"): Promise<Harness> {
   const resources: Recorded[] = [];
   stubProviderSerialization();
   pulumi.runtime.setAllConfig(config, secretKeys);
@@ -89,7 +89,7 @@ export async function installMocks(config: Record<string, string>, secretKeys: s
       call: (args: pulumi.runtime.MockCallArgs) => args.inputs as Record<string, unknown>,
     },
     "armp-postgres",
-    "unit",
+    stack,
     false,
   );
   // Wrap the mock monitor to see the raw request: options are not passed to `newResource`.
