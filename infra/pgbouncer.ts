@@ -70,6 +70,24 @@ export function pgbouncerCommand(): string[] {
   ];
 }
 
+/** pgBouncer's (major, minor) from an image tag such as "edoburu/pgbouncer:v1.24.1-p1"; undefined when the tag names none. */
+export function pgbouncerVersion(image: string): [number, number] | undefined {
+  const m = /:v?(\d+)\.(\d+)(?:[.-]|$)/.exec(image);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/**
+ * max_prepared_statements to render for an image: 200 (pgBouncer 1.24's built-in default, written
+ * out so it does not depend on the image's) from 1.21 on, where the setting exists; omitted before
+ * 1.21 and for a tag without a version, since an older pgBouncer refuses an unknown key.
+ */
+export function maxPreparedStatementsFor(image: string): number | undefined {
+  const v = pgbouncerVersion(image);
+  return v && (v[0] > 1 || (v[0] === 1 && v[1] >= 21)) ? 200 : undefined;
+}
+
+export const DEFAULT_PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.24.1-p1";
+
 /** The healthcheck command: a real query through pgBouncer, not just a TCP probe. */
 export function healthcheckCommand(user: string, database: string): string {
   return (
@@ -96,11 +114,13 @@ export class PgBouncer extends pulumi.ComponentResource {
   constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("armp:infra:PgBouncer", name, {}, opts);
     const healthName = pulumi.output(args.healthcheckUser.name);
+    const imageName = pulumi.output(args.image ?? DEFAULT_PGBOUNCER_IMAGE);
 
     this.iniText = pulumi
-      .all([args.backend.host, args.backend.port, args.backend.database, healthName])
-      .apply(([host, port, database, health]) =>
-        renderPgBouncerIni({
+      .all([args.backend.host, args.backend.port, args.backend.database, healthName, imageName])
+      .apply(([host, port, database, health, img]) => {
+        const maxPrepared = maxPreparedStatementsFor(img);
+        return renderPgBouncerIni({
           listenAddr: "0.0.0.0", // inside the container; the published port decides who can reach it
           listenPort: PGBOUNCER_LISTEN_PORT,
           backend: { host, port, database },
@@ -115,8 +135,9 @@ export class PgBouncer extends pulumi.ComponentResource {
           authFile: `${CONFIG_DIR}/userlist.txt`,
           // Verifiers are not rendered into the ini; the list only feeds validation.
           users: [],
-        }),
-      );
+          ...(maxPrepared !== undefined ? { maxPreparedStatements: maxPrepared } : {}),
+        });
+      });
     this.userlist = pulumi.secret(
       pulumi
         .all([args.appUser.name, args.appUser.verifier, healthName, args.healthcheckUser.verifier])
@@ -137,7 +158,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     }
 
     const alias = `${name}-pgbouncer`;
-    const image = new docker.RemoteImage(`${name}-pgbouncer-image`, { name: args.image ?? "edoburu/pgbouncer:v1.24.1-p1", keepLocally: true }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-pgbouncer-image`, { name: imageName, keepLocally: true }, { parent: this });
     this.container = new docker.Container(
       `${name}-pgbouncer`,
       {

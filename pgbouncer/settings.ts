@@ -51,11 +51,17 @@ export interface PgBouncerSettings {
   pidFile?: string;
   /** For running outside a container (pgBouncer logs to stderr too). Omitted when undefined. */
   logFile?: string;
+  /**
+   * max_prepared_statements (pgBouncer >= 1.21): protocol-level prepared statements kept per
+   * server connection in transaction pooling; 0 turns the support off. Omitted when undefined,
+   * which a pgBouncer older than 1.21 needs (it refuses to start on an unknown key).
+   */
+  maxPreparedStatements?: number;
 }
 
 /** All fields filled in; what render.ts writes out. */
-export type ResolvedPgBouncerSettings = Required<Omit<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile">> &
-  Pick<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile">;
+export type ResolvedPgBouncerSettings = Required<Omit<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "maxPreparedStatements">> &
+  Pick<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "maxPreparedStatements">;
 
 export const PGBOUNCER_DEFAULTS = {
   listenAddr: "0.0.0.0",
@@ -81,6 +87,7 @@ export const INI_KEYS: Record<string, string> = {
   reservePoolSize: "reserve_pool_size",
   queryWaitTimeout: "query_wait_timeout",
   idleTransactionTimeout: "idle_transaction_timeout",
+  maxPreparedStatements: "max_prepared_statements",
   adminUsers: "admin_users",
   statsUsers: "stats_users",
   authFile: "auth_file",
@@ -117,6 +124,7 @@ export function resolveSettings(s: PgBouncerSettings): ResolvedPgBouncerSettings
     unixSocketDir: s.unixSocketDir,
     pidFile: s.pidFile,
     logFile: s.logFile,
+    maxPreparedStatements: s.maxPreparedStatements,
   };
 }
 
@@ -158,6 +166,7 @@ export function validateSettings(input: PgBouncerSettings): void {
   checkInt("reservePoolSize", s.reservePoolSize, 0, 1_000_000);
   checkInt("queryWaitTimeout", s.queryWaitTimeout, 0, 86_400);
   checkInt("idleTransactionTimeout", s.idleTransactionTimeout, 0, 86_400);
+  if (s.maxPreparedStatements !== undefined) checkInt("maxPreparedStatements", s.maxPreparedStatements, 0, 100_000);
   // A pool larger than the number of clients allowed can never fill: the sizes are inconsistent.
   if (s.defaultPoolSize > s.maxClientConn) {
     throw invalid("defaultPoolSize", `${s.defaultPoolSize} exceeds max_client_conn (maxClientConn) = ${s.maxClientConn}; lower default_pool_size or raise max_client_conn.`, { value: s.defaultPoolSize, maxClientConn: s.maxClientConn });

@@ -286,6 +286,7 @@ describe("the default docker stack on a real engine", () => {
         server_reset_query: cfg.server_reset_query,
         ignore_startup_parameters: cfg.ignore_startup_parameters,
         stats_users: cfg.stats_users,
+        max_prepared_statements: cfg.max_prepared_statements,
       }).toEqual({
         pool_mode: "transaction",
         max_client_conn: "100",
@@ -297,6 +298,7 @@ describe("the default docker stack on a real engine", () => {
         server_reset_query: "",
         ignore_startup_parameters: "extra_float_digits",
         stats_users: "armp_healthcheck",
+        max_prepared_statements: "200",
       });
     } finally {
       await c.end();

@@ -278,6 +278,15 @@ describe("docker mode, pool settings and ports from config", () => {
   });
 });
 
+describe("docker mode, a pgBouncer image older than 1.21", () => {
+  it("renders no max_prepared_statements (1.18-1.20 refuse the unknown key)", async () => {
+    const { h } = await deploy({ "armp-postgres:pgbouncerImage": "edoburu/pgbouncer:1.20.1" });
+    const uploads = h.byName("armp-pgbouncer").inputs.uploads as { file: string; content: string }[];
+    expect(uploads[0]).toEqual({ file: "/etc/pgbouncer/pgbouncer.ini", content: expectedIni({ host: "armp-postgres", port: 5432, maxPrepared: null }) });
+    expect(h.byName("armp-pgbouncer-image").inputs).toEqual({ name: "edoburu/pgbouncer:1.20.1", keepLocally: true });
+  });
+});
+
 describe("docker mode, migration wiring", () => {
   it("hands the migration the DIRECT url (COPY, DDL and advisory locks need a session) after the role and database exist", async () => {
     await installMocks({ "armp-postgres:postgresPassword": "super-secret-pw" }, ["armp-postgres:postgresPassword"]);
