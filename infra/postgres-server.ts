@@ -46,13 +46,25 @@ export function postgresVolumeName(project: string, stack: string): string {
 }
 
 /**
- * The container's command. Docker's provider uploads files as root:root 0644 (its tar header sets
- * only name, mode 0644 and size), so before the image's entrypoint runs (as root) the password file
- * is made 0400: the entrypoint reads it as root and hands the value on in the environment before it
- * steps down to the postgres user, which never reads the file.
+ * The container's command, run as root before the image's entrypoint:
+ *  1. Docker's provider uploads files as root:root 0644 (its tar header sets only name, mode 0644
+ *     and size), so the password file is made 0400: the entrypoint reads it as root and hands the
+ *     value on in the environment before it steps down to the postgres user.
+ *  2. The image applies the password only when it initialises an empty data directory. On a data
+ *     directory that exists (a reattached volume after destroy + up, a replaced container, a
+ *     changed armp-postgres:postgresPassword) the superuser's password is set to the file's in
+ *     single-user mode (no server running yet, no connection to authenticate), so the stack's
+ *     password and the cluster's always agree. The password travels on stdin, never on a command
+ *     line; log_min_error_statement=panic keeps the statement (and the password) out of the log
+ *     even if it fails.
  */
 export function postgresCommand(): string[] {
-  return ["sh", "-c", `chmod 0400 ${PASSWORD_FILE} && exec docker-entrypoint.sh postgres -c password_encryption=scram-sha-256`];
+  const sync =
+    `if [ -s "$PGDATA/PG_VERSION" ]; then ` +
+    `u="$(printf %s "$POSTGRES_USER" | sed 's/"/""/g')"; p="$(sed "s/'/''/g" ${PASSWORD_FILE})"; ` +
+    `printf "ALTER ROLE \\"%s\\" PASSWORD '%s'\\n" "$u" "$p" | ` +
+    `gosu postgres postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 -c log_min_error_statement=panic postgres >/dev/null; fi`;
+  return ["sh", "-c", `chmod 0400 ${PASSWORD_FILE} && ${sync} && exec docker-entrypoint.sh postgres -c password_encryption=scram-sha-256`];
 }
 
 export class PostgresServer extends pulumi.ComponentResource {

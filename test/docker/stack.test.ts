@@ -21,7 +21,7 @@ import { readConfig } from "../../infra/config";
 import { createStack, type MigrationInputs } from "../../infra/stack";
 import type { EnvFileOutputs } from "../../infra/providers/envfile-impl";
 import { installMocks, settle, valueOf, type Harness } from "../unit/infra/harness";
-import { api, createContainer, engineAvailable, exec, inspect, readContainer, removeContainer, waitHealthy, type ContainerInputs } from "./support/engine";
+import { api, request, createContainer, engineAvailable, exec, inspect, readContainer, removeContainer, waitHealthy, type ContainerInputs } from "./support/engine";
 
 jest.setTimeout(20 * 60_000);
 
@@ -54,8 +54,8 @@ async function connect(url: string, attempts = 30): Promise<Client> {
   }
 }
 
-async function one<T = Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
-  const c = await connect(url);
+async function one<T = Record<string, unknown>>(url: string, sql: string, values: unknown[] = [], attempts = 30): Promise<T[]> {
+  const c = await connect(url, attempts);
   try {
     return (await c.query(sql, values)).rows as T[];
   } finally {
@@ -117,13 +117,14 @@ async function applyPostgresResources(h: Harness): Promise<void> {
   }
 }
 
-async function createDockerResources(h: Harness, only?: string[]): Promise<Map<string, string>> {
+async function createDockerResources(h: Harness, only?: string[], override: Record<string, Partial<ContainerInputs>> = {}): Promise<Map<string, string>> {
   const images = new Map(h.ofType("docker:index/remoteImage:RemoteImage").map((r) => [`sha256:${r.name}`, String(r.inputs.name)]));
   const networks = new Map(h.ofType("docker:index/network:Network").map((r) => [`${r.name}-physical`, `${r.name}-${SUFFIX}`]));
   const containers = new Map<string, string>();
   for (const name of only ?? ["armp-postgres", "armp-pgbouncer"]) {
     const r = h.byName(name);
-    containers.set(name, await createContainer(`${name}-${SUFFIX}`, r.inputs as unknown as ContainerInputs, images, networks, new Map()));
+    const inputs = { ...(r.inputs as unknown as ContainerInputs), ...override[name] };
+    containers.set(name, await createContainer(`${name}-${SUFFIX}`, inputs, images, networks, new Map()));
     if (name === "armp-postgres" && !only) await applyPostgresResources(h);
   }
   return containers;
@@ -368,7 +369,7 @@ describe("the default docker stack on a real engine", () => {
     expect(await one(d.urls.app, "SELECT count(*)::int AS n FROM organization")).toEqual([{ n: 2 }]);
   });
 
-  it("destroy keeps the named volume, and the next up reattaches it with the data", async () => {
+  it("destroy keeps the named volume; the next up reattaches it with its data and the stack's (new) superuser password", async () => {
     await removeContainer(bouncer());
     await removeContainer(pg());
     const vols = await api<{ Volumes: { Name: string }[] }>("GET", `/volumes?filters=${encodeURIComponent(JSON.stringify({ name: [d.volume] }))}`);
@@ -376,9 +377,20 @@ describe("the default docker stack on a real engine", () => {
     expect(d.volume).toBe(`armp-postgres-${STACK}-postgres-data`);
     // Docker's volume create returns the existing volume of that name (what the provider's create calls).
     await api("POST", "/volumes/create", { Name: d.volume, Driver: "local" });
-    const again = await createDockerResources(d.h, ["armp-postgres", "armp-pgbouncer"]);
+    // After a destroy the generated superuser password is gone from the state and the next up
+    // generates another; the container start sets it on the existing cluster.
+    const rotated = "rotated'superuser-pw";
+    const pgInputs = d.h.byName("armp-postgres").inputs as unknown as ContainerInputs;
+    const uploads = (pgInputs.uploads ?? []).map((u) => (u.file === "/run/armp/postgres-password" ? { ...u, content: rotated } : u));
+    const again = await createDockerResources(d.h, ["armp-postgres", "armp-pgbouncer"], { "armp-postgres": { uploads } });
     for (const [k, v] of again) d.containers.set(k, v);
     expect(await one(d.urls.app, "SELECT name FROM organization ORDER BY id")).toEqual([{ name: "CERN" }, { name: "EMBL" }]);
+    const admin = (pw: string) => `postgresql://postgres:${encodeURIComponent(pw)}@127.0.0.1:${d.pgPort}/postgres`;
+    expect(await one(admin(rotated), "SELECT current_user AS u, rolsuper FROM pg_roles WHERE rolname = current_user")).toEqual([{ u: "postgres", rolsuper: true }]);
+    const old = String((d.h.byName("armp-pg").inputs as Record<string, string>).password);
+    await expect(one(admin(old), "SELECT 1", [], 1)).rejects.toThrow('password authentication failed for user "postgres"');
+    const logs = await request("GET", `/containers/${pg()}/logs?stdout=1&stderr=1`);
+    expect(logs.body.toString("utf8")).not.toContain("superuser-pw");
   });
 });
 

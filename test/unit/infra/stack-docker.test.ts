@@ -74,7 +74,7 @@ describe("docker mode, default settings", () => {
     const c = h.byName("armp-postgres");
     expect(c.inputs).toEqual({
       image: "sha256:armp-postgres-image",
-      command: ["sh", "-c", "chmod 0400 /run/armp/postgres-password && exec docker-entrypoint.sh postgres -c password_encryption=scram-sha-256"],
+      command: postgresCommand(),
       envs: [
         "POSTGRES_USER=postgres",
         "POSTGRES_PASSWORD_FILE=/run/armp/postgres-password",
@@ -331,7 +331,16 @@ describe("docker mode helpers", () => {
   });
 
   it("fixes the uploaded secrets' modes before the images' entrypoints run", () => {
-    expect(postgresCommand()[2]).toMatch(/^chmod 0400 \/run\/armp\/postgres-password && exec docker-entrypoint\.sh postgres /);
+    expect(postgresCommand()).toEqual([
+      "sh",
+      "-c",
+      "chmod 0400 /run/armp/postgres-password && " +
+        'if [ -s "$PGDATA/PG_VERSION" ]; then ' +
+        'u="$(printf %s "$POSTGRES_USER" | sed \'s/"/""/g\')"; p="$(sed "s/\'/\'\'/g" /run/armp/postgres-password)"; ' +
+        'printf "ALTER ROLE \\"%s\\" PASSWORD \'%s\'\\n" "$u" "$p" | ' +
+        'gosu postgres postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 -c log_min_error_statement=panic postgres >/dev/null; fi && ' +
+        "exec docker-entrypoint.sh postgres -c password_encryption=scram-sha-256",
+    ]);
     expect(pgbouncerCommand()[2]).toMatch(/ && exec \/usr\/bin\/pgbouncer -u postgres \/etc\/pgbouncer\/pgbouncer\.ini$/);
   });
 });
