@@ -45,6 +45,13 @@ const shape = {
   trigger: { kind: "string" },
 } as const;
 
+/** Whether two reports say the same thing once their timings (`seconds`) are left out. */
+export function sameFinding(a: VerifyReport, b: VerifyReport): boolean {
+  const { seconds: _a, ...restA } = a;
+  const { seconds: _b, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
 /** One line per mismatching table, naming what differs, so `pulumi up` output says where to look. */
 export function describeMismatch(report: VerifyReport): string {
   const lines = report.tables
@@ -110,7 +117,10 @@ export const verificationLifecycle = {
    */
   async read(id: string, props: Record<string, unknown>): Promise<{ id: string; props: WireOutputs }> {
     const o = readProps<VerificationOutputs>(props);
-    const report = await compare(o, urlsOf(props), "verification.read");
+    const fresh = await compare(o, urlsOf(props), "verification.read");
+    // A report that differs only in how long it took is the same finding: keep the recorded one,
+    // so `pulumi preview --refresh` shows no change (timings are not compared state).
+    const report = o.report !== undefined && sameFinding(o.report, fresh) ? o.report : fresh;
     return { id, props: { ...o, report, targetUrl: secret(o.targetUrl) } };
   },
 

@@ -69,7 +69,7 @@ const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 interface Deployed {
   h: Harness;
-  urls: { app: string; direct: string; migration: string };
+  urls: { app: string; direct: string; migration: string; stats: string };
   pgPort: number;
   bouncerPort: number;
   containers: Map<string, string>;
@@ -194,7 +194,7 @@ beforeAll(async () => {
 
   d = {
     h,
-    urls: { app, direct, migration },
+    urls: { app, direct, migration, stats: await valueOf(out.pgbouncerStatsUrl as NonNullable<typeof out.pgbouncerStatsUrl>) },
     pgPort,
     bouncerPort,
     containers,
@@ -270,9 +270,8 @@ describe("the default docker stack on a real engine", () => {
     );
   });
 
-  it("serves the rendered settings (SHOW CONFIG to the stats user)", async () => {
-    const statsUrl = `postgresql://armp_healthcheck:generated-armp-healthcheck-password@127.0.0.1:${d.bouncerPort}/pgbouncer`;
-    const c = await connect(statsUrl);
+  it("serves the rendered settings (SHOW CONFIG) and SHOW POOLS to the pgbouncerStatsUrl output", async () => {
+    const c = await connect(d.urls.stats);
     try {
       const rows = (await c.query({ text: "SHOW CONFIG", rowMode: "array" })).rows as string[][];
       const cfg = Object.fromEntries(rows.map((r) => [r[0], r[1]]));
@@ -301,6 +300,8 @@ describe("the default docker stack on a real engine", () => {
         stats_users: "armp_healthcheck",
         max_prepared_statements: "200",
       });
+      const pools = (await c.query("SHOW POOLS")).rows as { database: string; user: string; pool_mode: string }[];
+      expect(pools.filter((p) => p.database === "armp").map((p) => [p.user, p.pool_mode])).toContainEqual(["armp_app", "transaction"]);
     } finally {
       await c.end();
     }

@@ -232,6 +232,7 @@ describe("docker mode, default settings", () => {
         "pgbouncerHost",
         "pgbouncerIni",
         "pgbouncerPort",
+        "pgbouncerStatsUrl",
         "postgresContainer",
         "postgresHost",
         "postgresMode",
@@ -254,6 +255,8 @@ describe("docker mode, default settings", () => {
     expect(await valueOf(out.postgresVolume as pulumi.Output<string>)).toBe("armp-postgres-unit-postgres-data");
     expect(await valueOf(out.postgresContainer as pulumi.Output<string>)).toBe("armp-postgres-physical");
     expect(await valueOf(out.pgbouncerContainer as pulumi.Output<string>)).toBe("armp-pgbouncer-physical");
+    expect(await valueOf(out.pgbouncerStatsUrl as pulumi.Output<string>)).toBe("postgresql://armp_healthcheck:generated-armp-healthcheck-password@127.0.0.1:6432/pgbouncer");
+    expect(await pulumi.isSecret(out.pgbouncerStatsUrl as pulumi.Output<string>)).toBe(true);
   });
 });
 

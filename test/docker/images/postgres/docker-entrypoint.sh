@@ -52,7 +52,7 @@ if [ "$1" = postgres ] && [ -z "$wants_help" ]; then
 		ls /docker-entrypoint-initdb.d/ > /dev/null
 		eval 'initdb --username="$POSTGRES_USER" --pwfile=<(printf "%s\n" "$POSTGRES_PASSWORD") '"$POSTGRES_INITDB_ARGS"
 		# Host connections authenticate with POSTGRES_HOST_AUTH_METHOD, else with the server's
-		# password_encryption (upstream lines 263-280).
+		# password_encryption (upstream lines 241-259).
 		shift_args=("${@:2}")
 		method="${POSTGRES_HOST_AUTH_METHOD:-$(postgres -C password_encryption "${shift_args[@]}")}"
 		printf '\nhost all all all %s\n' "$method" >> "$PGDATA/pg_hba.conf"
