@@ -14,6 +14,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { renderPgBouncerIni, renderUserlist, type PoolMode } from "../pgbouncer";
+import { PgBouncerReload } from "./providers/pgbouncer-reload";
+import { iniSettings } from "./providers/pgbouncer-reload-impl";
 
 export interface PgBouncerArgs {
   /** Run pgBouncer. Defaults to true; false creates nothing (the app connects directly). */
@@ -187,7 +189,15 @@ export class PgBouncer extends pulumi.ComponentResource {
         waitTimeout: 90,
       },
       // The host port is fixed, so a new container can only start once the old one is gone.
-      { parent: this, deleteBeforeReplace: true },
+      // The ini's content is left out of the container's diff: PgBouncerReload below applies a
+      // change with a reload, where a changed upload would replace the container (the provider
+      // marks uploads ForceNew) and refuse connections for ~11 s.
+      { parent: this, deleteBeforeReplace: true, ignoreChanges: ["uploads[0].content"] },
+    );
+    new PgBouncerReload(
+      `${name}-pgbouncer-reload`,
+      { container: this.container.name, file: `${CONFIG_DIR}/pgbouncer.ini`, ini: this.iniText, settings: this.iniText.apply(iniSettings) },
+      { parent: this },
     );
 
     const up = this.container.id;

@@ -69,6 +69,7 @@ const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 interface Deployed {
   h: Harness;
+  config: Record<string, string>;
   urls: { app: string; direct: string; migration: string; stats: string };
   pgPort: number;
   bouncerPort: number;
@@ -151,15 +152,12 @@ beforeAll(async () => {
   const pgPort = await freePort();
   const bouncerPort = await freePort();
 
-  const h = await installMocks(
-    {
-      "armp-postgres:postgresHostPort": String(pgPort),
-      "armp-postgres:pgbouncerHostPort": String(bouncerPort),
-      "armp-postgres:envFile": envFile,
-    },
-    [],
-    STACK,
-  );
+  const config = {
+    "armp-postgres:postgresHostPort": String(pgPort),
+    "armp-postgres:pgbouncerHostPort": String(bouncerPort),
+    "armp-postgres:envFile": envFile,
+  };
+  const h = await installMocks(config, [], STACK);
   const migrations: MigrationInputs[] = [];
   const out = createStack(readConfig(), {
     migration: (_n, args) => {
@@ -194,6 +192,7 @@ beforeAll(async () => {
 
   d = {
     h,
+    config,
     urls: { app, direct, migration, stats: await valueOf(out.pgbouncerStatsUrl as NonNullable<typeof out.pgbouncerStatsUrl>) },
     pgPort,
     bouncerPort,
@@ -304,6 +303,45 @@ describe("the default docker stack on a real engine", () => {
       expect(pools.filter((p) => p.database === "armp").map((p) => [p.user, p.pool_mode])).toContainEqual(["armp_app", "transaction"]);
     } finally {
       await c.end();
+    }
+  });
+
+  it("applies a pool-setting change with a reload: same container, no refused connection, new SHOW CONFIG", async () => {
+    const before = await inspect(bouncer());
+    const held = await connect(d.urls.app);
+    try {
+      // The next `pulumi up` after `pulumi config set armp-postgres:defaultPoolSize 30`.
+      const h2 = await installMocks({ ...d.config, "armp-postgres:defaultPoolSize": "30" }, [], STACK);
+      const out2 = createStack(readConfig());
+      await valueOf(out2.databaseUrl);
+      await settle();
+      type ReloadInputs = import("../../infra/providers/pgbouncer-reload-impl").PgBouncerReloadInputs;
+      const real = (r: Harness) => ({ ...(r.byName("armp-pgbouncer-reload").inputs as unknown as ReloadInputs), container: d.containerNames.pgbouncer });
+      const olds = real(d.h);
+      const news = real(h2);
+      expect(Object.entries(news.settings).filter(([k, v]) => olds.settings[k] !== v)).toEqual([["default_pool_size", "30"]]);
+      const impl = require(path.join(ROOT, "dist/infra/providers/pgbouncer-reload-impl")) as typeof import("../../infra/providers/pgbouncer-reload-impl");
+      expect(impl.diff(olds, news)).toEqual({ changes: true, replaces: [] });
+      await impl.update(olds, news);
+      const stats = await connect(d.urls.stats);
+      try {
+        let size = "";
+        for (let i = 0; i < 20 && size !== "30"; i++) {
+          const rows = (await stats.query({ text: "SHOW CONFIG", rowMode: "array" })).rows as string[][];
+          size = (rows.find((r) => r[0] === "default_pool_size") ?? [])[1] ?? "";
+          if (size !== "30") await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(size).toBe("30");
+      } finally {
+        await stats.end();
+      }
+      expect((await held.query("SELECT 7 AS n")).rows).toEqual([{ n: 7 }]);
+      const after = await inspect(bouncer());
+      expect(after.Id).toBe(before.Id);
+      expect((after.State as unknown as { StartedAt: string }).StartedAt).toBe((before.State as unknown as { StartedAt: string }).StartedAt);
+      expect(await stat(bouncer(), ["/etc/pgbouncer/pgbouncer.ini"])).toEqual(["root:root 644 /etc/pgbouncer/pgbouncer.ini"]);
+    } finally {
+      await held.end();
     }
   });
 

@@ -49,6 +49,7 @@ describe("docker mode, default settings", () => {
         "postgresql:index/role:Role armp-app-role",
         "postgresql:index/role:Role armp-healthcheck-role",
         "pulumi-nodejs:dynamic/infra:EnvFile armp-envfile",
+        "pulumi-nodejs:dynamic/infra:PgBouncerReload armp-pgbouncer-reload",
         "pulumi-nodejs:dynamic/infra:Secret armp-app-password",
         "pulumi-nodejs:dynamic/infra:Secret armp-healthcheck-password",
         "pulumi:providers:postgresql armp-pg",
@@ -197,6 +198,36 @@ describe("docker mode, default settings", () => {
     // No plaintext app password anywhere in the container's inputs.
     expect(JSON.stringify(c.inputs)).not.toContain("generated-armp-app-password");
     expect(h.byName("armp-pgbouncer-image").inputs).toEqual({ name: "edoburu/pgbouncer:v1.24.1-p1", keepLocally: true });
+  });
+
+  it("applies ini changes with a reload: the ini's settings in plain (the preview diff), the container name", () => {
+    const r = h.byName("armp-pgbouncer-reload");
+    expect(r.inputs).toEqual({
+      container: "armp-pgbouncer-physical",
+      file: "/etc/pgbouncer/pgbouncer.ini",
+      ini: expectedIni({ host: "armp-postgres", port: 5432 }),
+      settings: {
+        "databases.armp": "host=armp-postgres port=5432 dbname=armp",
+        listen_addr: "0.0.0.0",
+        listen_port: "6432",
+        auth_type: "scram-sha-256",
+        auth_file: "/etc/pgbouncer/userlist.txt",
+        admin_users: "",
+        stats_users: "armp_healthcheck",
+        pool_mode: "transaction",
+        max_client_conn: "100",
+        default_pool_size: "20",
+        min_pool_size: "5",
+        reserve_pool_size: "0",
+        max_prepared_statements: "200",
+        server_reset_query: "",
+        query_wait_timeout: "30",
+        idle_transaction_timeout: "60",
+        ignore_startup_parameters: "extra_float_digits",
+      },
+    });
+    expect(r.secretPaths).toEqual([]);
+    expect(r.parent).toBe(BOUNCER);
   });
 
   it("writes DATABASE_URL through pgBouncer and DIRECT_DATABASE_URL to PostgreSQL into the env file, as a secret", () => {
