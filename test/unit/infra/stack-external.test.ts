@@ -31,6 +31,7 @@ describe("external mode with an admin URL", () => {
         "postgresql:index/grant:Grant armp-schema-grant",
         "postgresql:index/role:Role armp-app-role",
         "postgresql:index/role:Role armp-healthcheck-role",
+        "pulumi-nodejs:dynamic/infra:PgBouncerReload armp-pgbouncer-reload",
         "pulumi-nodejs:dynamic/infra:Secret armp-app-password",
         "pulumi-nodejs:dynamic/infra:Secret armp-healthcheck-password",
         "pulumi:providers:postgresql armp-pg",
