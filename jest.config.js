@@ -1,5 +1,6 @@
 /** Jest projects split like node-pg-migrate's suites: unit (no servers), integration
- * (real PostgreSQL, SQLite, pgbouncer; started by test/support/global-setup), e2e (real Pulumi CLI). */
+ * (real PostgreSQL, SQLite, pgbouncer; started by test/support/global-setup), e2e (real Pulumi CLI),
+ * docker (the docker stack's containers on a real Docker engine; `npm run test:docker`). */
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }] };
 const common = { testEnvironment: "node", transform: tsJest, moduleFileExtensions: ["ts", "js", "json"] };
 module.exports = {
@@ -21,5 +22,6 @@ module.exports = {
       globalTeardown: "<rootDir>/test/support/global-teardown.ts",
       setupFilesAfterEnv: ["<rootDir>/test/support/timeout-e2e.ts"],
     },
+    { ...common, displayName: "docker", testMatch: ["<rootDir>/test/docker/**/*.test.ts"] },
   ],
 };

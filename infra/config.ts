@@ -143,7 +143,7 @@ export const DEFAULTS = {
   // 16.x on Debian bookworm: a maintained major with a pinned minor so `pulumi up` never upgrades
   // the data directory's server behind the user's back.
   postgresImage: "postgres:16.4-bookworm",
-  postgresHostPort: 5432,
+  postgresHostPort: 55432, // not 5432: a local PostgreSQL usually holds that one
   postgresBindAddress: "127.0.0.1",
   postgresSuperuser: "postgres",
   manageRole: true,

@@ -14,6 +14,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { renderPgBouncerIni, renderUserlist, type PoolMode, type TlsMode } from "../pgbouncer";
+import { PgBouncerReload } from "./providers/pgbouncer-reload";
+import { iniSettings } from "./providers/pgbouncer-reload-impl";
 
 export interface PgBouncerArgs {
   /** Run pgBouncer. Defaults to true; false creates nothing (the app connects directly). */
@@ -57,6 +59,42 @@ export const PGBOUNCER_LISTEN_PORT = 6432;
 const CONFIG_DIR = "/etc/pgbouncer";
 const HEALTHCHECK_SECRET = `${CONFIG_DIR}/healthcheck.secret`;
 
+const USERLIST = `${CONFIG_DIR}/userlist.txt`;
+
+/**
+ * The container's command. Docker's provider uploads every file as root:root 0644, readable by
+ * anyone in the container; before pgBouncer starts, the secrets get the owner and mode their one
+ * reader needs: userlist.txt postgres 0400 (pgBouncer, running as postgres, re-reads it on RELOAD),
+ * healthcheck.secret root 0400 (the healthcheck runs as the container's user, root). The ini holds
+ * no secret and stays 0644. The container therefore starts as root and pgBouncer drops to the
+ * image's postgres user itself (`-u`), as it does when started as root by a service manager.
+ */
+export function pgbouncerCommand(): string[] {
+  return [
+    "sh",
+    "-c",
+    `chown postgres ${USERLIST} && chmod 0400 ${USERLIST} ${HEALTHCHECK_SECRET} && exec /usr/bin/pgbouncer -u postgres ${CONFIG_DIR}/pgbouncer.ini`,
+  ];
+}
+
+/** pgBouncer's (major, minor) from an image tag such as "edoburu/pgbouncer:v1.24.1-p1"; undefined when the tag names none. */
+export function pgbouncerVersion(image: string): [number, number] | undefined {
+  const m = /:v?(\d+)\.(\d+)(?:[.-]|$)/.exec(image);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/**
+ * max_prepared_statements to render for an image: 200 (pgBouncer 1.24's built-in default, written
+ * out so it does not depend on the image's) from 1.21 on, where the setting exists; omitted before
+ * 1.21 and for a tag without a version, since an older pgBouncer refuses an unknown key.
+ */
+export function maxPreparedStatementsFor(image: string): number | undefined {
+  const v = pgbouncerVersion(image);
+  return v && (v[0] > 1 || (v[0] === 1 && v[1] >= 21)) ? 200 : undefined;
+}
+
+export const DEFAULT_PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.24.1-p1";
+
 /** The healthcheck command: a real query through pgBouncer, not just a TCP probe. */
 export function healthcheckCommand(user: string, database: string): string {
   return (
@@ -77,15 +115,19 @@ export class PgBouncer extends pulumi.ComponentResource {
   public readonly internalHost: pulumi.Output<string>;
   public readonly internalPort: pulumi.Output<number>;
   public readonly container?: docker.Container;
+  /** The container's name ("" when disabled). */
+  public readonly containerName: pulumi.Output<string>;
 
   constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("armp:infra:PgBouncer", name, {}, opts);
     const healthName = pulumi.output(args.healthcheckUser.name);
+    const imageName = pulumi.output(args.image ?? DEFAULT_PGBOUNCER_IMAGE);
 
     this.iniText = pulumi
-      .all([args.backend.host, args.backend.port, args.backend.database, healthName])
-      .apply(([host, port, database, health]) =>
-        renderPgBouncerIni({
+      .all([args.backend.host, args.backend.port, args.backend.database, healthName, imageName])
+      .apply(([host, port, database, health, img]) => {
+        const maxPrepared = maxPreparedStatementsFor(img);
+        return renderPgBouncerIni({
           listenAddr: "0.0.0.0", // inside the container; the published port decides who can reach it
           listenPort: PGBOUNCER_LISTEN_PORT,
           backend: { host, port, database },
@@ -103,8 +145,9 @@ export class PgBouncer extends pulumi.ComponentResource {
             : {}),
           // Verifiers are not rendered into the ini; the list only feeds validation.
           users: [],
-        }),
-      );
+          ...(maxPrepared !== undefined ? { maxPreparedStatements: maxPrepared } : {}),
+        });
+      });
     this.userlist = pulumi.secret(
       pulumi
         .all([args.appUser.name, args.appUser.verifier, healthName, args.healthcheckUser.verifier])
@@ -119,21 +162,23 @@ export class PgBouncer extends pulumi.ComponentResource {
       this.port = pulumi.output(0);
       this.internalHost = pulumi.output("");
       this.internalPort = pulumi.output(0);
+      this.containerName = pulumi.output("");
       this.registerOutputs({ iniText: this.iniText });
       return;
     }
 
     const alias = `${name}-pgbouncer`;
-    const image = new docker.RemoteImage(`${name}-pgbouncer-image`, { name: args.image ?? "edoburu/pgbouncer:v1.24.1-p1", keepLocally: true }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-pgbouncer-image`, { name: imageName, keepLocally: true }, { parent: this });
     this.container = new docker.Container(
       `${name}-pgbouncer`,
       {
         image: image.imageId,
         // The image's entrypoint only generates a config when none exists; it gets ours.
-        command: ["/usr/bin/pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
+        user: "root",
+        command: pgbouncerCommand(),
         uploads: [
           { file: `${CONFIG_DIR}/pgbouncer.ini`, content: this.iniText },
-          { file: `${CONFIG_DIR}/userlist.txt`, content: this.userlist },
+          { file: USERLIST, content: this.userlist },
           { file: HEALTHCHECK_SECRET, content: pulumi.secret(args.healthcheckUser.password) },
           ...(args.serverTls?.caPem !== undefined && args.serverTls.caFile !== undefined ? [{ file: args.serverTls.caFile, content: args.serverTls.caPem }] : []),
         ],
@@ -147,11 +192,21 @@ export class PgBouncer extends pulumi.ComponentResource {
         ports: [{ internal: PGBOUNCER_LISTEN_PORT, external: hostPort, ip: bindAddress }],
         networksAdvanced: pulumi.output(args.networkName).apply((n) => (n ? [{ name: n, aliases: [alias] }] : [])),
         restart: "unless-stopped",
+        // As for PostgreSQL: a stopped container is started again, not deleted by `refresh`.
+        mustRun: false,
         wait: true,
         waitTimeout: 90,
       },
       // The host port is fixed, so a new container can only start once the old one is gone.
-      { parent: this, deleteBeforeReplace: true },
+      // The ini's content is left out of the container's diff: PgBouncerReload below applies a
+      // change with a reload, where a changed upload would replace the container (the provider
+      // marks uploads ForceNew) and refuse connections for ~11 s.
+      { parent: this, deleteBeforeReplace: true, ignoreChanges: ["uploads[0].content"] },
+    );
+    new PgBouncerReload(
+      `${name}-pgbouncer-reload`,
+      { container: this.container.name, file: `${CONFIG_DIR}/pgbouncer.ini`, ini: this.iniText, settings: this.iniText.apply(iniSettings) },
+      { parent: this },
     );
 
     const up = this.container.id;
@@ -159,6 +214,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     this.port = pulumi.all([up, hostPort]).apply(([, p]) => p);
     this.internalHost = up.apply(() => alias);
     this.internalPort = up.apply(() => PGBOUNCER_LISTEN_PORT);
+    this.containerName = this.container.name;
     this.registerOutputs({ iniText: this.iniText, host: this.host, port: this.port, internalHost: this.internalHost });
   }
 }

@@ -13,7 +13,10 @@ export interface PostgresServerArgs {
   readonly mode?: PostgresMode;
   /** Docker image. Defaults to "postgres:16.4-bookworm". */
   readonly image?: pulumi.Input<string>;
-  /** Host port the server is published on (docker mode). Defaults to 5432. */
+  /**
+   * Host port the server is published on (docker mode). Defaults to 55432, not 5432: a PostgreSQL
+   * already installed on the machine holds 5432, and the first `up` would fail to bind.
+   */
   readonly hostPort?: pulumi.Input<number>;
   /** Host address the port is bound to (docker mode). Defaults to "127.0.0.1": not reachable from the network. */
   readonly bindAddress?: pulumi.Input<string>;
@@ -30,6 +33,39 @@ export interface PostgresServerArgs {
 /** Where the data lives in the official image. */
 const PGDATA = "/var/lib/postgresql/data";
 const PASSWORD_FILE = "/run/armp/postgres-password";
+export const DEFAULT_POSTGRES_HOST_PORT = 55432;
+
+/**
+ * The data volume's name: fixed per project and stack, so `pulumi destroy` then `pulumi up` finds
+ * the retained volume again (Docker's volume create returns the existing volume of that name), and
+ * preview, up and the `postgresVolume` output all show the same name. Docker allows
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]; anything else in a stack name becomes "-".
+ */
+export function postgresVolumeName(project: string, stack: string): string {
+  return `${project}-${stack}-postgres-data`.replace(/[^a-zA-Z0-9_.-]/g, "-").replace(/^[^a-zA-Z0-9]+/, "");
+}
+
+/**
+ * The container's command, run as root before the image's entrypoint:
+ *  1. Docker's provider uploads files as root:root 0644 (its tar header sets only name, mode 0644
+ *     and size), so the password file is made 0400: the entrypoint reads it as root and hands the
+ *     value on in the environment before it steps down to the postgres user.
+ *  2. The image applies the password only when it initialises an empty data directory. On a data
+ *     directory that exists (a reattached volume after destroy + up, a replaced container, a
+ *     changed armp-postgres:postgresPassword) the superuser's password is set to the file's in
+ *     single-user mode (no server running yet, no connection to authenticate), so the stack's
+ *     password and the cluster's always agree. The password travels on stdin, never on a command
+ *     line; log_min_error_statement=panic keeps the statement (and the password) out of the log
+ *     even if it fails.
+ */
+export function postgresCommand(): string[] {
+  const sync =
+    `if [ -s "$PGDATA/PG_VERSION" ]; then ` +
+    `u="$(printf %s "$POSTGRES_USER" | sed 's/"/""/g')"; p="$(sed "s/'/''/g" ${PASSWORD_FILE})"; ` +
+    `printf "ALTER ROLE \\"%s\\" PASSWORD '%s'\\n" "$u" "$p" | ` +
+    `gosu postgres postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 -c log_min_error_statement=panic postgres >/dev/null; fi`;
+  return ["sh", "-c", `chmod 0400 ${PASSWORD_FILE} && ${sync} && exec docker-entrypoint.sh postgres -c password_encryption=scram-sha-256`];
+}
 
 export class PostgresServer extends pulumi.ComponentResource {
   public readonly mode: PostgresMode;
@@ -50,6 +86,8 @@ export class PostgresServer extends pulumi.ComponentResource {
   /** Docker network the server is on; undefined in external mode. */
   public readonly networkName: pulumi.Output<string | undefined>;
   public readonly volumeName: pulumi.Output<string | undefined>;
+  /** The container's name (docker mode): what `docker start`/`docker logs` take. */
+  public readonly containerName: pulumi.Output<string | undefined>;
   public readonly container?: docker.Container;
 
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -74,12 +112,13 @@ export class PostgresServer extends pulumi.ComponentResource {
       this.sslMode = pulumi.output(a.sslmode ?? "require");
       this.networkName = pulumi.output(undefined);
       this.volumeName = pulumi.output(undefined);
+      this.containerName = pulumi.output(undefined);
       this.registerOutputs({ host: this.host, port: this.port, adminUrl: this.adminUrl });
       return;
     }
 
     const superuser = pulumi.output(args.superuser ?? "postgres");
-    const hostPort = pulumi.output(args.hostPort ?? 5432);
+    const hostPort = pulumi.output(args.hostPort ?? DEFAULT_POSTGRES_HOST_PORT);
     const bindAddress = pulumi.output(args.bindAddress ?? "127.0.0.1");
     // Unset: generated once and kept (secret) in the stack state, so `npm ci && pulumi up` needs no
     // secret typed in first and every later `up` sees the same password.
@@ -96,7 +135,11 @@ export class PostgresServer extends pulumi.ComponentResource {
     // The data lives here. retainOnDelete: `pulumi destroy` (and a replacement) removes the volume
     // from the stack but leaves it in Docker, so a destroy never deletes the database's files;
     // `docker volume rm` is the explicit, separate step (docs/README-infra.md).
-    const volume = new docker.Volume(`${name}-postgres-data`, {}, { parent: this, retainOnDelete: true });
+    const volume = new docker.Volume(
+      `${name}-postgres-data`,
+      { name: postgresVolumeName(pulumi.getProject(), pulumi.getStack()) },
+      { parent: this, retainOnDelete: true },
+    );
 
     this.container = new docker.Container(
       `${name}-postgres`,
@@ -112,9 +155,9 @@ export class PostgresServer extends pulumi.ComponentResource {
           "POSTGRES_HOST_AUTH_METHOD=scram-sha-256",
           `PGDATA=${PGDATA}`,
         ],
-        // The default since PostgreSQL 14, pinned so a verifier set by the stack and one set by
-        // `ALTER ROLE ... PASSWORD` are the same kind.
-        command: ["postgres", "-c", "password_encryption=scram-sha-256"],
+        // password_encryption: the default since PostgreSQL 14, pinned so a verifier set by the
+        // stack and one set by `ALTER ROLE ... PASSWORD` are the same kind.
+        command: postgresCommand(),
         uploads: [{ file: PASSWORD_FILE, content: password }],
         healthcheck: {
           // -h 127.0.0.1: the entrypoint's initdb phase runs a socket-only server; over TCP the
@@ -131,6 +174,10 @@ export class PostgresServer extends pulumi.ComponentResource {
         // two containers sharing an alias would split DNS answers between them).
         networksAdvanced: [{ name: network.name, aliases: [alias] }],
         restart: "unless-stopped",
+        // mustRun false: with true (the provider's default) `pulumi refresh` DELETES a stopped
+        // container and then fails; a stopped server is healed by `docker start` instead
+        // (docs/README-infra.md, runbook).
+        mustRun: false,
         // Block until healthy, so the role/database resources that follow can connect.
         wait: true,
         waitTimeout: 120,
@@ -154,6 +201,7 @@ export class PostgresServer extends pulumi.ComponentResource {
     );
     this.networkName = network.name;
     this.volumeName = volume.name;
+    this.containerName = this.container.name;
     this.registerOutputs({ host: this.host, port: this.port, internalHost: this.internalHost, adminUrl: this.adminUrl, networkName: this.networkName, volumeName: this.volumeName });
   }
 }

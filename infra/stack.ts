@@ -62,6 +62,11 @@ export interface StackOutputs {
   envFile?: string;
   envFileBackup?: pulumi.Output<string>;
   postgresVolume?: pulumi.Output<string | undefined>;
+  /** docker mode: container names, for `docker start`/`docker logs` in the runbook. */
+  postgresContainer?: pulumi.Output<string | undefined>;
+  pgbouncerContainer?: pulumi.Output<string>;
+  /** Secret: pgBouncer's console (`SHOW POOLS`, `SHOW STATS`) as its stats user. */
+  pgbouncerStatsUrl?: pulumi.Output<string>;
   migrationReport?: pulumi.Output<unknown>;
 }
 
@@ -253,9 +258,20 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
     environment: env.environment,
     logLevel: env.logLevel,
     ...(env.envFile && cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile, envFileBackup: env.envFile.backupPath } : {}),
-    ...(server && cfg.postgres.mode === "docker" ? { postgresVolume: server.volumeName } : {}),
+    ...(server && cfg.postgres.mode === "docker" ? { postgresVolume: server.volumeName, postgresContainer: server.containerName } : {}),
+    ...(bouncer && db.healthcheck ? { pgbouncerContainer: bouncer.containerName, pgbouncerStatsUrl: statsUrl(bouncer, db.healthcheck) } : {}),
     ...(migrationReport ? { migrationReport } : {}),
   };
+}
+
+/**
+ * pgBouncer's console for operators: the healthcheck role is pgBouncer's only `stats_users` entry
+ * (read-only SHOW commands, no admin commands), reached on the host port like the app.
+ */
+function statsUrl(bouncer: PgBouncer, role: { name: pulumi.Input<string>; password: pulumi.Input<string> }): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.all([role.name, role.password, bouncer.host, bouncer.port]).apply(([user, password, host, port]) => postgresUrl({ user, password, host, port, database: "pgbouncer" })),
+  );
 }
 
 /** Stack outputs: the stack's values under the names users see, undefined ones left out. */
@@ -277,6 +293,9 @@ export function stackOutputs(out: StackOutputs): Record<string, unknown> {
     envFile: out.envFile,
     envFileBackup: out.envFileBackup,
     postgresVolume: out.postgresVolume,
+    postgresContainer: out.postgresContainer,
+    pgbouncerContainer: out.pgbouncerContainer,
+    pgbouncerStatsUrl: out.pgbouncerStatsUrl,
     migrationReport: out.migrationReport,
   };
   return Object.fromEntries(Object.entries(named).filter(([, v]) => v !== undefined));

@@ -41,6 +41,14 @@ export function renderPgBouncerIni(settings: PgBouncerSettings): string {
     `min_pool_size = ${s.minPoolSize}`,
     `reserve_pool_size = ${s.reservePoolSize}`,
   );
+  if (s.maxPreparedStatements !== undefined) {
+    lines.push(
+      ";; Protocol-level prepared statements (Parse/Bind: node-postgres named queries, psycopg 3",
+      ";; prepare=True, pgbench -M prepared) survive transaction pooling: pgBouncer re-prepares them",
+      ";; on whichever server connection runs the next transaction. SQL-level PREPARE/EXECUTE does not.",
+      `max_prepared_statements = ${s.maxPreparedStatements}`,
+    );
+  }
   if (s.poolMode === "session") {
     lines.push(
       ";; Session pooling hands a server connection to a new client only after the old one leaves,",

@@ -75,11 +75,17 @@ export interface PgBouncerSettings {
   serverTls?: ServerTls;
   /** client_tls_*: omitted when undefined (pgBouncer's default, no TLS towards apps). */
   clientTls?: ClientTls;
+  /**
+   * max_prepared_statements (pgBouncer >= 1.21): protocol-level prepared statements kept per
+   * server connection in transaction pooling; 0 turns the support off. Omitted when undefined,
+   * which a pgBouncer older than 1.21 needs (it refuses to start on an unknown key).
+   */
+  maxPreparedStatements?: number;
 }
 
 /** All fields filled in; what render.ts writes out. */
-export type ResolvedPgBouncerSettings = Required<Omit<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "serverTls" | "clientTls">> &
-  Pick<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "serverTls" | "clientTls">;
+export type ResolvedPgBouncerSettings = Required<Omit<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "maxPreparedStatements" | "serverTls" | "clientTls">> &
+  Pick<PgBouncerSettings, "unixSocketDir" | "pidFile" | "logFile" | "maxPreparedStatements" | "serverTls" | "clientTls">;
 
 export const PGBOUNCER_DEFAULTS = {
   listenAddr: "0.0.0.0",
@@ -105,6 +111,7 @@ export const INI_KEYS: Record<string, string> = {
   reservePoolSize: "reserve_pool_size",
   queryWaitTimeout: "query_wait_timeout",
   idleTransactionTimeout: "idle_transaction_timeout",
+  maxPreparedStatements: "max_prepared_statements",
   adminUsers: "admin_users",
   statsUsers: "stats_users",
   authFile: "auth_file",
@@ -149,6 +156,7 @@ export function resolveSettings(s: PgBouncerSettings): ResolvedPgBouncerSettings
     logFile: s.logFile,
     serverTls: s.serverTls,
     clientTls: s.clientTls,
+    maxPreparedStatements: s.maxPreparedStatements,
   };
 }
 
@@ -190,6 +198,7 @@ export function validateSettings(input: PgBouncerSettings): void {
   checkInt("reservePoolSize", s.reservePoolSize, 0, 1_000_000);
   checkInt("queryWaitTimeout", s.queryWaitTimeout, 0, 86_400);
   checkInt("idleTransactionTimeout", s.idleTransactionTimeout, 0, 86_400);
+  if (s.maxPreparedStatements !== undefined) checkInt("maxPreparedStatements", s.maxPreparedStatements, 0, 100_000);
   // A pool larger than the number of clients allowed can never fill: the sizes are inconsistent.
   if (s.defaultPoolSize > s.maxClientConn) {
     throw invalid("defaultPoolSize", `${s.defaultPoolSize} exceeds max_client_conn (maxClientConn) = ${s.maxClientConn}; lower default_pool_size or raise max_client_conn.`, { value: s.defaultPoolSize, maxClientConn: s.maxClientConn });

@@ -6,6 +6,15 @@
  * The seed's rollback is "point DATABASE_URL back at SQLite": create keeps the app's env file as it
  * was in `<path>.armp-backup` before writing the managed keys, and delete puts those exact bytes
  * back. Values are secrets: no message here ever contains a value.
+ *
+ * Modes: the env file holds database passwords, so it is written 0600 whatever mode the app's
+ * file had (a 0644 original would otherwise leave them world-readable), and so is the backup; the
+ * original mode is kept in the state and put back with the original bytes.
+ *
+ * One stack per file: create always leaves `<path>.armp-backup` (the original bytes, or an empty
+ * marker when there was no file), and refuses when one exists. A second stack on the same file
+ * therefore fails at its first `up` instead of backing up the first stack's URLs and restoring
+ * them after both are destroyed.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -26,7 +35,12 @@ export interface EnvFileOutputs extends EnvFileInputs {
   backupPath: string;
   /** sha256 of the original file (empty when it did not exist), to prove a restore byte-identical. */
   originalSha256: string;
+  /** Permission bits of the original file (0 when it did not exist); restored on delete. */
+  originalMode?: number;
 }
+
+/** Mode of the env file and its backup while the stack manages them: owner read/write only. */
+export const SECRET_FILE_MODE = 0o600;
 
 export class EnvFileError extends Error {
   constructor(
@@ -120,25 +134,29 @@ export function create(inputs: EnvFileInputs): { id: string; outs: EnvFileOutput
   const file = inputs.path;
   const backupPath = file + BACKUP_SUFFIX;
   if (fs.existsSync(backupPath)) {
-    // Never overwrite a backup: it may be the only copy of the app's pre-migration settings.
+    // Never overwrite a backup: it may be the only copy of the app's pre-migration settings, and it
+    // means another stack (or an earlier one) manages this file.
     throw new EnvFileError(
       "BACKUP_EXISTS",
-      `${backupPath} already exists (left by an earlier stack?). Restore it over ${file} or delete it, then run \`pulumi up\` again.`,
+      `${backupPath} already exists: another stack manages ${file}, or an earlier one left it. Give this stack its own armp-postgres:envFile, or destroy the other stack (which restores the file), or restore the backup over ${file} and delete it; then run \`pulumi up\` again.`,
       { path: file },
     );
   }
   const existed = fs.existsSync(file);
   const original = existed ? io(file, "read", () => fs.readFileSync(file)) : Buffer.alloc(0);
-  const mode = existed ? fs.statSync(file).mode & 0o777 : 0o600; // a new file holds secrets: owner only
-  if (existed) io(backupPath, "write the backup", () => fs.copyFileSync(file, backupPath, fs.constants.COPYFILE_EXCL));
+  const originalMode = existed ? fs.statSync(file).mode & 0o777 : 0;
+  // The backup holds the original bytes, or is an empty marker when there was no file (state's
+  // `existed` tells the two apart); wx: fail rather than overwrite one that appeared meanwhile.
+  io(backupPath, "write the backup", () => fs.writeFileSync(backupPath, original, { mode: SECRET_FILE_MODE, flag: "wx" }));
   try {
-    io(file, "write", () => writeAtomic(file, renderEnvFile(original.toString("utf8"), inputs.values), mode));
+    io(backupPath, "write the backup", () => fs.chmodSync(backupPath, SECRET_FILE_MODE));
+    io(file, "write", () => writeAtomic(file, renderEnvFile(original.toString("utf8"), inputs.values), SECRET_FILE_MODE));
   } catch (err) {
     // A failed create must leave nothing behind (the engine will not call delete for it).
     fs.rmSync(backupPath, { force: true });
     throw err;
   }
-  const outs: EnvFileOutputs = { path: file, values: inputs.values, existed, backupPath, originalSha256: existed ? sha256(original) : "" };
+  const outs: EnvFileOutputs = { path: file, values: inputs.values, existed, backupPath, originalSha256: existed ? sha256(original) : "", originalMode };
   return { id: `envfile:${path.resolve(file)}`, outs };
 }
 
@@ -156,11 +174,10 @@ export function update(olds: EnvFileOutputs, news: EnvFileInputs): { outs: EnvFi
   validate(news);
   const file = news.path;
   const current = fs.existsSync(file) ? io(file, "read", () => fs.readFileSync(file, "utf8")) : "";
-  const mode = fs.existsSync(file) ? fs.statSync(file).mode & 0o777 : 0o600;
   // Keys managed before but not any more are removed so the app does not keep a stale value.
   const dropped = Object.keys(olds.values ?? {}).filter((k) => !(k in news.values));
   const base = dropped.length === 0 ? current : removeKeys(current, dropped);
-  io(file, "write", () => writeAtomic(file, renderEnvFile(base, news.values), mode));
+  io(file, "write", () => writeAtomic(file, renderEnvFile(base, news.values), SECRET_FILE_MODE));
   return { outs: { ...olds, path: file, values: news.values } };
 }
 
@@ -187,10 +204,12 @@ export function remove(props: EnvFileOutputs): void {
         { path: file },
       );
     }
-    const mode = fs.statSync(backupPath).mode & 0o777;
+    // State written before originalMode existed: the backup then still has the original's mode.
+    const mode = props.originalMode || fs.statSync(backupPath).mode & 0o777;
     io(file, "restore", () => writeAtomic(file, fs.readFileSync(backupPath), mode));
     io(backupPath, "remove the backup", () => fs.rmSync(backupPath));
   } else {
     io(file, "remove", () => fs.rmSync(file, { force: true }));
+    io(backupPath, "remove the backup", () => fs.rmSync(backupPath, { force: true }));
   }
 }

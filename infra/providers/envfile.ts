@@ -46,6 +46,7 @@ export class EnvFile extends pulumi.dynamic.Resource {
   declare public readonly existed: pulumi.Output<boolean>;
   declare public readonly backupPath: pulumi.Output<string>;
   declare public readonly originalSha256: pulumi.Output<string>;
+  declare public readonly originalMode: pulumi.Output<number>;
 
   constructor(name: string, args: EnvFileArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -58,6 +59,7 @@ export class EnvFile extends pulumi.dynamic.Resource {
         existed: undefined,
         backupPath: undefined,
         originalSha256: undefined,
+        originalMode: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["values"] }),
       "infra",

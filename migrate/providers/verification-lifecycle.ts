@@ -63,6 +63,13 @@ const shape = {
   renames: { kind: "object", optional: true },
 } as const;
 
+/** Whether two reports say the same thing once their timings (`seconds`) are left out. */
+export function sameFinding(a: VerifyReport, b: VerifyReport): boolean {
+  const { seconds: _a, ...restA } = a;
+  const { seconds: _b, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
 /** One line per mismatching table, naming what differs, so `pulumi up` output says where to look. */
 export function describeMismatch(report: VerifyReport): string {
   const lines = report.tables
@@ -131,15 +138,18 @@ export const verificationLifecycle = {
    */
   async read(id: string, props: Record<string, unknown>): Promise<{ id: string; props: WireOutputs }> {
     const o = readProps<VerificationOutputs>(props);
-    let report: RecordedReport;
+    let fresh: RecordedReport;
     try {
-      report = await compare(o, urlsOf(props), "verification.read");
+      fresh = await compare(o, urlsOf(props), "verification.read");
     } catch (e) {
       if (!(e instanceof MigrationError) || !CONNECT_CODES.has(e.code)) throw e;
       const hint = e.code === "TARGET_AUTH_FAILED" ? ` ${RELOGIN_HINT}` : "";
       // The last good report's tables stay for reference; ok=false forces the re-verifying update.
-      report = { ...o.report, ok: false, unreachable: `${e.message}${hint}` };
+      fresh = { ...o.report, ok: false, unreachable: `${e.message}${hint}` };
     }
+    // A report that differs only in how long it took is the same finding: keep the recorded one,
+    // so `pulumi preview --refresh` shows no change (timings are not compared state).
+    const report = o.report !== undefined && sameFinding(o.report, fresh) ? o.report : fresh;
     return { id, props: { ...o, report, targetUrl: secret(o.targetUrl) } };
   },
 

@@ -223,6 +223,8 @@ describe("migration providers, serialized and rehydrated like the Pulumi host do
       expect(refreshedClean.id).toBe(v.id);
       expect(refreshedClean.props.targetUrl).toEqual({ [SECRET_SIG_KEY]: SECRET_SIG, value: db.url });
       expect((refreshedClean.props.report as { ok: boolean }).ok).toBe(true);
+      // The same finding keeps the recorded report, timings included: refresh changes no state.
+      expect(refreshedClean.props.report).toEqual(v2.outs!.report);
       expect(await verification.diff(v.id, refreshedClean.props, verifyNews(""))).toEqual(NO_CHANGE);
 
       // Someone edits the target behind the stack's back. Refresh records the failing report

@@ -74,8 +74,10 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
     fs.chmodSync(file, 0o640);
     const res = await provider.create({ path: file, values: VALUES });
     expect(res.id).toBe(`envfile:${file}`);
-    expect(res.outs).toEqual({ path: file, values: VALUES, existed: true, backupPath: `${file}.armp-backup`, originalSha256: sha(ORIGINAL) });
+    expect(res.outs).toEqual({ path: file, values: VALUES, existed: true, backupPath: `${file}.armp-backup`, originalSha256: sha(ORIGINAL), originalMode: 0o640 });
     expect(fs.readFileSync(`${file}.armp-backup`).equals(ORIGINAL)).toBe(true);
+    // Both hold what the app had or now has (passwords): owner-only, whatever the original's mode.
+    expect(fs.statSync(`${file}.armp-backup`).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(file, "utf8")).toBe(
       "# ARMP settings\r\n" +
         "DATABASE_URL=postgresql://armp_app:s3cret%21pw@127.0.0.1:6432/armp\r\n" +
@@ -84,16 +86,20 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
         "DIRECT_DATABASE_URL=postgresql://armp_app:s3cret%21pw@127.0.0.1:5432/armp\r\n" +
         "ENVIRONMENT=production\r\n",
     );
-    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it("delete restores the original file byte for byte and removes the backup", async () => {
     const file = path.join(dir, ".env");
     fs.writeFileSync(file, ORIGINAL);
+    fs.chmodSync(file, 0o644);
     const outs = must((await provider.create({ path: file, values: VALUES })).outs);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     await provider.delete(`envfile:${file}`, outs);
     const restored = fs.readFileSync(file);
     expect(restored.equals(ORIGINAL)).toBe(true);
+    // The original (a SQLite URL, no password) gets its own mode back.
+    expect(fs.statSync(file).mode & 0o777).toBe(0o644);
     expect(sha(restored)).toBe(outs.originalSha256);
     expect(fs.existsSync(`${file}.armp-backup`)).toBe(false);
     expect(fs.readdirSync(dir)).toEqual([".env"]);
@@ -111,8 +117,27 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
         "LOG_LEVEL=info\n",
     );
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(fs.existsSync(`${file}.armp-backup`)).toBe(false);
+    expect(outs.originalMode).toBe(0);
+    // The empty marker that claims the file for this stack.
+    expect(fs.readFileSync(`${file}.armp-backup`, "utf8")).toBe("");
     await provider.delete(`envfile:${file}`, outs);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it("a second stack on the same env file is refused, so destroying both leaves no dead stack's URL behind", async () => {
+    const file = path.join(dir, ".env");
+    const first = must((await provider.create({ path: file, values: VALUES })).outs);
+    const other = { ...VALUES, DATABASE_URL: "postgresql://armp_app:other@127.0.0.1:7432/armp" };
+    await expect(provider.create({ path: file, values: other })).rejects.toThrow(
+      `${file}.armp-backup already exists: another stack manages ${file}, or an earlier one left it. Give this stack its own armp-postgres:envFile, or destroy the other stack (which restores the file), or restore the backup over ${file} and delete it; then run \`pulumi up\` again.`,
+    );
+    expect(fs.readFileSync(file, "utf8")).toContain("DATABASE_URL=postgresql://armp_app:s3cret%21pw@127.0.0.1:6432/armp\n");
+    await provider.delete("id", first);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    // Once the first stack is gone, the second one may take the file.
+    const second = must((await provider.create({ path: file, values: other })).outs);
+    expect(fs.readFileSync(file, "utf8").split("\n")[0]).toBe("DATABASE_URL=postgresql://armp_app:other@127.0.0.1:7432/armp");
+    await provider.delete("id", second);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
@@ -128,8 +153,9 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
     const file = path.join(dir, ".env");
     fs.writeFileSync(file, ORIGINAL);
     const created = must((await provider.create({ path: file, values: VALUES })).outs);
-    // The user edits an unrelated line meanwhile; update must keep it.
+    // The user edits an unrelated line meanwhile (and loosens the mode); update keeps the line.
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("SECRET_KEY=keep-me", "SECRET_KEY=edited"));
+    fs.chmodSync(file, 0o644);
     const { DIRECT_DATABASE_URL: _dropped, ...rest } = VALUES;
     const next = { ...rest, LOG_LEVEL: "warning", DATABASE_URL: "postgresql://armp_app:n3w@127.0.0.1:6432/armp" };
     const updated = must((await provider.update("id", created, { path: file, values: next })).outs);
@@ -141,6 +167,7 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
         "export LOG_LEVEL=warning\r\n" +
         "ENVIRONMENT=production\r\n",
     );
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(`${file}.armp-backup`).equals(ORIGINAL)).toBe(true);
     // Destroy after an update still restores the pre-stack file.
     await provider.delete("id", updated);
@@ -151,9 +178,7 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
     const file = path.join(dir, ".env");
     fs.writeFileSync(file, ORIGINAL);
     fs.writeFileSync(`${file}.armp-backup`, "older backup\n");
-    await expect(provider.create({ path: file, values: VALUES })).rejects.toThrow(
-      `${file}.armp-backup already exists (left by an earlier stack?). Restore it over ${file} or delete it, then run \`pulumi up\` again.`,
-    );
+    await expect(provider.create({ path: file, values: VALUES })).rejects.toThrow(`${file}.armp-backup already exists: another stack manages ${file}`);
     expect(fs.readFileSync(file).equals(ORIGINAL)).toBe(true);
     expect(fs.readFileSync(`${file}.armp-backup`, "utf8")).toBe("older backup\n");
   });
@@ -161,7 +186,7 @@ describe("EnvFile provider (serialized, loading dist/)", () => {
   it("an I/O failure names the file and the fix, never a value", async () => {
     const file = path.join(dir, "missing-dir", ".env");
     const err = await provider.create({ path: file, values: VALUES }).catch((e: unknown) => e as Error);
-    expect((err as Error).message).toBe(`Could not write ${file} (ENOENT); check that the directory exists and is writable, then run \`pulumi up\` again.`);
+    expect((err as Error).message).toBe(`Could not write the backup ${file}.armp-backup (ENOENT); check that the directory exists and is writable, then run \`pulumi up\` again.`);
     expect((err as Error).message).not.toContain("s3cret");
     expect(fs.readdirSync(dir)).toEqual([]);
   });

@@ -12,7 +12,8 @@ export const APP_VERIFIER = scramSha256Verifier(APP_PASSWORD, { salt: mockSalt("
 export const HEALTH_VERIFIER = scramSha256Verifier(HEALTH_PASSWORD, { salt: mockSalt("armp-healthcheck-password") });
 
 /** pgbouncer.ini as the container must receive it, for a backend and pool settings. */
-export function expectedIni(o: { host: string; port: number; pool?: { max?: number; size?: number; min?: number } }): string {
+export function expectedIni(o: { host: string; port: number; pool?: { max?: number; size?: number; min?: number }; maxPrepared?: number | null }): string {
+  const maxPrepared = o.maxPrepared === undefined ? 200 : o.maxPrepared;
   return [
     ";; Rendered by armp-postgres (pgbouncer/render.ts) from typed settings; re-render instead of editing.",
     "[databases]",
@@ -33,6 +34,14 @@ export function expectedIni(o: { host: string; port: number; pool?: { max?: numb
     `default_pool_size = ${o.pool?.size ?? 20}`,
     `min_pool_size = ${o.pool?.min ?? 5}`,
     "reserve_pool_size = 0",
+    ...(maxPrepared === null
+      ? []
+      : [
+          ";; Protocol-level prepared statements (Parse/Bind: node-postgres named queries, psycopg 3",
+          ";; prepare=True, pgbench -M prepared) survive transaction pooling: pgBouncer re-prepares them",
+          ";; on whichever server connection runs the next transaction. SQL-level PREPARE/EXECUTE does not.",
+          `max_prepared_statements = ${maxPrepared}`,
+        ]),
     ";; Empty on purpose: in transaction pooling a server connection changes client after every",
     ";; transaction, so clients must not rely on session state at all, and pgBouncer runs no reset",
     ";; query in this mode unless server_reset_query_always is set (it is not). DISCARD ALL here",

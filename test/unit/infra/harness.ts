@@ -49,7 +49,7 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
       // What armp:infra:Secret's create would return, fixed so verifiers are predictable.
       return { value: `generated-${name}`, salt: Buffer.alloc(16, name.length).toString("base64") };
     case "pulumi-nodejs:dynamic/infra:EnvFile":
-      return { existed: false, backupPath: `${String(inputs.path)}.armp-backup`, originalSha256: "" };
+      return { existed: false, backupPath: `${String(inputs.path)}.armp-backup`, originalSha256: "", originalMode: 0 };
     default:
       return {};
   }
@@ -75,7 +75,7 @@ function stubProviderSerialization(): void {
   sc.serializeFunction = async () => ({ text: "exports.handler = () => ({});", exportName: "handler", containsSecrets: false });
 }
 
-export async function installMocks(config: Record<string, string>, secretKeys: string[] = []): Promise<Harness> {
+export async function installMocks(config: Record<string, string>, secretKeys: string[] = [], stack = "unit"): Promise<Harness> {
   const resources: Recorded[] = [];
   stubProviderSerialization();
   pulumi.runtime.setAllConfig(config, secretKeys);
@@ -89,7 +89,7 @@ export async function installMocks(config: Record<string, string>, secretKeys: s
       call: (args: pulumi.runtime.MockCallArgs) => args.inputs as Record<string, unknown>,
     },
     "armp-postgres",
-    "unit",
+    stack,
     false,
   );
   // Wrap the mock monitor to see the raw request: options are not passed to `newResource`.

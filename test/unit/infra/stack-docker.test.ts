@@ -7,6 +7,8 @@ import { readConfig } from "../../../infra/config";
 import { createStack, stackOutputs, type StackOutputs } from "../../../infra/stack";
 import { APP_VERIFIER, EXPECTED_USERLIST, HEALTHCHECK_TEST, HEALTH_VERIFIER, expectedIni } from "./expected";
 import { installMocks, settle, valueOf, type Harness } from "./harness";
+import { pgbouncerCommand } from "../../../infra/pgbouncer";
+import { postgresCommand, postgresVolumeName } from "../../../infra/postgres-server";
 
 jest.setTimeout(30_000);
 
@@ -44,6 +46,7 @@ describe("docker mode, default settings", () => {
         "postgresql:index/role:Role armp-app-role",
         "postgresql:index/role:Role armp-healthcheck-role",
         "pulumi-nodejs:dynamic/infra:EnvFile armp-envfile",
+        "pulumi-nodejs:dynamic/infra:PgBouncerReload armp-pgbouncer-reload",
         "pulumi-nodejs:dynamic/infra:Secret armp-app-password",
         "pulumi-nodejs:dynamic/infra:Secret armp-healthcheck-password",
         "pulumi:providers:postgresql armp-pg",
@@ -60,7 +63,8 @@ describe("docker mode, default settings", () => {
 
   it("keeps the data volume on destroy (retainOnDelete) and nothing else is retained", () => {
     const volume = h.byName("armp-postgres-data");
-    expect(volume.inputs).toEqual({});
+    // Named per project and stack: a re-up after destroy reattaches the retained volume.
+    expect(volume.inputs).toEqual({ name: "armp-postgres-unit-postgres-data" });
     expect(volume.retainOnDelete).toBe(true);
     expect(h.resources.filter((r) => r.retainOnDelete).map((r) => r.name)).toEqual(["armp-postgres-data"]);
   });
@@ -69,7 +73,7 @@ describe("docker mode, default settings", () => {
     const c = h.byName("armp-postgres");
     expect(c.inputs).toEqual({
       image: "sha256:armp-postgres-image",
-      command: ["postgres", "-c", "password_encryption=scram-sha-256"],
+      command: postgresCommand(),
       envs: [
         "POSTGRES_USER=postgres",
         "POSTGRES_PASSWORD_FILE=/run/armp/postgres-password",
@@ -85,10 +89,11 @@ describe("docker mode, default settings", () => {
         retries: 12,
         startPeriod: "10s",
       },
-      ports: [{ internal: 5432, external: 5432, ip: "127.0.0.1" }],
-      volumes: [{ volumeName: "armp-postgres-data-physical", containerPath: "/var/lib/postgresql/data" }],
+      ports: [{ internal: 5432, external: 55432, ip: "127.0.0.1" }],
+      volumes: [{ volumeName: "armp-postgres-unit-postgres-data", containerPath: "/var/lib/postgresql/data" }],
       networksAdvanced: [{ name: "armp-network-physical", aliases: ["armp-postgres"] }],
       restart: "unless-stopped",
+      mustRun: false,
       wait: true,
       waitTimeout: 120,
     });
@@ -104,7 +109,7 @@ describe("docker mode, default settings", () => {
     // Provider inputs travel as strings (provider config is flat).
     expect(p.inputs).toEqual({
       host: "127.0.0.1",
-      port: "5432",
+      port: "55432",
       username: "postgres",
       password: "super-secret-pw",
       database: "postgres",
@@ -149,12 +154,12 @@ describe("docker mode, default settings", () => {
     }
     const access = h.byName("armp-db-access");
     expect(access.inputs).toEqual({
-      adminUrl: "postgresql://postgres:super-secret-pw@127.0.0.1:5432/postgres",
+      adminUrl: "postgresql://postgres:super-secret-pw@127.0.0.1:55432/postgres",
       database: "armp",
       owner: "armp_app",
       connectRoles: ["armp_healthcheck"],
       ownerVerifier: APP_VERIFIER,
-      ownerUrl: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp",
+      ownerUrl: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:55432/armp",
     });
     expect(access.secretPaths.sort()).toEqual(["adminUrl", "ownerUrl", "ownerVerifier"]);
     expect(access.additionalSecretOutputs).toEqual(["adminUrl", "ownerVerifier", "ownerUrl"]);
@@ -174,7 +179,12 @@ describe("docker mode, default settings", () => {
     const c = h.byName("armp-pgbouncer");
     expect(c.inputs).toEqual({
       image: "sha256:armp-pgbouncer-image",
-      command: ["/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
+      user: "root",
+      command: [
+        "sh",
+        "-c",
+        "chown postgres /etc/pgbouncer/userlist.txt && chmod 0400 /etc/pgbouncer/userlist.txt /etc/pgbouncer/healthcheck.secret && exec /usr/bin/pgbouncer -u postgres /etc/pgbouncer/pgbouncer.ini",
+      ],
       uploads: [
         { file: "/etc/pgbouncer/pgbouncer.ini", content: expectedIni({ host: "armp-postgres", port: 5432 }) },
         { file: "/etc/pgbouncer/userlist.txt", content: EXPECTED_USERLIST },
@@ -184,6 +194,7 @@ describe("docker mode, default settings", () => {
       ports: [{ internal: 6432, external: 6432, ip: "127.0.0.1" }],
       networksAdvanced: [{ name: "armp-network-physical", aliases: ["armp-pgbouncer"] }],
       restart: "unless-stopped",
+      mustRun: false,
       wait: true,
       waitTimeout: 90,
     });
@@ -196,13 +207,43 @@ describe("docker mode, default settings", () => {
     expect(h.byName("armp-pgbouncer-image").inputs).toEqual({ name: "edoburu/pgbouncer:v1.24.1-p1", keepLocally: true });
   });
 
+  it("applies ini changes with a reload: the ini's settings in plain (the preview diff), the container name", () => {
+    const r = h.byName("armp-pgbouncer-reload");
+    expect(r.inputs).toEqual({
+      container: "armp-pgbouncer-physical",
+      file: "/etc/pgbouncer/pgbouncer.ini",
+      ini: expectedIni({ host: "armp-postgres", port: 5432 }),
+      settings: {
+        "databases.armp": "host=armp-postgres port=5432 dbname=armp",
+        listen_addr: "0.0.0.0",
+        listen_port: "6432",
+        auth_type: "scram-sha-256",
+        auth_file: "/etc/pgbouncer/userlist.txt",
+        admin_users: "",
+        stats_users: "armp_healthcheck",
+        pool_mode: "transaction",
+        max_client_conn: "100",
+        default_pool_size: "20",
+        min_pool_size: "5",
+        reserve_pool_size: "0",
+        max_prepared_statements: "200",
+        server_reset_query: "",
+        query_wait_timeout: "30",
+        idle_transaction_timeout: "60",
+        ignore_startup_parameters: "extra_float_digits",
+      },
+    });
+    expect(r.secretPaths).toEqual([]);
+    expect(r.parent).toBe(BOUNCER);
+  });
+
   it("writes DATABASE_URL through pgBouncer and DIRECT_DATABASE_URL to PostgreSQL into the env file, as a secret", () => {
     const f = h.byName("armp-envfile");
     expect(f.inputs).toEqual({
       path: ".env.test",
       values: {
         DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:6432/armp",
-        DIRECT_DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp",
+        DIRECT_DATABASE_URL: "postgresql://armp_app:generated-armp-app-password@127.0.0.1:55432/armp",
         ENVIRONMENT: "production",
         LOG_LEVEL: "info",
       },
@@ -215,10 +256,30 @@ describe("docker mode, default settings", () => {
   it("exports the outputs a user needs, URLs as secrets", async () => {
     const outputs = stackOutputs(out);
     expect(Object.keys(outputs).sort()).toEqual(
-      ["DATABASE_URL", "DIRECT_DATABASE_URL", "ENVIRONMENT", "LOG_LEVEL", "appRole", "databaseName", "envFile", "envFileBackup", "pgbouncerEnabled", "pgbouncerHost", "pgbouncerIni", "pgbouncerPort", "postgresHost", "postgresMode", "postgresPort", "postgresVolume"].sort(),
+      [
+        "DATABASE_URL",
+        "DIRECT_DATABASE_URL",
+        "ENVIRONMENT",
+        "LOG_LEVEL",
+        "appRole",
+        "databaseName",
+        "envFile",
+        "envFileBackup",
+        "pgbouncerContainer",
+        "pgbouncerEnabled",
+        "pgbouncerHost",
+        "pgbouncerIni",
+        "pgbouncerPort",
+        "pgbouncerStatsUrl",
+        "postgresContainer",
+        "postgresHost",
+        "postgresMode",
+        "postgresPort",
+        "postgresVolume",
+      ].sort(),
     );
     expect(await valueOf(out.databaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:6432/armp");
-    expect(await valueOf(out.directDatabaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp");
+    expect(await valueOf(out.directDatabaseUrl)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:55432/armp");
     expect(await pulumi.isSecret(out.databaseUrl)).toBe(true);
     expect(await pulumi.isSecret(out.directDatabaseUrl)).toBe(true);
     expect(await valueOf(out.pgbouncerIni as pulumi.Output<string>)).toBe(expectedIni({ host: "armp-postgres", port: 5432 }));
@@ -229,7 +290,11 @@ describe("docker mode, default settings", () => {
     expect(await valueOf(out.logLevel)).toBe("info");
     expect(await valueOf(out.appRole)).toBe("armp_app");
     expect(await pulumi.isSecret(out.appRole)).toBe(false);
-    expect(await valueOf(out.postgresVolume as pulumi.Output<string>)).toBe("armp-postgres-data-physical");
+    expect(await valueOf(out.postgresVolume as pulumi.Output<string>)).toBe("armp-postgres-unit-postgres-data");
+    expect(await valueOf(out.postgresContainer as pulumi.Output<string>)).toBe("armp-postgres-physical");
+    expect(await valueOf(out.pgbouncerContainer as pulumi.Output<string>)).toBe("armp-pgbouncer-physical");
+    expect(await valueOf(out.pgbouncerStatsUrl as pulumi.Output<string>)).toBe("postgresql://armp_healthcheck:generated-armp-healthcheck-password@127.0.0.1:6432/pgbouncer");
+    expect(await pulumi.isSecret(out.pgbouncerStatsUrl as pulumi.Output<string>)).toBe(true);
   });
 });
 
@@ -254,6 +319,15 @@ describe("docker mode, pool settings and ports from config", () => {
   });
 });
 
+describe("docker mode, a pgBouncer image older than 1.21", () => {
+  it("renders no max_prepared_statements (1.18-1.20 refuse the unknown key)", async () => {
+    const { h } = await deploy({ "armp-postgres:pgbouncerImage": "edoburu/pgbouncer:1.20.1" });
+    const uploads = h.byName("armp-pgbouncer").inputs.uploads as { file: string; content: string }[];
+    expect(uploads[0]).toEqual({ file: "/etc/pgbouncer/pgbouncer.ini", content: expectedIni({ host: "armp-postgres", port: 5432, maxPrepared: null }) });
+    expect(h.byName("armp-pgbouncer-image").inputs).toEqual({ name: "edoburu/pgbouncer:1.20.1", keepLocally: true });
+  });
+});
+
 describe("docker mode, migration wiring", () => {
   it("hands the migration the DIRECT url (COPY, DDL and advisory locks need a session) after the role and database exist", async () => {
     await installMocks({ "armp-postgres:postgresPassword": "super-secret-pw" }, ["armp-postgres:postgresPassword"]);
@@ -266,7 +340,7 @@ describe("docker mode, migration wiring", () => {
     });
     await valueOf(out.databaseUrl);
     expect(seen).toHaveLength(1);
-    expect(await valueOf(seen[0]!.url)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:5432/armp");
+    expect(await valueOf(seen[0]!.url)).toBe("postgresql://armp_app:generated-armp-app-password@127.0.0.1:55432/armp");
     expect(await pulumi.isSecret(seen[0]!.url)).toBe(true);
     const deps = (seen[0]!.dependsOn as pulumi.Resource[]).map((r) => pulumi.output(r.urn));
     const urns = await valueOf(pulumi.all(deps));
@@ -287,5 +361,27 @@ describe("docker mode without a configured superuser password", () => {
     expect(s.additionalSecretOutputs).toEqual(["value"]);
     expect(s.parent).toBe(SERVER);
     expect(h.byName("armp-postgres").inputs.uploads).toEqual([{ file: "/run/armp/postgres-password", content: "generated-armp-postgres-password" }]);
+  });
+});
+
+describe("docker mode helpers", () => {
+  it("names the volume after project and stack, replacing what Docker does not allow", () => {
+    expect(postgresVolumeName("armp-postgres", "dev")).toBe("armp-postgres-dev-postgres-data");
+    expect(postgresVolumeName("armp-postgres", "org/team dev")).toBe("armp-postgres-org-team-dev-postgres-data");
+    expect(postgresVolumeName("_x", "a")).toBe("x-a-postgres-data");
+  });
+
+  it("fixes the uploaded secrets' modes before the images' entrypoints run", () => {
+    expect(postgresCommand()).toEqual([
+      "sh",
+      "-c",
+      "chmod 0400 /run/armp/postgres-password && " +
+        'if [ -s "$PGDATA/PG_VERSION" ]; then ' +
+        'u="$(printf %s "$POSTGRES_USER" | sed \'s/"/""/g\')"; p="$(sed "s/\'/\'\'/g" /run/armp/postgres-password)"; ' +
+        'printf "ALTER ROLE \\"%s\\" PASSWORD \'%s\'\\n" "$u" "$p" | ' +
+        'gosu postgres postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 -c log_min_error_statement=panic postgres >/dev/null; fi && ' +
+        "exec docker-entrypoint.sh postgres -c password_encryption=scram-sha-256",
+    ]);
+    expect(pgbouncerCommand()[2]).toMatch(/ && exec \/usr\/bin\/pgbouncer -u postgres \/etc\/pgbouncer\/pgbouncer\.ini$/);
   });
 });
