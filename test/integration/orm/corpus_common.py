@@ -57,9 +57,12 @@ def emit(doc):
     sys.stdout.write("\n")
 
 
-def attempt(fn):
-    """Runs one ORM query a real app would run; its result or the exact error becomes data."""
+def attempt(fn, on_error=None):
+    """Runs one ORM query a real app would run; its result or the exact error becomes data.
+    on_error (a session's rollback) runs after a failure so the next query starts clean."""
     try:
         return {"ok": canon(fn())}
     except Exception as e:  # noqa: BLE001 - the error text is what the test reports
+        if on_error:
+            on_error()
         return {"error": f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"}
