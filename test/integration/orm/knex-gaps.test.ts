@@ -2,8 +2,10 @@
  * knex builds on PostgreSQL itself: increments/integer/smallint become bigint (node-pg returns
  * strings where knex's own int4/int2 columns give numbers) and decimal(10,2) becomes double
  * precision (knex's SQLite dialect declares it "float", so the scale is gone: 12.5, not "12.50").
- * The date, datetime, time and json columns of the same table do read the same. This test fails
- * until the engine handles the first two; the rest of the knex corpus is knex.test.ts. */
+ * The date, datetime, time and json columns of the same table do read the same. And JS Dates,
+ * which knex's better-sqlite3 client stores as epoch milliseconds, come back shifted when they
+ * lie within 1e11 ms of 1970 (read as seconds although the column holds milliseconds). These
+ * tests fail until the engine handles them; the rest of the knex corpus is knex.test.ts. */
 import * as path from "path";
 import { createTestDatabase } from "../../support/db";
 import { sha256File, tempDir } from "../engine/helpers";
@@ -42,6 +44,35 @@ describe("knex 3 column builders a default migration does not carry (engine find
     } finally {
       await migrated.drop();
       await native.drop();
+    }
+  });
+
+  it("JS Dates stored by knex on SQLite (epoch milliseconds) read back as the same instants", async () => {
+    const db = await createTestDatabase("orm_knex_dates");
+    const src = path.join(tempDir("orm-knex-dates"), "app.sqlite");
+    const at = ["2024-02-29T23:59:59.999Z", "1969-12-31T23:59:59.001Z", "1972-06-30T12:00:00.000Z", "2038-01-19T03:14:08.000Z"];
+    try {
+      const lite = sqliteKnex(src);
+      try {
+        await lite.schema.createTable("event", (t) => {
+          t.bigIncrements("id");
+          t.datetime("at");
+        });
+        for (const a of at) await lite("event").insert({ at: new Date(a) });
+      } finally {
+        await lite.destroy();
+      }
+      const r = await migrate(src, db.url);
+      expect({ code: r.code, err: r.err, tables: r.tables }).toEqual({ code: 0, err: "", tables: { event: 4 } });
+      const m = pgKnex(db.url);
+      try {
+        const rows = (await m("event").select("at").orderBy("id")) as { at: Date }[];
+        expect(rows.map((x) => x.at.toISOString())).toEqual(at);
+      } finally {
+        await m.destroy();
+      }
+    } finally {
+      await db.drop();
     }
   });
 });
