@@ -26,6 +26,7 @@ export function runPython<T>(script: string, args: string[]): T {
   });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${script} ${args[0]} exited with ${r.status}:\n${r.stderr}`);
+  // ORM_CORPUS_OUT=<dir> keeps each script's JSON for diagnosing a mismatch by hand.
   if (process.env.ORM_CORPUS_OUT) fs.writeFileSync(path.join(process.env.ORM_CORPUS_OUT, `${path.basename(script, ".py")}-${args[0]}-${process.pid}-${Date.now()}.json`), r.stdout);
   return JSON.parse(r.stdout) as T;
 }
