@@ -650,6 +650,8 @@ export async function resetSequences(c: Client, schema: string, table: string): 
     [rel],
   );
   for (const x of r.rows) {
-    await c.query(`SELECT setval($1, COALESCE((SELECT max(${quoteIdent(x.attname)}) FROM ${rel}), 0) + 1, false)`, [x.seq]);
+    // SQLite gives a new row max(rowid)+1, or 1 when there is none or max <= 0. setval(seq, max,
+    // true) says the same without computing max+1, which would overflow at 2^63-1.
+    await c.query(`SELECT CASE WHEN m IS NULL OR m < 1 THEN setval($1, 1, false) ELSE setval($1, m, true) END FROM (SELECT max(${quoteIdent(x.attname)}) AS m FROM ${rel}) AS x`, [x.seq]);
   }
 }

@@ -91,7 +91,8 @@ export function decideTypes(db: SqliteDb, schema: SourceSchema, opts: DecisionOp
 
 function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: Decisions): void {
   const declared = { ...opts, decided: undefined };
-  const cols = t.columns.filter((c) => !c.generated).map((c) => mapColumn(t, c, declared));
+  // Generated columns too: SQLite computes their values, and an untyped one is typed by them.
+  const cols = t.columns.map((c) => mapColumn(t, c, declared));
   const open = cols.filter((c) => !c.overridden && !c.identity);
   if (open.length === 0) return;
   const T = qi(t.name);
@@ -337,7 +338,10 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
   }
   if (bad > 0) return textOrBytea(db, t, c, s, `${bad} text value(s) that are not dates or times; text keeps every value as written`, sample, bad, badKey);
   const numbers = s.integer + s.real + numericText;
-  const choice = opts.epochs?.[key] ?? (dates + withTime > 0 ? "unix" : "number");
+  // A number as the column's DEFAULT (DATETIME DEFAULT 0) is the schema saying its numbers are
+  // instants, counted from the Unix epoch the default names.
+  const numericDefault = /^[(\s]*[-+]?(\d|\.\d)/.test(t.columns.find((x) => x.name === c.column)?.defaultSql ?? "");
+  const choice = opts.epochs?.[key] ?? (dates + withTime > 0 || numericDefault ? "unix" : "number");
   if (c.kind === "date" && choice === "unix") {
     // A date column cannot hold a time of day: text with one, or Unix time that is not midnight.
     const notMidnight = numbers === 0 ? 0 : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE typeof(${C}) IN ('integer', 'real') AND (CASE WHEN abs(${C}) >= 1e11 THEN ${C} % 86400000 ELSE ${C} % 86400 END) <> 0`).get() as { n: number }).n;
@@ -351,7 +355,7 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
   if (choice === "unix") {
     // Not a type change: the declared type stays; the decision is still shown with an example.
     const ex = example ? ` (e.g. ${String(example.v)} -> ${toPgText(example.v, c)})` : "";
-    const why = opts.epochs?.[key] ? `--epoch ${key}=unix` : `the column's ${dates} text value(s) are dates, so its numbers are instants too`;
+    const why = opts.epochs?.[key] ? `--epoch ${key}=unix` : dates + withTime > 0 ? `the column's ${dates + withTime} text value(s) are dates, so its numbers are instants too` : "its DEFAULT is a number, so its numbers are instants";
     return { to: c.pgType, rows: numbers, reason: `${numbers} number(s) read as Unix time, seconds or milliseconds when |n| >= 1e11, UTC${ex}: ${why}`, sampleKey: sample(`typeof(${C}) IN ('integer', 'real')`) };
   }
   if (dates > 0) {

@@ -216,7 +216,8 @@ function readTable(db: SqliteDb, m: MasterRow, master: MasterRow[]): SourceTable
     });
   const primaryKey = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
   const sql = m.sql ?? "";
-  const withoutRowid = /\)\s*WITHOUT\s+ROWID\s*;?\s*$/i.test(sql);
+  // Table options after the closing parenthesis, in any order: WITHOUT ROWID, STRICT.
+  const withoutRowid = /\)\s*(?:(?:WITHOUT\s+ROWID|STRICT)\s*,\s*)*WITHOUT\s+ROWID(?:\s*,\s*(?:WITHOUT\s+ROWID|STRICT))*\s*;?\s*$/i.test(sql);
   const rowidAlias = !withoutRowid && primaryKey.length === 1 && (info.find((c) => c.name === primaryKey[0])?.type ?? "").toUpperCase() === "INTEGER" ? primaryKey[0] : null;
   const autoincrement = rowidAlias !== null && /\bAUTOINCREMENT\b/i.test(sql);
 

@@ -164,6 +164,10 @@ export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], c
   if ((sel.byRowidSql === null && sel.keyRangeSql === null) || checksum === "md5" || cols.length === 0) return null;
   if (String(db.pragma("encoding", { simple: true })).toUpperCase() !== "UTF-8") return null;
   if (!loadNative(db)) return null;
+  // A key at 2^63-1 has no half-open upper bound an int64 can bind: such a table is read by the
+  // JavaScript path, in key order.
+  const keyMax = sel.byRowidSql !== null ? `SELECT max(rowid) FROM ${qi(t.name)}` : `SELECT max(${qi(t.primaryKey[0])}) FROM ${qi(t.name)}`;
+  if (db.prepare(keyMax).pluck().safeIntegers(true).get() === 9223372036854775807n) return null;
   const binary = (opts.binary ?? true) && process.env.ARMP_MIGRATE_BINARY !== "0" && cols.every(binaryColumn);
   const fn = binary ? "armp_copy_bin" : "armp_copy";
   const list = cols.map((c) => qi(c.column)).join(", ");

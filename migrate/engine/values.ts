@@ -220,7 +220,10 @@ export function normaliseTimestamp(v: SqliteValue, tz: boolean): string {
     const sign = off[0] === "-" ? -1 : 1;
     const oh = Number(off.slice(1, 3));
     const om = Number(off.replace(":", "").slice(3, 5) || "0");
-    const ms = Date.UTC(Number(Y), Number(Mo) - 1, Number(D), Number(h), Number(mi), Number(s)) - sign * (oh * 60 + om) * 60000;
+    // Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear takes the year as given.
+    const at = new Date(Date.UTC(2000, Number(Mo) - 1, Number(D), Number(h), Number(mi), Number(s)));
+    at.setUTCFullYear(Number(Y));
+    const ms = at.getTime() - sign * (oh * 60 + om) * 60000;
     const p = microsToParts(BigInt(ms) * 1000n);
     return `${p.date} ${p.time}${fracDigits ? "." + fracDigits : ""}${suffix}`;
   }

@@ -81,7 +81,8 @@ describe("worker-thread encoding in the built CLI", () => {
     const badHash = sha256File(bad);
     const d = await createTestDatabase("workers_bad");
     dbs.push(d);
-    const r = runCli(["run", "--source", bad, "--target", d.url, "--jobs", "2", "--json"]);
+    // An explicit type for the column: the profile keeps it, and the row is rejected in the copy.
+    const r = runCli(["run", "--source", bad, "--target", d.url, "--jobs", "2", "--json", "--cast", "publication.title=text"]);
     expect(r.code).toBe(3);
     const err = JSON.parse(r.out) as { error: { code: string; meta: Record<string, unknown> } };
     expect(err.error.code).toBe("ROW_REJECTED");
@@ -169,7 +170,8 @@ describe("worker-thread encoding in the built CLI", () => {
       const badHash = sha256File(bad);
       const d = await createTestDatabase("split_bad");
       dbs.push(d);
-      const r = runCli(["run", "--source", bad, "--target", d.url, "--jobs", "1", "--json"], split);
+      // Explicit types: the profile keeps them, and the bad value meets the copy inside a worker.
+      const r = runCli(["run", "--source", bad, "--target", d.url, "--jobs", "1", "--json", "--cast", "publication.publication_date=date", "--cast", "publication.is_open_access=boolean"], split);
       expect(r.code).toBe(3);
       const err = JSON.parse(r.out) as { error: { code: string; meta: Record<string, unknown> } };
       expect(err.error.code).toBe(code);
