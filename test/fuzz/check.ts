@@ -160,11 +160,34 @@ async function findPgTable(c: Client, name: string): Promise<string | null> {
 }
 
 export async function checkCase(spec: DbSpec, opts: CheckOptions): Promise<Outcome> {
+  return checkBuilt((file) => writeDb(spec, file), opts);
+}
+
+/** The same check for a hand-written SQL script (regression cases): every table and view it creates. */
+export async function checkSql(sql: string, opts: CheckOptions): Promise<Outcome> {
+  return checkBuilt((file) => {
+    const db = new Database(file);
+    try {
+      db.exec(sql);
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid").pluck().all() as string[]).map((name) => ({
+        name,
+        cols: (db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(name) as { name: string; type: string }[]).map((c) => ({ name: c.name, type: c.type, notNull: false, unique: false })),
+        rows: [],
+      }));
+      const views = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'view'").pluck().all() as string[]).map((name) => ({ name, table: "" }));
+      return { tables, views, statements: [sql] };
+    } finally {
+      db.close();
+    }
+  }, opts);
+}
+
+async function checkBuilt(build: (file: string) => BuiltDb, opts: CheckOptions): Promise<Outcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armp-fuzz-"));
   const file = path.join(dir, "source.sqlite");
   const dbName = `fuzz_${process.pid}_${dbCounter++}`;
   try {
-    const built = writeDb(spec, file);
+    const built = build(file);
     const before = sha256(file);
     await withAdmin(opts.adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
     try {

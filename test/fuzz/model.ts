@@ -72,6 +72,15 @@ export interface GenOptions {
   weirdTypes: boolean;
   /** Values that a declared length cannot hold (VARCHAR(2) with 'abc'). */
   overlongText: boolean;
+  /** NULL in PRIMARY KEY columns of rowid tables (SQLite allows it outside INTEGER PRIMARY KEY). */
+  nullableKeys: boolean;
+  /** INTEGER PRIMARY KEY values at the int64 edges (2^63-1) and below 1 (0, negative). */
+  edgeRowids: boolean;
+  /**
+   * In PRIMARY KEY and UNIQUE columns, values SQLite keeps apart that PostgreSQL's type may equate
+   * ('no' and 'f' in a BOOLEAN, ISO text and Unix time in a TIMESTAMP, off-type values).
+   */
+  keyCollisions: boolean;
   maxTables: number;
   maxRows: number;
 }
@@ -90,6 +99,9 @@ export const ALL_ON: GenOptions = {
   nulInText: true,
   weirdTypes: true,
   overlongText: true,
+  nullableKeys: true,
+  edgeRowids: true,
+  keyCollisions: true,
   maxTables: 4,
   maxRows: 8,
 };
@@ -228,9 +240,18 @@ function anyValue(opts: GenOptions): fc.Arbitrary<Value> {
   return fc.oneof(intValue(), realValue(opts), textValue(opts), blobValue());
 }
 
-function cellValue(type: string, opts: GenOptions): fc.Arbitrary<Value> {
-  const home = homeValue(type, opts);
-  const nul = fc.constant<Value>({ t: "null" });
+/** role: "ipk" for the INTEGER PRIMARY KEY, "pk" for other key columns, "unique", or "plain". */
+function cellValue(type: string, opts: GenOptions, role: "ipk" | "pk" | "unique" | "plain"): fc.Arbitrary<Value> {
+  let home = homeValue(type, opts);
+  let nul = fc.constant<Value>({ t: "null" });
+  if (role === "ipk" && !opts.edgeRowids) home = fc.bigInt({ min: 1n, max: 2n ** 62n }).map((v) => ({ t: "int" as const, v }));
+  if (role === "pk" && !opts.nullableKeys) nul = home;
+  if (role !== "plain" && !opts.keyCollisions) {
+    const t = type.toUpperCase();
+    if (/BOOL|TINYINT\(1\)|^BIT$/.test(t)) home = fc.constantFrom(0n, 1n).map((v) => ({ t: "int" as const, v }));
+    else if (/DATE|TIME/.test(t)) home = fc.tuple(isoDate(), fc.integer({ min: 0, max: 86399 })).map(([d, s]) => ({ t: "text" as const, v: `${pad(d.y, 4)}-${pad(d.m)}-${pad(d.d)} ${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}` }));
+    return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
+  }
   if (!opts.offTypeValues) return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
   return fc.oneof({ arbitrary: home, weight: 7 }, { arbitrary: nul, weight: 1 }, { arbitrary: anyValue(opts), weight: 2 });
 }
@@ -303,7 +324,7 @@ export function dbSpecArb(opts: GenOptions = ALL_ON): fc.Arbitrary<DbSpec> {
       });
       const rowArbs = tables.map((t) =>
         fc.tuple(
-          fc.array(fc.tuple(...t.cols.map((c) => cellValue(c.type, opts))), { minLength: t.rowCount, maxLength: t.rowCount }),
+          fc.array(fc.tuple(...t.cols.map((c, ci) => cellValue(c.type, opts, t.pk.kind === "ipk" && ci === 0 ? "ipk" : t.pk.kind === "cols" && t.pk.cols.includes(ci) ? "pk" : c.unique ? "unique" : "plain"))), { minLength: t.rowCount, maxLength: t.rowCount }),
           fc.tuple(...t.cols.map((c) => checkFor(c.name, opts))),
         ),
       );
