@@ -24,7 +24,7 @@ export interface CheckOptions {
   requirePreDdl: boolean;
 }
 
-export type Outcome = { kind: "migrated"; tables: number; rows: number } | { kind: "refused"; code: string; preDdl: boolean };
+export type Outcome = { kind: "migrated"; tables: number; rows: number } | { kind: "refused"; code: string; preDdl: boolean; message: string };
 
 /** A property failure: carries the repro SQL and what the CLI printed. */
 export class FidelityError extends Error {}
@@ -238,7 +238,7 @@ async function checkBuilt(build: (file: string) => BuiltDb, opts: CheckOptions):
           if (rels.length) fail(built, `exit 3 (${err.code}) but the target still has ${rels.join(", ")}`, cli);
           const preDdl = err.meta.targetRestored !== true;
           if (opts.requirePreDdl && !preDdl) fail(built, `error ${err.code} was raised after DDL (meta.targetRestored), not before it: ${err.message}`, cli);
-          return { kind: "refused", code: err.code, preDdl };
+          return { kind: "refused", code: err.code, preDdl, message: err.message ?? "" };
         }
         return fail(built, `unexpected exit code ${cli.code}`, cli);
       });

@@ -13,10 +13,12 @@ export interface FuzzStats {
   rows: number;
   refused: Record<string, number>;
   refusedAfterDdl: number;
+  /** The first refusal message per code, to show what was refused. */
+  samples: Record<string, string>;
 }
 
 export function emptyStats(): FuzzStats {
-  return { cases: 0, migrated: 0, rows: 0, refused: {}, refusedAfterDdl: 0 };
+  return { cases: 0, migrated: 0, rows: 0, refused: {}, refusedAfterDdl: 0, samples: {} };
 }
 
 function record(stats: FuzzStats, o: Outcome): void {
@@ -26,6 +28,7 @@ function record(stats: FuzzStats, o: Outcome): void {
     stats.rows += o.rows;
   } else {
     stats.refused[o.code] = (stats.refused[o.code] ?? 0) + 1;
+    stats.samples[o.code] ??= o.message;
     if (!o.preDdl) stats.refusedAfterDdl++;
   }
 }

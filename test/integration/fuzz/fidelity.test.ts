@@ -28,7 +28,8 @@ function message(e: unknown): string {
 
 function summary(s: FuzzStats): string {
   const refused = Object.entries(s.refused).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
-  return `${s.cases} case(s): ${s.migrated} migrated (${s.rows} rows compared), refused: ${refused}; ${s.refusedAfterDdl} refusal(s) after DDL`;
+  const samples = Object.entries(s.samples).map(([k, m]) => `\n  e.g. ${k}: ${m}`).join("");
+  return `${s.cases} case(s): ${s.migrated} migrated (${s.rows} rows compared), refused: ${refused}; ${s.refusedAfterDdl} refusal(s) after DDL${samples}`;
 }
 
 /** `npm run fuzz` flags that generate with these switches (the categories switched off). */
@@ -53,13 +54,20 @@ const longRuns = process.env.ARMP_FUZZ_RUNS ? Number(process.env.ARMP_FUZZ_RUNS)
 
 if (longRuns > 0) {
   const base = Number(process.env.ARMP_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const gen: GenOptions = { ...ALL_ON, ...(JSON.parse(process.env.ARMP_FUZZ_GEN ?? "{}") as Partial<GenOptions>) };
+  // One generator, or (sweep) a list of named generators each run for longRuns cases.
+  const raw = JSON.parse(process.env.ARMP_FUZZ_GEN ?? "{}") as Partial<GenOptions> | { name: string; gen: Partial<GenOptions> }[];
+  const gens = Array.isArray(raw) ? raw : [{ name: "run", gen: raw }];
   const out = process.env.ARMP_FUZZ_OUT;
-  test(`long run: ${longRuns} databases from seed ${base}`, async () => {
-    const { stats, failures } = await runCases(base, longRuns, gen, process.env.ARMP_FUZZ_SHRINK === "1", process.env.ARMP_FUZZ_PRE_DDL === "1");
-    if (out) for (const f of failures) fs.appendFileSync(out, JSON.stringify({ ...f, gen }) + "\n");
-    process.stdout.write(`fuzz: ${summary(stats)}; ${failures.length} failure(s)\n${failures.map((f) => `seed ${f.seed}: ${f.message.split("\n")[0]}`).join("\n")}\n`);
-    expect(failures.map((f) => f.seed)).toEqual([]);
+  test(`long run: ${longRuns} databases from seed ${base} per generator (${gens.length})`, async () => {
+    const failed: number[] = [];
+    for (const g of gens) {
+      const gen: GenOptions = { ...ALL_ON, ...g.gen };
+      const { stats, failures } = await runCases(base, longRuns, gen, process.env.ARMP_FUZZ_SHRINK === "1", process.env.ARMP_FUZZ_PRE_DDL === "1");
+      if (out) for (const f of failures) fs.appendFileSync(out, JSON.stringify({ ...f, name: g.name, gen }) + "\n");
+      process.stdout.write(`fuzz ${g.name}: ${summary(stats)}; ${failures.length} failure(s)\n${failures.map((f) => `  seed ${f.seed}: ${f.message.split("\n")[0]}`).join("\n")}\n`);
+      failed.push(...failures.map((f) => f.seed));
+    }
+    expect(failed).toEqual([]);
   }, 24 * 3600 * 1000);
 } else {
   const randomSeed = Math.floor(Math.random() * 2 ** 31);
