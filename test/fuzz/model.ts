@@ -81,6 +81,8 @@ export interface GenOptions {
    * ('no' and 'f' in a BOOLEAN, ISO text and Unix time in a TIMESTAMP, off-type values).
    */
   keyCollisions: boolean;
+  /** Dates and timestamps in years 1-99 (ISO text such as '0006-03-05 23:59:01+02:00'). */
+  earlyYears: boolean;
   maxTables: number;
   maxRows: number;
 }
@@ -102,6 +104,7 @@ export const ALL_ON: GenOptions = {
   nullableKeys: true,
   edgeRowids: true,
   keyCollisions: true,
+  earlyYears: true,
   maxTables: 4,
   maxRows: 8,
 };
@@ -174,23 +177,23 @@ function blobValue(): fc.Arbitrary<Value> {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
 
-function isoDate(): fc.Arbitrary<{ y: number; m: number; d: number }> {
-  return fc.record({ y: fc.integer({ min: 1, max: 9999 }), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }) });
+function isoDate(opts: GenOptions): fc.Arbitrary<{ y: number; m: number; d: number }> {
+  return fc.record({ y: fc.integer({ min: opts.earlyYears ? 1 : 100, max: 9999 }), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }) });
 }
 
-function dateValue(): fc.Arbitrary<Value> {
+function dateValue(opts: GenOptions): fc.Arbitrary<Value> {
   return fc.oneof(
-    isoDate().map(({ y, m, d }) => ({ t: "text" as const, v: `${pad(y, 4)}-${pad(m)}-${pad(d)}` })),
+    isoDate(opts).map(({ y, m, d }) => ({ t: "text" as const, v: `${pad(y, 4)}-${pad(m)}-${pad(d)}` })),
     fc.integer({ min: -100000, max: 100000 }).map((days) => ({ t: "int" as const, v: BigInt(days) * 86400n })),
   );
 }
 
-function timestampValue(): fc.Arbitrary<Value> {
+function timestampValue(opts: GenOptions): fc.Arbitrary<Value> {
   const time = fc.record({ h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), f: fc.constantFrom("", ".5", ".123", ".123456", ".000") });
   const sep = fc.constantFrom(" ", "T");
   const zone = fc.constantFrom("", "", "Z", "+02:00", "-05:30", "+00:00");
   return fc.oneof(
-    fc.tuple(isoDate(), sep, time, zone).map(([d, sp, t, z]) => ({ t: "text" as const, v: `${pad(d.y, 4)}-${pad(d.m)}-${pad(d.d)}${sp}${pad(t.h)}:${pad(t.mi)}:${pad(t.s)}${t.f}${z}` })),
+    fc.tuple(isoDate(opts), sep, time, zone).map(([d, sp, t, z]) => ({ t: "text" as const, v: `${pad(d.y, 4)}-${pad(d.m)}-${pad(d.d)}${sp}${pad(t.h)}:${pad(t.mi)}:${pad(t.s)}${t.f}${z}` })),
     fc.tuple(fc.integer({ min: 1970, max: 2100 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 })).map(([y, m, d]) => ({ t: "text" as const, v: `${y}-${pad(m)}-${pad(d)} 00:00:00` })),
     fc.integer({ min: 0, max: 4102444800 }).map((s) => ({ t: "int" as const, v: BigInt(s) })),
     fc.integer({ min: 0, max: 4102444800 }).map((s) => ({ t: "int" as const, v: BigInt(s) * 1000n + 7n })),
@@ -224,8 +227,8 @@ function homeValue(type: string, opts: GenOptions): fc.Arbitrary<Value> {
   if (/BOOL|TINYINT\(1\)|^BIT$/.test(t)) return boolValue();
   if (/^(DECIMAL|NUMERIC|NUMBER)/.test(t) && p) return decimalValue(p[2] ? Number(p[2]) : 0, Number(p[1]));
   if (/INT|SERIAL/.test(t)) return intValue();
-  if (/^(DATE)$/.test(t)) return dateValue();
-  if (/DATETIME|TIMESTAMP/.test(t)) return timestampValue();
+  if (/^(DATE)$/.test(t)) return dateValue(opts);
+  if (/DATETIME|TIMESTAMP/.test(t)) return timestampValue(opts);
   if (t === "TIME") return fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => ({ t: "text" as const, v: `${pad(h)}:${pad(m)}:00` }));
   if (t === "UUID") return uuidValue();
   if (/JSON/.test(t)) return jsonValue();
@@ -245,13 +248,13 @@ function cellValue(type: string, opts: GenOptions, role: "ipk" | "pk" | "unique"
   let home = homeValue(type, opts);
   let nul = fc.constant<Value>({ t: "null" });
   if (role === "ipk" && !opts.edgeRowids) home = fc.bigInt({ min: 1n, max: 2n ** 62n }).map((v) => ({ t: "int" as const, v }));
-  if (role === "pk" && !opts.nullableKeys) nul = home;
   if (role !== "plain" && !opts.keyCollisions) {
     const t = type.toUpperCase();
     if (/BOOL|TINYINT\(1\)|^BIT$/.test(t)) home = fc.constantFrom(0n, 1n).map((v) => ({ t: "int" as const, v }));
-    else if (/DATE|TIME/.test(t)) home = fc.tuple(isoDate(), fc.integer({ min: 0, max: 86399 })).map(([d, s]) => ({ t: "text" as const, v: `${pad(d.y, 4)}-${pad(d.m)}-${pad(d.d)} ${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}` }));
-    return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
+    else if (/DATE|TIME/.test(t)) home = fc.tuple(isoDate(opts), fc.integer({ min: 0, max: 86399 })).map(([d, s]) => ({ t: "text" as const, v: `${pad(d.y, 4)}-${pad(d.m)}-${pad(d.d)} ${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}` }));
   }
+  if (role === "pk" && !opts.nullableKeys) nul = home;
+  if (role !== "plain" && !opts.keyCollisions) return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
   if (!opts.offTypeValues) return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
   return fc.oneof({ arbitrary: home, weight: 7 }, { arbitrary: nul, weight: 1 }, { arbitrary: anyValue(opts), weight: 2 });
 }
@@ -266,6 +269,16 @@ function checkFor(col: string, opts: GenOptions): fc.Arbitrary<string | undefine
   if (!opts.checks) return fc.constant(undefined);
   const q = quoteIdent(col);
   return fc.option(fc.constantFrom(`length(${q}) < 1000`, `${q} IS NULL OR ${q} <> 'forbidden'`, `typeof(${q}) <> 'blob' OR length(${q}) < 30`, `${q} IS NOT 999`), { freq: 5 }).map((x) => x ?? undefined);
+}
+
+/**
+ * A column's part in the keys. PRIMARY KEY (c) on a lone INTEGER column of a rowid table makes c
+ * the rowid alias exactly as an inline INTEGER PRIMARY KEY does.
+ */
+function roleOf(t: Pick<TableSpec, "pk" | "cols" | "withoutRowid">, ci: number): "ipk" | "pk" | "unique" | "plain" {
+  if (t.pk.kind === "ipk" && ci === 0) return "ipk";
+  if (t.pk.kind === "cols" && t.pk.cols.includes(ci)) return t.pk.cols.length === 1 && !t.withoutRowid && t.cols[ci].type.toUpperCase() === "INTEGER" ? "ipk" : "pk";
+  return t.cols[ci].unique ? "unique" : "plain";
 }
 
 export function dbSpecArb(opts: GenOptions = ALL_ON): fc.Arbitrary<DbSpec> {
@@ -324,7 +337,7 @@ export function dbSpecArb(opts: GenOptions = ALL_ON): fc.Arbitrary<DbSpec> {
       });
       const rowArbs = tables.map((t) =>
         fc.tuple(
-          fc.array(fc.tuple(...t.cols.map((c, ci) => cellValue(c.type, opts, t.pk.kind === "ipk" && ci === 0 ? "ipk" : t.pk.kind === "cols" && t.pk.cols.includes(ci) ? "pk" : c.unique ? "unique" : "plain"))), { minLength: t.rowCount, maxLength: t.rowCount }),
+          fc.array(fc.tuple(...t.cols.map((c, ci) => cellValue(c.type, opts, roleOf(t, ci)))), { minLength: t.rowCount, maxLength: t.rowCount }),
           fc.tuple(...t.cols.map((c) => checkFor(c.name, opts))),
         ),
       );
