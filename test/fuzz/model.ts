@@ -83,6 +83,8 @@ export interface GenOptions {
   keyCollisions: boolean;
   /** Dates and timestamps in years 1-99 (ISO text such as '0006-03-05 23:59:01+02:00'). */
   earlyYears: boolean;
+  /** Tables that are both STRICT and WITHOUT ROWID (in either order of the two options). */
+  strictWithoutRowid: boolean;
   maxTables: number;
   maxRows: number;
 }
@@ -105,14 +107,19 @@ export const ALL_ON: GenOptions = {
   edgeRowids: true,
   keyCollisions: true,
   earlyYears: true,
+  strictWithoutRowid: true,
   maxTables: 4,
   maxRows: 8,
 };
 
+/**
+ * MySQL spellings with a suffix after the length (INT(11) UNSIGNED, VARCHAR(255) BINARY) are a
+ * syntax error in SQLite, so no file can hold them; their SQLite-accepted forms are listed.
+ */
 const COMMON_TYPES = [
-  "INTEGER", "INT", "INT(11)", "INT(11) UNSIGNED", "BIGINT", "SMALLINT", "TINYINT(1)", "BOOLEAN", "BOOL",
+  "INTEGER", "INT", "INT(11)", "INT UNSIGNED", "BIGINT UNSIGNED", "BIGINT", "SMALLINT", "TINYINT(1)", "BOOLEAN", "BOOL",
   "DECIMAL(10, 2)", "DECIMAL(5,0)", "NUMERIC", "NUMERIC(12,4)", "REAL", "DOUBLE", "DOUBLE PRECISION", "FLOAT",
-  "VARCHAR(255)", "VARCHAR(255) BINARY", "VARCHAR(8)", "NVARCHAR(40)", "CHAR(2)", "CHARACTER(10)", "TEXT", "CLOB",
+  "VARCHAR(255)", "VARCHAR BINARY(255)", "VARCHAR(8)", "NVARCHAR(40)", "CHAR(2)", "CHARACTER(10)", "TEXT", "CLOB",
   "BLOB", "DATE", "DATETIME", "TIMESTAMP", "JSON", "",
 ];
 const WEIRD_TYPES = [
@@ -244,7 +251,8 @@ function anyValue(opts: GenOptions): fc.Arbitrary<Value> {
 }
 
 /** role: "ipk" for the INTEGER PRIMARY KEY, "pk" for other key columns, "unique", or "plain". */
-function cellValue(type: string, opts: GenOptions, role: "ipk" | "pk" | "unique" | "plain"): fc.Arbitrary<Value> {
+/** dirty: the column may hold values foreign to its type (a quarter of the columns, when offTypeValues is on). */
+function cellValue(type: string, opts: GenOptions, role: "ipk" | "pk" | "unique" | "plain", dirty: boolean): fc.Arbitrary<Value> {
   let home = homeValue(type, opts);
   let nul = fc.constant<Value>({ t: "null" });
   if (role === "ipk" && !opts.edgeRowids) home = fc.bigInt({ min: 1n, max: 2n ** 62n }).map((v) => ({ t: "int" as const, v }));
@@ -255,7 +263,7 @@ function cellValue(type: string, opts: GenOptions, role: "ipk" | "pk" | "unique"
   }
   if (role === "pk" && !opts.nullableKeys) nul = home;
   if (role !== "plain" && !opts.keyCollisions) return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
-  if (!opts.offTypeValues) return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
+  if (!opts.offTypeValues || !dirty) return fc.oneof({ arbitrary: home, weight: 8 }, { arbitrary: nul, weight: 1 });
   return fc.oneof({ arbitrary: home, weight: 7 }, { arbitrary: nul, weight: 1 }, { arbitrary: anyValue(opts), weight: 2 });
 }
 
@@ -292,6 +300,7 @@ export function dbSpecArb(opts: GenOptions = ALL_ON): fc.Arbitrary<DbSpec> {
     default: defaultFor(opts),
     collate: fc.oneof({ arbitrary: fc.constant<string | undefined>(undefined), weight: 6 }, { arbitrary: fc.constantFrom("NOCASE", "RTRIM", "BINARY"), weight: 1 }),
     checkSeed: fc.nat(),
+    dirty: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
   });
   const tableProto = fc.record({
     name: identifier(opts),
@@ -314,15 +323,15 @@ export function dbSpecArb(opts: GenOptions = ALL_ON): fc.Arbitrary<DbSpec> {
       const vnames = uniqueNames(proto.views.map((v) => v.name), taken, "v");
       const tables = proto.tables.map((tp, ti) => {
         const cnames = uniqueNames(tp.cols.map((c) => c.name), new Set(), "c");
-        const strict = tp.strict;
+        const strict = tp.strict && (opts.strictWithoutRowid || !tp.withoutRowid);
         // WITHOUT ROWID needs a PRIMARY KEY that is not an INTEGER PRIMARY KEY alias.
         let pk: TableSpec["pk"] = tp.pk.kind === "cols" ? { kind: "cols", cols: [...Array(Math.min(tp.pk.n, tp.cols.length)).keys()] } : tp.pk;
         const withoutRowid = tp.withoutRowid && pk.kind !== "none";
         if (withoutRowid && pk.kind === "ipk") pk = { kind: "cols", cols: [0] };
-        const cols: ColSpec[] = tp.cols.map((c, ci) => {
+        const cols: (ColSpec & { dirty: boolean })[] = tp.cols.map((c, ci) => {
           let type = strict ? c.strictType : c.type;
           if (pk.kind === "ipk" && ci === 0) type = "INTEGER";
-          return { name: cnames[ci], type, notNull: c.notNull, unique: c.unique, ...(c.default !== undefined ? { default: c.default } : {}), ...(c.collate ? { collate: c.collate } : {}) };
+          return { name: cnames[ci], type, dirty: c.dirty, notNull: c.notNull, unique: c.unique, ...(c.default !== undefined ? { default: c.default } : {}), ...(c.collate ? { collate: c.collate } : {}) };
         });
         const fks: TableSpec["fks"] = [];
         for (const f of tp.fkSeeds) {
@@ -337,14 +346,14 @@ export function dbSpecArb(opts: GenOptions = ALL_ON): fc.Arbitrary<DbSpec> {
       });
       const rowArbs = tables.map((t) =>
         fc.tuple(
-          fc.array(fc.tuple(...t.cols.map((c, ci) => cellValue(c.type, opts, roleOf(t, ci)))), { minLength: t.rowCount, maxLength: t.rowCount }),
+          fc.array(fc.tuple(...t.cols.map((c, ci) => cellValue(c.type, opts, roleOf(t, ci), c.dirty))), { minLength: t.rowCount, maxLength: t.rowCount }),
           fc.tuple(...t.cols.map((c) => checkFor(c.name, opts))),
         ),
       );
       return fc.tuple(...rowArbs).map((perTable): DbSpec => ({
         tables: tables.map((t, i) => ({
           name: t.name,
-          cols: t.cols.map((c, ci) => ({ ...c, ...(perTable[i][1][ci] ? { check: perTable[i][1][ci] } : {}) })),
+          cols: t.cols.map(({ dirty: _dirty, ...c }, ci) => ({ ...c, ...(perTable[i][1][ci] ? { check: perTable[i][1][ci] } : {}) })),
           pk: t.pk,
           withoutRowid: t.withoutRowid,
           strict: t.strict,

@@ -26,6 +26,7 @@ const CI_GEN: GenOptions = {
   edgeRowids: false, // F1, F2: rowid alias 2^63-1 or max <= 0 end in INTERNAL
   keyCollisions: false, // F4: distinct key values equal after conversion, refused after DDL
   earlyYears: false, // F9: ISO text with an offset in years 1-99 is stored 1900 years later
+  strictWithoutRowid: false, // F10: "WITHOUT ROWID, STRICT" is read as a rowid table
 };
 const FIXED_SEEDS = [1, 2, 3];
 const RUNS_PER_SEED = 10;
