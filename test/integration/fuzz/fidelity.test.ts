@@ -88,9 +88,11 @@ if (longRuns > 0) {
           const f = failures[0];
           throw new Error(`${failures.length} case(s) failed; first, seed ${f.seed} (rerun: npm run build && npm run fuzz -- --seed ${f.seed} --runs 1${offFlags(CI_GEN)}):\n${f.message}`);
         }
+        process.stdout.write(`fuzz seeds ${base}..: ${summary(stats)}\n`);
         expect(stats.cases).toBe(RUNS_PER_SEED);
-        // Most generated databases must migrate: a suite where everything is refused checks nothing.
-        expect(stats.migrated).toBeGreaterThanOrEqual(RUNS_PER_SEED / 2);
+        // A good share of generated databases must migrate: a suite where everything is refused
+        // checks nothing (refusals come from dirty columns and weird types, see GenOptions).
+        expect(stats.migrated).toBeGreaterThanOrEqual(RUNS_PER_SEED * 0.3);
       }, 120_000);
     }
   });
