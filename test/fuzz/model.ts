@@ -85,6 +85,8 @@ export interface GenOptions {
   earlyYears: boolean;
   /** Tables that are both STRICT and WITHOUT ROWID (in either order of the two options). */
   strictWithoutRowid: boolean;
+  /** Identifiers spelled like SQL literals (true, false, null, current_timestamp). */
+  literalNames: boolean;
   maxTables: number;
   maxRows: number;
 }
@@ -108,6 +110,7 @@ export const ALL_ON: GenOptions = {
   keyCollisions: true,
   earlyYears: true,
   strictWithoutRowid: true,
+  literalNames: true,
   maxTables: 4,
   maxRows: 8,
 };
@@ -128,12 +131,15 @@ const WEIRD_TYPES = [
 ];
 const STRICT_TYPES = ["INT", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"];
 
-const RESERVED = ["select", "order", "user", "group", "table", "from", "where", "Limit", "offset", "default", "check", "primary", "end", "true", "null"];
+const RESERVED = ["select", "order", "user", "group", "table", "from", "where", "Limit", "offset", "default", "check", "primary", "end"];
+/** Names spelled like SQL literals: SQLite reads a double-quoted "true" as a string when no such column exists. */
+const LITERAL_NAMES = ["true", "false", "null", "TRUE", "current_timestamp"];
 const ODD = ["with space", "dot.ted", 'dq"uote', "sq'uote", "café", "日本語", "emoji🙂", "MixedCase", "UPPER", "back\\slash", "semi;colon", "-dash", "1digit", "tab\tname", "pct%s"];
 
 function identifier(opts: GenOptions): fc.Arbitrary<string> {
   const plain = fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/);
   const parts: fc.Arbitrary<string>[] = [plain, plain, plain];
+  if (opts.literalNames) parts.push(fc.constantFrom(...LITERAL_NAMES));
   if (opts.oddIdentifiers) parts.push(fc.constantFrom(...RESERVED), fc.constantFrom(...ODD), fc.tuple(fc.constantFrom(...ODD), plain).map(([a, b]) => `${a} ${b}`));
   if (opts.longIdentifiers) {
     // > 63 bytes, and pairs sharing their first 63 bytes (PostgreSQL truncates both to the same name).

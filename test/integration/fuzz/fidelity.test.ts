@@ -27,6 +27,7 @@ const CI_GEN: GenOptions = {
   keyCollisions: false, // F4: distinct key values equal after conversion, refused after DDL
   earlyYears: false, // F9: ISO text with an offset in years 1-99 is stored 1900 years later
   strictWithoutRowid: false, // F10: "WITHOUT ROWID, STRICT" is read as a rowid table
+  literalNames: false, // F12: a column named "true" breaks the copy's source query
   nulInText: false, // F11: text with U+0000 in a non-text column is refused without meta.column
 };
 const FIXED_SEEDS = [1, 2, 3];
