@@ -259,6 +259,12 @@ function anyValue(opts: GenOptions): fc.Arbitrary<Value> {
 /** role: "ipk" for the INTEGER PRIMARY KEY, "pk" for other key columns, "unique", or "plain". */
 /** dirty: the column may hold values foreign to its type (a quarter of the columns, when offTypeValues is on). */
 function cellValue(type: string, opts: GenOptions, role: "ipk" | "pk" | "unique" | "plain", dirty: boolean): fc.Arbitrary<Value> {
+  // SQLite stores a NaN as NULL, so a NaN in a key column is a NULL key too.
+  const v = cellValueOf(type, opts, role, dirty);
+  return role === "pk" && !opts.nullableKeys ? v.filter((x) => !(x.t === "real" && Number.isNaN(x.v))) : v;
+}
+
+function cellValueOf(type: string, opts: GenOptions, role: "ipk" | "pk" | "unique" | "plain", dirty: boolean): fc.Arbitrary<Value> {
   let home = homeValue(type, opts);
   let nul = fc.constant<Value>({ t: "null" });
   // A lone integer key of a WITHOUT ROWID table is copied in key ranges just like a rowid alias.
