@@ -338,9 +338,9 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
   }
   if (bad > 0) return textOrBytea(db, t, c, s, `${bad} text value(s) that are not dates or times; text keeps every value as written`, sample, bad, badKey);
   const numbers = s.integer + s.real + numericText;
-  // A number as the column's DEFAULT (DATETIME DEFAULT 0) is the schema saying its numbers are
-  // instants, counted from the Unix epoch the default names.
-  const numericDefault = /^[(\s]*[-+]?(\d|\.\d)/.test(t.columns.find((x) => x.name === c.column)?.defaultSql ?? "");
+  // A number or a Unix clock as the column's DEFAULT (DATETIME DEFAULT 0, DEFAULT (unixepoch()))
+  // is the schema saying its numbers are instants counted from the Unix epoch.
+  const numericDefault = /^[(\s]*([-+]?(\d|\.\d)|unixepoch\s*\(|strftime\s*\(\s*'%s')/i.test(t.columns.find((x) => x.name === c.column)?.defaultSql ?? "");
   const choice = opts.epochs?.[key] ?? (dates + withTime > 0 || numericDefault ? "unix" : "number");
   if (c.kind === "date" && choice === "unix") {
     // A date column cannot hold a time of day: text with one, or Unix time that is not midnight.
@@ -355,7 +355,7 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
   if (choice === "unix") {
     // Not a type change: the declared type stays; the decision is still shown with an example.
     const ex = example ? ` (e.g. ${String(example.v)} -> ${toPgText(example.v, c)})` : "";
-    const why = opts.epochs?.[key] ? `--epoch ${key}=unix` : dates + withTime > 0 ? `the column's ${dates + withTime} text value(s) are dates, so its numbers are instants too` : "its DEFAULT is a number, so its numbers are instants";
+    const why = opts.epochs?.[key] ? `--epoch ${key}=unix` : dates + withTime > 0 ? `the column's ${dates + withTime} text value(s) are dates, so its numbers are instants too` : "its DEFAULT is a number or a Unix clock, so its numbers are instants";
     return { to: c.pgType, rows: numbers, reason: `${numbers} number(s) read as Unix time, seconds or milliseconds when |n| >= 1e11, UTC${ex}: ${why}`, sampleKey: sample(`typeof(${C}) IN ('integer', 'real')`) };
   }
   if (dates > 0) {
