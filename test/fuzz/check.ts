@@ -105,7 +105,16 @@ async function targetRelations(c: Client): Promise<string[]> {
 
 /** Compares one table: row count, then the multiset of canonical rows, then names the first column that differs. */
 async function compareTable(c: Client, built: BuiltDb, file: string, t: BuiltDb["tables"][number], cli: { code: number | null; out: string; err: string }): Promise<number> {
-  const pgName = await findPgTable(c, t.name);
+  // A name PostgreSQL cannot take is renamed by the engine and listed in the run's name map
+  // (names.ts); the check follows the map the run reported, and otherwise looks the name up itself.
+  let mapped: string | undefined;
+  try {
+    const names = (JSON.parse(cli.out) as { names?: { kind: string; source: string; target: string }[] }).names ?? [];
+    mapped = names.find((n) => n.kind === "table" && n.source === t.name)?.target;
+  } catch {
+    mapped = undefined;
+  }
+  const pgName = mapped ?? (await findPgTable(c, t.name));
   if (!pgName) fail(built, `table ${JSON.stringify(t.name)} is missing from the target`, cli);
   const cols = await c.query<{ attname: string; type: string }>(
     "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
