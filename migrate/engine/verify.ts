@@ -306,7 +306,7 @@ async function sequencesOk(c: Client, schema: string, table: string): Promise<bo
   );
   for (const x of r.rows) {
     const q = await c.query<{ ok: boolean }>(
-      `SELECT (SELECT max(${quoteIdent(x.attname)}) FROM ${rel}) IS NULL OR (CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END) > (SELECT max(${quoteIdent(x.attname)}) FROM ${rel}) AS ok FROM ${x.seq} s`,
+      `SELECT (SELECT max(${quoteIdent(x.attname)}) FROM ${rel}) IS NULL OR (CASE WHEN s.is_called THEN s.last_value >= (SELECT max(${quoteIdent(x.attname)}) FROM ${rel}) ELSE s.last_value > (SELECT max(${quoteIdent(x.attname)}) FROM ${rel}) END) AS ok FROM ${x.seq} s`,
     );
     if (!q.rows[0].ok) return false;
   }

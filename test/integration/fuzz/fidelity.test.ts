@@ -20,13 +20,9 @@ import { emptyStats, runFuzz, type FuzzStats } from "../../fuzz/property";
  */
 const CI_GEN: GenOptions = {
   ...ALL_ON,
-  defaults: false, // F5: a DEFAULT literal of another type fails CREATE TABLE as INTERNAL
-  longIdentifiers: false, // F6-F8: names over 63 bytes / equal after truncation
+  // Still failing on main; each is named with its finding (/work/notes/fuzz-findings.md, closing note).
   nullableKeys: false, // F3: NULL in a PRIMARY KEY column is refused after DDL without meta.column
-  edgeRowids: false, // F1, F2: rowid alias 2^63-1 or max <= 0 end in INTERNAL
   keyCollisions: false, // F4: distinct key values equal after conversion, refused after DDL
-  earlyYears: false, // F9: ISO text with an offset in years 1-99 is stored 1900 years later
-  strictWithoutRowid: false, // F10: "WITHOUT ROWID, STRICT" is read as a rowid table
   literalNames: false, // F12: a column named "true" breaks the copy's source query
   nulInText: false, // F11: text with U+0000 in a non-text column is refused without meta.column
 };
@@ -85,7 +81,8 @@ if (longRuns > 0) {
   describe("generated SQLite databases migrate exactly or are refused before any change", () => {
     for (const base of [...FIXED_SEEDS.map((s) => s * 1000), randomSeed]) {
       test(`seeds ${base}..${base + RUNS_PER_SEED - 1}`, async () => {
-        const { stats, failures } = await runCases(base, RUNS_PER_SEED, CI_GEN, false, false);
+        // Refusals must come from the profile step, before any DDL.
+        const { stats, failures } = await runCases(base, RUNS_PER_SEED, CI_GEN, false, true);
         if (failures.length) {
           const f = failures[0];
           throw new Error(`${failures.length} case(s) failed; first, seed ${f.seed} (rerun: npm run build && npm run fuzz -- --seed ${f.seed} --runs 1${offFlags(CI_GEN)}):\n${f.message}`);

@@ -46,10 +46,35 @@ const CASES: Case[] = [
     outcome: { kind: "migrated", tables: 1, rows: 4 },
   },
   {
-    name: "DECIMAL(10, 2) rounds reals to the scale as documented",
+    name: "DECIMAL(10, 2) holding 1.005 is widened to numeric and keeps every digit",
     sql: `CREATE TABLE t (d DECIMAL(10, 2));
       INSERT INTO t VALUES (1.005), (-2.5), (12345678.99), (7);`,
     outcome: { kind: "migrated", tables: 1, rows: 4 },
+  },
+  {
+    name: "F1: a rowid alias at 2^63-1 (no int64 half-open bound; the sequence stops at its maximum)",
+    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+      INSERT INTO t VALUES (9223372036854775807, 'x'), (1, 'y');`,
+    outcome: { kind: "migrated", tables: 1, rows: 2 },
+  },
+  {
+    name: "F2: AUTOINCREMENT keys that are all <= 0",
+    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v INTEGER);
+      INSERT INTO t VALUES (-1, 1), (0, 2);`,
+    outcome: { kind: "migrated", tables: 1, rows: 2 },
+  },
+  {
+    name: "F9: ISO text with a UTC offset in years 1-99 keeps its year",
+    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, ts DATETIME);
+      INSERT INTO t VALUES (1, '0050-06-01 10:00:00+02:00'), (2, '2020-01-01 00:00:00');`,
+    outcome: { kind: "migrated", tables: 1, rows: 2 },
+  },
+  {
+    name: "F10: WITHOUT ROWID, STRICT in either order",
+    sql: `CREATE TABLE a (k INTEGER PRIMARY KEY, v TEXT) WITHOUT ROWID, STRICT;
+      CREATE TABLE b (k TEXT PRIMARY KEY, v INTEGER) STRICT, WITHOUT ROWID;
+      INSERT INTO a VALUES (1, 'x'), (2, 'y'); INSERT INTO b VALUES ('k', 3);`,
+    outcome: { kind: "migrated", tables: 2, rows: 3 },
   },
 ];
 
