@@ -235,7 +235,16 @@ function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, 
     }
     case "bool": {
       const bad = nonNull - s.boolOk;
-      if (bad === 0) return null;
+      if (bad === 0) {
+        // A key of this column alone holds distinct values in SQLite; two spellings of one boolean
+        // ('no' and 0) would make the PostgreSQL key reject the load, so text keeps them apart.
+        const keyed = [t.primaryKey, ...t.uniques].some((k) => k.length === 1 && k[0] === c.column);
+        if (!keyed || s.text === 0) return null;
+        const truth = `CASE WHEN typeof(${C}) = 'text' THEN lower(trim(${C})) IN ('1', 't', 'true', 'y', 'yes', 'on') ELSE ${C} = 1 END`;
+        const dup = db.prepare(`SELECT count(*) AS n FROM (SELECT ${truth} AS __bool FROM ${qi(t.name)} WHERE ${C} IS NOT NULL GROUP BY __bool HAVING count(*) > 1)`).get() as { n: number };
+        if (dup.n === 0) return null;
+        return textOrBytea(db, t, c, s, `the column is a key, and its distinct values include two spellings of one boolean (e.g. 0 and 'no'); text keeps them distinct`, sample, nonNull, sample(`typeof(${C}) = 'text'`));
+      }
       const where = `${C} IS NOT NULL AND NOT (${BOOL_OK(C)})`;
       const ex = db.prepare(`SELECT ${C} AS v FROM ${qi(t.name)} WHERE ${where} LIMIT 1`).safeIntegers(true).get() as { v: SqliteValue } | undefined;
       const shown = JSON.stringify(typeof ex?.v === "bigint" ? Number(ex.v) : ex?.v);

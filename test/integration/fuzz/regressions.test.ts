@@ -76,6 +76,12 @@ const CASES: Case[] = [
       INSERT INTO a VALUES (1, 'x'), (2, 'y'); INSERT INTO b VALUES ('k', 3);`,
     outcome: { kind: "migrated", tables: 2, rows: 3 },
   },
+  {
+    name: "F4: a BOOLEAN UNIQUE holding 'no' and 'f' (distinct in SQLite, one boolean) is kept as text",
+    sql: `CREATE TABLE t (b BOOLEAN UNIQUE);
+      INSERT INTO t VALUES ('no'), ('f'), (1);`,
+    outcome: { kind: "migrated", tables: 1, rows: 3 },
+  },
 ];
 
 describe("fuzz regression cases", () => {
