@@ -86,17 +86,22 @@ function call(method: string, path: string, body: Buffer | undefined, container:
   });
 }
 
-/** One regular file in a ustar archive, root-owned 0644 like the docker provider's uploads. */
-export function tarOf(file: string, content: Buffer): Buffer {
+/**
+ * One regular file in a ustar archive, the shape the docker provider uploads: root-owned 0644
+ * unless told otherwise (the docker tests upload with the owner and mode an image needs).
+ */
+export function tarOf(file: string, content: Buffer, mode = 0o644, uid = 0, gid = 0): Buffer {
   const header = Buffer.alloc(512, 0);
+  const rel = file.replace(/^\/+/, "");
+  if (Buffer.byteLength(rel) > 100) throw new Error(`tar name too long: ${rel}`);
   const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, "0") + "\0";
-  header.write(file.replace(/^\/+/, ""), 0, "utf8");
-  header.write(octal(0o644, 8), 100);
-  header.write(octal(0, 8), 108);
-  header.write(octal(0, 8), 116);
+  header.write(rel, 0, "utf8");
+  header.write(octal(mode, 8), 100);
+  header.write(octal(uid, 8), 108);
+  header.write(octal(gid, 8), 116);
   header.write(octal(content.length, 12), 124);
   header.write(octal(Math.floor(Date.now() / 1000), 12), 136);
-  header.write("        ", 148);
+  header.write("        ", 148); // the checksum field counts as spaces while summing
   header.write("0", 156);
   header.write("ustar\0", 257);
   header.write("00", 263);

@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import { Client } from "pg";
 import { actualCanon, expectedCanon, UNREPRESENTABLE, type Canon, type SqliteCell } from "./expected";
 import { quoteIdent, writeDb, type BuiltDb, type DbSpec } from "./model";
+import { withClient } from "../support/db";
 
 export const REPO = path.resolve(__dirname, "../..");
 const BIN = path.join(REPO, "bin", "armp-migrate.js");
@@ -50,16 +51,6 @@ function runCli(args: string[]): Promise<{ code: number | null; out: string; err
 }
 
 let dbCounter = 0;
-
-async function withAdmin<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 function dbUrl(adminUrl: string, name: string): string {
   const u = new URL(adminUrl);
@@ -198,14 +189,14 @@ async function checkBuilt(build: (file: string) => BuiltDb, opts: CheckOptions):
   try {
     const built = build(file);
     const before = sha256(file);
-    await withAdmin(opts.adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
+    await withClient(opts.adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
     try {
       const url = dbUrl(opts.adminUrl, dbName);
       const cli = await runCli(["run", "--source", file, "--target", url, "--json"]);
       if (sha256(file) !== before) fail(built, "the source file changed (sha256)", cli);
       const extraFiles = fs.readdirSync(dir).filter((f) => f !== "source.sqlite");
       if (extraFiles.length) fail(built, `the run left files beside the source: ${extraFiles.join(", ")}`, cli);
-      return await withAdmin(url, async (c) => {
+      return await withClient(url, async (c) => {
         await c.query("SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET IntervalStyle = postgres");
         if (cli.code === 0) {
           let report: { ok?: boolean; views?: { name: string; status: string }[] };
@@ -252,7 +243,7 @@ async function checkBuilt(build: (file: string) => BuiltDb, opts: CheckOptions):
         return fail(built, `unexpected exit code ${cli.code}`, cli);
       });
     } finally {
-      await withAdmin(opts.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+      await withClient(opts.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -23,6 +23,7 @@
  *   resource_docker_volume).
  */
 import * as http from "http";
+import { tarOf } from "../../../infra/providers/pgbouncer-reload-impl";
 
 const SOCKET = process.env.DOCKER_SOCKET ?? "/var/run/docker.sock";
 
@@ -66,31 +67,8 @@ export async function engineAvailable(): Promise<boolean> {
   }
 }
 
-/** A ustar archive of one regular file (what the provider's upload builds). */
-export function singleFileTar(name: string, content: Buffer, mode = 0o644, uid = 0, gid = 0): Buffer {
-  const header = Buffer.alloc(512, 0);
-  const rel = name.replace(/^\/+/, "");
-  if (Buffer.byteLength(rel) > 100) throw new Error(`tar name too long: ${rel}`);
-  const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, "0") + "\0";
-  header.write(rel, 0, "utf8");
-  header.write(octal(mode, 8), 100);
-  header.write(octal(uid, 8), 108);
-  header.write(octal(gid, 8), 116);
-  header.write(octal(content.length, 12), 124);
-  header.write(octal(Math.floor(Date.now() / 1000), 12), 136);
-  header.write("        ", 148); // checksum field counts as spaces while summing
-  header.write("0", 156);
-  header.write("ustar\0", 257);
-  header.write("00", 263);
-  let sum = 0;
-  for (const b of header) sum += b;
-  header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
-  const pad = Buffer.alloc((512 - (content.length % 512)) % 512, 0);
-  return Buffer.concat([header, content, pad, Buffer.alloc(1024, 0)]);
-}
-
 export async function putFile(containerId: string, file: string, content: Buffer, mode = 0o644, uid = 0, gid = 0): Promise<void> {
-  const r = await request("PUT", `/containers/${containerId}/archive?path=${encodeURIComponent("/")}`, singleFileTar(file, content, mode, uid, gid), "application/x-tar");
+  const r = await request("PUT", `/containers/${containerId}/archive?path=${encodeURIComponent("/")}`, tarOf(file, content, mode, uid, gid), "application/x-tar");
   if (r.status !== 200) throw new Error(`upload ${file}: HTTP ${r.status} ${r.body.toString("utf8")}`);
 }
 
