@@ -126,7 +126,7 @@ export interface StackConfig {
     /** Refuse columns whose values the declared type cannot hold instead of widening them. */
     strictTypes: boolean;
     /** "table.column" -> how numbers in that date/time column are read. */
-    epochs: Record<string, "unix" | "number">;
+    epochs: Record<string, "unix" | "unix-ms" | "coredata" | "number">;
     /** Source name ("table", "table.column") -> PostgreSQL name; {} keeps the automatic names. */
     renames: Record<string, string>;
     timestamptz: boolean;
@@ -417,8 +417,8 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
     throw new StackConfigError("armp-postgres:castOverrides", 'must be an object of "table.column": "postgres type".');
   }
   const epochs = cfg.getObject<Record<string, string>>("epochs") ?? {};
-  if (typeof epochs !== "object" || Array.isArray(epochs) || !Object.entries(epochs).every(([k, v]) => /^[^.]+\.[^.]+$/.test(k) && (v === "unix" || v === "number"))) {
-    throw new StackConfigError("armp-postgres:epochs", 'must be an object of "table.column": "unix" | "number".');
+  if (typeof epochs !== "object" || Array.isArray(epochs) || !Object.entries(epochs).every(([k, v]) => /^[^.]+\.[^.]+$/.test(k) && ["unix", "unix-ms", "coredata", "number"].includes(v))) {
+    throw new StackConfigError("armp-postgres:epochs", 'must be an object of "table.column": "unix" | "unix-ms" | "coredata" | "number".');
   }
   const renames = cfg.getObject<Record<string, string>>("renames") ?? {};
   if (typeof renames !== "object" || Array.isArray(renames) || !Object.values(renames).every((v) => typeof v === "string" && v !== "" && Buffer.byteLength(v) <= 63)) {
@@ -478,7 +478,7 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       extraIndexes: extraIndexes(cfg),
       castOverrides,
       strictTypes: cfg.getBoolean("strictTypes") ?? DEFAULTS.strictTypes,
-      epochs: epochs as Record<string, "unix" | "number">,
+      epochs: epochs as Record<string, "unix" | "unix-ms" | "coredata" | "number">,
       renames,
       timestamptz: cfg.getBoolean("timestamptz") ?? DEFAULTS.timestamptz,
       textCollation,

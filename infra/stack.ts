@@ -23,7 +23,7 @@ export interface MigrationInputs {
   extraIndexes: StackConfig["migration"]["extraIndexes"];
   castOverrides: Record<string, string>;
   strictTypes: boolean;
-  epochs: Record<string, "unix" | "number">;
+  epochs: Record<string, "unix" | "unix-ms" | "coredata" | "number">;
   /** Absent when the stack configures none. */
   renames?: Record<string, string>;
   timestamptz: boolean;

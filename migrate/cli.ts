@@ -28,9 +28,11 @@ const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file
   --cast <t.col=type>    override a column's PostgreSQL type (repeatable)
   --strict               refuse (TYPE_MISMATCH, before any DDL) a column whose values its
                          declared type cannot hold, instead of widening it (the default)
-  --epoch <t.col=unix|number>
-                         numbers in a DATE/DATETIME/TIMESTAMP column: read as Unix time, or
-                         kept as numbers (default: Unix when the column's text values are
+  --epoch <t.col=unix|unix-ms|coredata|number>
+                         numbers in a DATE/DATETIME/TIMESTAMP column: read as Unix time
+                         (s, or ms when |n| >= 1e11), Unix ms, Core Data seconds since
+                         2001-01-01 UTC, or kept as numbers (default: Core Data in a Core
+                         Data store's Z* tables, Unix when the column's text values are
                          dates, numbers when it holds numbers only) (repeatable)
   --rename <name=new>    PostgreSQL name of a table, view or index (name=new) or of a column
                          (table.column=new), overriding the automatic one (repeatable; plan
@@ -73,14 +75,19 @@ function printRun(r: RunReport): string {
   const rows: (string | number)[][] = [["table", "read", "written", "bytes", "seconds", "checksum"]];
   for (const t of r.tables) rows.push([t.table, t.rowsRead, t.rowsWritten, t.bytes, t.seconds.toFixed(2), t.checksumMatch ? "ok" : "MISMATCH " + t.differingKeys.join(" ")]);
   rows.push(["TOTAL", r.totals.rowsRead, r.totals.rowsWritten, r.totals.bytes, r.totals.seconds.toFixed(2), r.ok ? "ok" : "FAILED"]);
-  const extra = [...r.skipped.map((x) => `${x.type} ${x.name} skipped: ${x.reason}`), ...printNames(r.names, "name: "), ...decisionLines(r.decisions).map((d) => `decided: ${d}`), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status !== "verified").map((v) => (v.status === "skipped" ? `view ${v.name} skipped: ${v.reason}\n  original: ${v.original}` : `view ${v.name} created but its rows differ from SQLite's: ${v.sourceRows} source rows, ${v.targetRows} target rows (digests ${v.sourceDigest} / ${v.targetDigest})`)), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
+  const extra = [...r.skipped.map((x) => `${x.type} ${x.name} skipped: ${x.reason}`), ...printNames(r.names, "name: "), ...decisionLines(r.decisions).map((d) => `decided: ${d}`), ...instantMismatchLines(r.verify), ...r.warnings.map((w) => `warning: ${w}`), ...r.views.filter((v) => v.status !== "verified").map((v) => (v.status === "skipped" ? `view ${v.name} skipped: ${v.reason}\n  original: ${v.original}` : `view ${v.name} created but its rows differ from SQLite's: ${v.sourceRows} source rows, ${v.targetRows} target rows (digests ${v.sourceDigest} / ${v.targetDigest})`)), ...r.indexes.skipped.map((i) => `index ${i.name} skipped: ${i.reason}`)];
   return [table(rows), ...extra].join("\n");
 }
 
 function printVerify(v: VerifyReport): string {
   const rows: (string | number)[][] = [["table", "source rows", "target rows", "checksum", "sequences", "differing keys"]];
   for (const t of v.tables) rows.push([t.table, t.sourceRows, t.targetRows, t.match ? "ok" : "MISMATCH", t.sequenceOk ? "ok" : "BEHIND", t.differingKeys.join(" ")]);
-  return table(rows) + `\n${v.ok ? "identical" : "DIFFERENT"} (${v.seconds.toFixed(2)} s)`;
+  return table(rows) + instantMismatchLines(v).map((l) => `\n${l}`).join("") + `\n${v.ok ? "identical" : "DIFFERENT"} (${v.seconds.toFixed(2)} s)`;
+}
+
+/** verify.ts instantMismatch: epoch columns whose stored numbers differ from the target's instants. */
+function instantMismatchLines(v: VerifyReport): string[] {
+  return v.tables.flatMap((t) => (t.instantMismatch ? [`${t.instantMismatch.code}: ${t.instantMismatch.message}`] : []));
 }
 
 function printSync(r: SyncReport): string {
@@ -204,9 +211,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const epochs: Record<string, EpochChoice> = {};
   for (const e of o.epoch ?? []) {
-    const m = /^([^=]+\.[^=.]+)=(unix|number)$/.exec(e);
+    const m = /^([^=]+\.[^=.]+)=(unix|unix-ms|coredata|number)$/.exec(e);
     if (!m) {
-      process.stderr.write(`--epoch ${e}: expected table.column=unix or table.column=number\n`);
+      process.stderr.write(`--epoch ${e}: expected table.column=unix, unix-ms, coredata or number\n`);
       return 2;
     }
     epochs[m[1]] = m[2] as EpochChoice;

@@ -15,7 +15,7 @@ import { qualified, quoteIdent } from "./ddl";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import type { TargetColumn } from "./copy";
 import type { SqliteDb } from "./sqlite";
-import { canonicalFromPgText, sourceColumnSql, toPgText, type SqliteValue } from "./values";
+import { canonicalFromPgText, EPOCH_ORIGIN, instantCanonical, sourceColumnSql, toPgText, type Epoch, type SqliteValue } from "./values";
 import { hashBytes64, hashText64, last, Utf8Scratch } from "./hash64";
 
 /** Row hash behind a table checksum: "h64" = hashtextextended(row, 0), "md5" = md5 halves. */
@@ -46,8 +46,21 @@ export interface RangeSum {
   algo?: ChecksumAlgo;
 }
 
+/**
+ * A column whose numbers were read as instants (c.epoch): seconds since the epoch's origin, six
+ * decimals, computed by PostgreSQL from the stored instant (the origin subtracted as a timestamp,
+ * not the copy's offset), compared with the number SQLite holds (values.ts instantCanonical).
+ */
+function pgInstantExpr(q: string, kind: TargetColumn["kind"], epoch: Epoch): string {
+  const origin = EPOCH_ORIGIN[epoch];
+  if (kind === "date") return `round((${q} - DATE '${origin.slice(0, 10)}')::numeric * 86400, 6)::text`;
+  const lit = kind === "timestamptz" ? `TIMESTAMPTZ '${origin}+00'` : `TIMESTAMP '${origin}'`;
+  return `round(extract(epoch FROM (${q} - ${lit})), 6)::text`;
+}
+
 export function pgCanonicalExpr(c: TargetColumn): string {
   const q = quoteIdent(c.target);
+  if (c.epoch && (c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz")) return pgInstantExpr(q, c.kind, c.epoch);
   switch (c.kind) {
     case "float":
       return `encode(float8send(${q}), 'hex')`;
@@ -107,6 +120,7 @@ export function pgRowHashExpr(cols: TargetColumn[]): string {
 export function sourceCanonical(v: SqliteValue, c: TargetColumn): string | null {
   if (v === null) return null;
   try {
+    if (c.epoch) return instantCanonical(v, { ...c, epoch: c.epoch });
     return canonicalFromPgText(toPgText(v, c), c);
   } catch {
     // Unconvertible values never made it to PostgreSQL; mark them so the rows cannot match.
@@ -234,9 +248,9 @@ const RENDERED_KINDS = new Set<TargetColumn["kind"]>(["int", "numeric", "date", 
  * the same text and so the same sum.
  */
 function renderedOnce(schema: string, table: string, cols: TargetColumn[], where: string): { cols: TargetColumn[]; from: string } {
-  const select = cols.map((c) => (RENDERED_KINDS.has(c.kind) ? `${quoteIdent(c.target)}::text AS ${quoteIdent(c.target)}` : quoteIdent(c.target))).join(", ");
+  const select = cols.map((c) => (c.epoch ? `${pgCanonicalExpr(c)} AS ${quoteIdent(c.target)}` : RENDERED_KINDS.has(c.kind) ? `${quoteIdent(c.target)}::text AS ${quoteIdent(c.target)}` : quoteIdent(c.target))).join(", ");
   return {
-    cols: cols.map((c) => (RENDERED_KINDS.has(c.kind) ? { ...c, kind: "text" } : c)),
+    cols: cols.map((c) => (RENDERED_KINDS.has(c.kind) || c.epoch ? { ...c, kind: "text", epoch: undefined } : c)),
     from: `(SELECT ${select || "1"} FROM ${qualified(schema, table)}${where ? ` WHERE ${where}` : ""} OFFSET 0) AS rendered`,
   };
 }

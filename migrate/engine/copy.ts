@@ -17,7 +17,7 @@ import { keyColumns } from "./profile";
 import { mapSqliteError, openSource, type SqliteDb } from "./sqlite";
 import { pickTables } from "./target-ddl";
 import { kindOfPgType, type ValueKind } from "./typemap";
-import { sourceColumnSql, type ValueTarget } from "./values";
+import { epochOfComment, sourceColumnSql, type ValueTarget } from "./values";
 import { checksumAlgo, RowSum, type ChecksumAlgo, type RangeSum } from "./checksum";
 import { keyFromRow, TableEncoder } from "./encode";
 import { isTextSide, loadNative, NativeBlockEncoder, nativePlan } from "./native";
@@ -82,8 +82,8 @@ export interface TargetColumnsOptions {
  * written when the target column is a plain one, and left to PostgreSQL when the target generates it.
  */
 export async function targetColumns(c: Client, schema: string, t: SourceTable, opts: TargetColumnsOptions = {}): Promise<TargetColumn[]> {
-  const r = await c.query<{ attname: string; t: string; g: string }>(
-    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS t, a.attgenerated AS g FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+  const r = await c.query<{ attname: string; t: string; g: string; d: string | null }>(
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS t, a.attgenerated AS g, col_description(a.attrelid, a.attnum) AS d FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
     [schema, namesOf(t).table],
   );
   if (r.rows.length === 0) {
@@ -99,7 +99,10 @@ export async function targetColumns(c: Client, schema: string, t: SourceTable, o
     if (!a) throw new MigrationError("CONFIG_INVALID", `Column ${t.name}.${col.name} is missing in the target table${target !== col.name ? ` (as ${target})` : ""}. Add it (alterTables) or re-create the table.`, { table: t.name, column: col.name });
     const generated = a.g !== "";
     if (generated && !opts.generated) continue;
-    out.push({ column: col.name, target, pgType: a.t, ...kindOfPgType(a.t), ...(generated ? { generated: true } : {}) });
+    const kind = kindOfPgType(a.t);
+    // The schema step marks columns whose numbers are read as instants (values.ts epochComment).
+    const epoch = kind.kind === "date" || kind.kind === "timestamp" || kind.kind === "timestamptz" ? epochOfComment(a.d) : undefined;
+    out.push({ column: col.name, target, pgType: a.t, ...kind, ...(epoch ? { epoch } : {}), ...(generated ? { generated: true } : {}) });
   }
   return out;
 }

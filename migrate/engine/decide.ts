@@ -23,10 +23,16 @@ import { loadNative } from "./native";
 import { keyColumns, keyOf } from "./profile";
 import type { SqliteDb } from "./sqlite";
 import { mapColumn, type ColumnMapping, type MappingOptions } from "./typemap";
-import { toPgText, ValueError, type SqliteValue } from "./values";
+import { epochUnit, toPgText, ValueError, type Epoch, type SqliteValue } from "./values";
 
-/** How numbers in a DATE/DATETIME/TIMESTAMP column are read: "unix" (seconds, or ms when |n| >= 1e11) or kept as "number". */
-export type EpochChoice = "unix" | "number";
+/**
+ * How numbers in a DATE/DATETIME/TIMESTAMP column are read: "unix" (seconds, or ms when
+ * |n| >= 1e11), "unix-ms" (milliseconds), "coredata" (seconds since 2001-01-01 UTC), or kept as "number".
+ */
+export type EpochChoice = Epoch | "number";
+
+/** The choices `--epoch` and the stack config `epochs` accept. */
+export const EPOCH_CHOICES: readonly EpochChoice[] = ["unix", "unix-ms", "coredata", "number"];
 
 export interface DecisionOptions extends MappingOptions {
   /** Refuse (TYPE_MISMATCH, before any DDL) instead of widening a column. Defaults to false. */
@@ -46,11 +52,22 @@ export interface TypeDecision {
   rows: number;
   reason: string;
   sampleKey?: Record<string, unknown>;
+  /** Numbers read as instants: the epoch and unit chosen, why, and one stored value before -> after. */
+  instants?: InstantDecision;
+}
+
+export interface InstantDecision {
+  epoch: Epoch;
+  /** The unit of the example (unix: seconds, or milliseconds when |n| >= 1e11). */
+  unit: "s" | "ms";
+  /** What decided it: "option" (--epoch / epochs), "core data", "date text", "default". */
+  by: "option" | "core data" | "date text" | "default";
+  example?: { stored: string; converted: string };
 }
 
 export interface Decisions {
   /** "table.column" -> decided PostgreSQL type and reason, fed to the mapping (MappingOptions.decided). */
-  decided: Record<string, { pgType: string; reason: string }>;
+  decided: Record<string, { pgType: string; reason: string; epoch?: Epoch }>;
   decisions: TypeDecision[];
   /** Columns that cannot be loaded as they are: `run` and the schema step refuse with the first. */
   refusals: MigrationError[];
@@ -117,8 +134,8 @@ function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: D
       out.refusals.push(new MigrationError("TYPE_MISMATCH", `${key} (${c.declType || "no declared type"}): ${why}. ${fix}.`, { table: t.name, column: c.column, key: d.sampleKey, rows: d.rows, step: "profile", declared: c.pgType, ...(d.refuse ? {} : { widenedTo: d.to }) }));
       return;
     }
-    out.decided[key] = { pgType: d.to, reason: d.reason };
-    out.decisions.push(jsonSafe({ table: t.name, column: c.column, from: c.pgType, to: d.to, rows: d.rows, reason: d.reason, ...(d.sampleKey ? { sampleKey: d.sampleKey } : {}) }) as TypeDecision);
+    out.decided[key] = { pgType: d.to, reason: d.reason, ...(d.instants ? { epoch: d.instants.epoch } : {}) };
+    out.decisions.push(jsonSafe({ table: t.name, column: c.column, from: c.pgType, to: d.to, rows: d.rows, reason: d.reason, ...(d.sampleKey ? { sampleKey: d.sampleKey } : {}), ...(d.instants ? { instants: d.instants } : {}) }) as TypeDecision);
   });
 }
 
@@ -177,6 +194,7 @@ interface ColumnDecision {
   /** No type holds these values exactly: refused whatever the policy, with `fix`. */
   refuse?: boolean;
   fix?: string;
+  instants?: InstantDecision;
 }
 
 function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, opts: DecisionOptions, sample: (where: string) => Record<string, unknown> | undefined): ColumnDecision | null {
@@ -350,22 +368,50 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
   // A number or a Unix clock as the column's DEFAULT (DATETIME DEFAULT 0, DEFAULT (unixepoch()))
   // is the schema saying its numbers are instants counted from the Unix epoch.
   const numericDefault = /^[(\s]*([-+]?(\d|\.\d)|unixepoch\s*\(|strftime\s*\(\s*'%s')/i.test(t.columns.find((x) => x.name === c.column)?.defaultSql ?? "");
-  const choice = opts.epochs?.[key] ?? (dates + withTime > 0 || numericDefault ? "unix" : "number");
-  if (c.kind === "date" && choice === "unix") {
-    // A date column cannot hold a time of day: text with one, or Unix time that is not midnight.
-    const notMidnight = numbers === 0 ? 0 : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE typeof(${C}) IN ('integer', 'real') AND (CASE WHEN abs(${C}) >= 1e11 THEN ${C} % 86400000 ELSE ${C} % 86400 END) <> 0`).get() as { n: number }).n;
+  // Core Data keeps NSDate attributes as TIMESTAMP columns of its Z* entity tables, in seconds
+  // since 2001-01-01 UTC; the file says it is a Core Data store (Z_METADATA and Z_PRIMARYKEY).
+  const coreDataColumn = dates + withTime === 0 && isCoreDataEntity(db, t);
+  const by: InstantDecision["by"] = opts.epochs?.[key] ? "option" : coreDataColumn ? "core data" : dates + withTime > 0 ? "date text" : "default";
+  const choice: EpochChoice = opts.epochs?.[key] ?? (coreDataColumn ? "coredata" : dates + withTime > 0 || numericDefault ? "unix" : "number");
+  if (c.kind === "date" && choice !== "number") {
+    // A date column cannot hold a time of day: text with one, or a number that is not midnight UTC
+    // (the Core Data origin, 2001-01-01, is a midnight: the same test holds for it).
+    const ms = choice === "unix-ms" ? "1" : choice === "coredata" ? "0" : `abs(${C}) >= 1e11`;
+    const notMidnight = numbers === 0 ? 0 : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE typeof(${C}) IN ('integer', 'real') AND (CASE WHEN ${ms} THEN ${C} % 86400000 ELSE ${C} % 86400 END) <> 0`).get() as { n: number }).n;
     if (withTime + notMidnight > 0) {
       const ts = opts.timestamptz ? "timestamptz" : "timestamp";
-      return { to: ts, rows: withTime + notMidnight, reason: `${withTime + notMidnight} value(s) have a time of day (text, or Unix time that is not midnight UTC); ${ts} keeps it`, sampleKey: timeKey ?? sample(`typeof(${C}) IN ('integer', 'real')`) };
+      return { to: ts, rows: withTime + notMidnight, reason: `${withTime + notMidnight} value(s) have a time of day (text, or a number that is not midnight UTC); ${ts} keeps it`, sampleKey: timeKey ?? sample(`typeof(${C}) IN ('integer', 'real')`) };
     }
   }
   if (numbers === 0) return null;
   const example = db.prepare(`SELECT ${C} AS v FROM ${qi(t.name)} WHERE typeof(${C}) IN ('integer', 'real') LIMIT 1`).safeIntegers(true).get() as { v: SqliteValue } | undefined;
-  if (choice === "unix") {
+  if (choice !== "number") {
     // Not a type change: the declared type stays; the decision is still shown with an example.
-    const ex = example ? ` (e.g. ${String(example.v)} -> ${toPgText(example.v, c)})` : "";
-    const why = opts.epochs?.[key] ? `--epoch ${key}=unix` : dates + withTime > 0 ? `the column's ${dates + withTime} text value(s) are dates, so its numbers are instants too` : "its DEFAULT is a number or a Unix clock, so its numbers are instants";
-    return { to: c.pgType, rows: numbers, reason: `${numbers} number(s) read as Unix time, seconds or milliseconds when |n| >= 1e11, UTC${ex}: ${why}`, sampleKey: sample(`typeof(${C}) IN ('integer', 'real')`) };
+    let converted: string | null = null;
+    try {
+      converted = example ? toPgText(example.v, { ...c, epoch: choice }) : null;
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+    }
+    const stored = example ? String(example.v) : "";
+    const ex = example ? ` (e.g. ${stored} -> ${converted ?? "out of range"})` : "";
+    const what = EPOCH_WORDS[choice];
+    const why =
+      by === "option"
+        ? `--epoch ${key}=${choice}`
+        : by === "core data"
+          ? `this is a Core Data store (Z_METADATA and Z_PRIMARYKEY) and ${t.name} one of its entity tables, whose timestamps count from 2001; --epoch ${key}=number keeps the numbers`
+          : by === "date text"
+            ? `the column's ${dates + withTime} text value(s) are dates, so its numbers are instants too`
+            : "its DEFAULT is a number or a Unix clock, so its numbers are instants";
+    const unit = example ? epochUnit(typeof example.v === "bigint" || typeof example.v === "number" ? example.v : 0, choice) : choice === "unix-ms" ? "ms" : "s";
+    return {
+      to: c.pgType,
+      rows: numbers,
+      reason: `${numbers} number(s) read as ${what}${ex}: ${why}`,
+      sampleKey: sample(`typeof(${C}) IN ('integer', 'real')`),
+      instants: { epoch: choice, unit, by, ...(example && converted !== null ? { example: { stored, converted } } : {}) },
+    };
   }
   if (dates > 0) {
     return {
@@ -373,10 +419,10 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
       rows: numbers,
       refuse: true,
       reason: `--epoch ${key}=number keeps the numbers, but the column also holds ${dates} date text value(s)`,
-      fix: `Use --epoch ${key}=unix, or cast the column to text (--cast ${key}=text)`,
+      fix: `Use --epoch ${key}=unix (or unix-ms, coredata), or cast the column to text (--cast ${key}=text)`,
     };
   }
-  const coreData = isCoreData(db) ? " This is a Core Data store: its timestamps count seconds from 2001-01-01 UTC." : "";
+  const coreData = isCoreData(db) ? ` This is a Core Data store: its timestamps count seconds from 2001-01-01 UTC (--epoch ${key}=coredata).` : "";
   const why = `holds only numbers (${mix({ ...s, text: numericText }, ["integer", "real", "text"])}) and nothing in the file says which epoch or unit they count from, so they are kept as numbers.${coreData} --epoch ${key}=unix reads them as Unix time`;
   if (numericText > 0) return { to: "text", rows: numbers, reason: `${why}; ${numericText} are stored as text, so text keeps every value`, sampleKey: sample(`typeof(${C}) = 'text'`) };
   return numbersType(s, why);
@@ -404,6 +450,18 @@ export function calendarValid(text: string | null): boolean {
   if (y < 1 || days === undefined || d < 1 || d > days) return false;
   if (m[4] === undefined) return true;
   return Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 59;
+}
+
+/** How a decision line names each epoch. */
+const EPOCH_WORDS: Record<Epoch, string> = {
+  unix: "Unix time, seconds or milliseconds when |n| >= 1e11, UTC",
+  "unix-ms": "Unix time in milliseconds, UTC",
+  coredata: "seconds since 2001-01-01 00:00:00 UTC (Core Data)",
+};
+
+/** A table of a Core Data store that holds entities (Z*, not Core Data's own Z_ tables). */
+function isCoreDataEntity(db: SqliteDb, t: SourceTable): boolean {
+  return /^Z[A-Z0-9]/.test(t.name) && isCoreData(db);
 }
 
 function isCoreData(db: SqliteDb): boolean {

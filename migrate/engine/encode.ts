@@ -13,7 +13,7 @@ import type { TargetColumn } from "./copy";
 import { RowSum } from "./checksum";
 import type { Utf8Writable } from "./hash64";
 import type { SqliteDb } from "./sqlite";
-import { canonicalFromPgText, copyEscape, floatHex, toPgText, ValueError, type SqliteValue } from "./values";
+import { canonicalFromPgText, copyEscape, floatHex, instantCanonical, toPgText, ValueError, type SqliteValue } from "./values";
 
 export const CHUNK = 256 * 1024;
 
@@ -69,7 +69,8 @@ export class TableEncoder {
     this.builtOut = cols.map((c) => c.kind === "bool" || c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz");
     this.numericCol = cols.map((c) => c.kind === "int" || c.kind === "float" || c.kind === "numeric");
     // canonicalFromPgText is the identity for these kinds, so the COPY value is reused as is.
-    this.plainCanonical = cols.map((c) => c.kind !== "float" && c.kind !== "bytea" && c.kind !== "jsonb");
+    // Instant columns (c.epoch) compare the stored numbers instead (values.ts instantCanonical).
+    this.plainCanonical = cols.map((c) => !c.epoch && c.kind !== "float" && c.kind !== "bytea" && c.kind !== "jsonb");
     this.floatCol = cols.map((c) => c.kind === "float");
     this.asciiOut = cols.map((c) => c.kind === "float" || c.kind === "bool" || c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz");
   }
@@ -149,6 +150,7 @@ export class TableEncoder {
 /** canonicalFromPgText, with sourceCanonical()'s marker when it cannot (e.g. JSON jsonb would refuse). */
 function canonicalOf(s: string, v: SqliteValue, col: TargetColumn): string {
   try {
+    if (col.epoch) return instantCanonical(v, { ...col, epoch: col.epoch }) as string;
     return canonicalFromPgText(s, col) as string;
   } catch {
     return "\u0000unconvertible:" + (Buffer.isBuffer(v) ? v.toString("hex") : String(v));

@@ -162,6 +162,9 @@ export interface NativePlan {
  */
 export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], checksum: ChecksumAlgo | null, sel: Pick<SourceSelect, "byRowidSql" | "keyRangeSql">, opts: { binary?: boolean } = {}): NativePlan | null {
   if ((sel.byRowidSql === null && sel.keyRangeSql === null) || checksum === "md5" || cols.length === 0) return null;
+  // The extension reads numbers in date/time columns as Unix time and sums the converted text;
+  // a column with an epoch of its own (and its checksum of the stored numbers) takes the JavaScript path.
+  if (cols.some((c) => c.epoch !== undefined)) return null;
   if (String(db.pragma("encoding", { simple: true })).toUpperCase() !== "UTF-8") return null;
   if (!loadNative(db)) return null;
   // A key at 2^63-1 has no half-open upper bound an int64 can bind: such a table is read by the

@@ -11,6 +11,7 @@ import { nameSchema, namesOf } from "./names";
 import { buildTablePlan, columnWarnings, readDecided, resolveTable } from "./plan";
 import { inTransaction, pgErr, schemaOf, tableExists, useSortMemory, withTarget, type TargetRef } from "./pg";
 import { withSource } from "./sqlite";
+import { epochComment, type Epoch } from "./values";
 import { caseInsensitiveCollationDdl, mapColumn, mapTable, usesCaseInsensitiveCollation, type ColumnMapping } from "./typemap";
 
 /** The source schema, its tables named for PostgreSQL with these renames (names.ts). */
@@ -54,6 +55,7 @@ export async function createTables(sourcePath: string, target: TargetRef, mappin
           throw new MigrationError("TARGET_NOT_EMPTY", `Table ${s}.${namesOf(t).table} already exists in the target. Re-run with --replace to drop and reload it, or point at an empty database/schema.`, { table: t.name, step: "create tables" });
         }
         await c.query(buildTablePlan(s, t, schema.tables, opts).createTable);
+        await markInstantColumns(c, s, t, opts.decided);
       }
       return { tables: tables.map((t) => t.name) };
     }),
@@ -78,8 +80,9 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
         return col ? [mapColumn(t, col, { ...opts, collationSchema: s })] : [];
       });
       await ensureCollations(c, s, [...added, { columns: addedColumns }]);
-      for (const p of added) {
+      for (const [i, p] of added.entries()) {
         await c.query(p.createTable);
+        await markInstantColumns(c, s, pickTables(schema, change.addTables ?? [])[i], opts.decided);
         warnings.push(...columnWarnings(p));
       }
       for (const ac of change.addColumns ?? []) {
@@ -92,6 +95,7 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
         warnings.push(...columnWarnings({ table: t.name, ...report, generatedColumns: report.generated }));
         try {
           await c.query(sql);
+          await markInstantColumns(c, s, t, opts.decided, col.name);
         } catch (e) {
           throw new MigrationError("TYPE_MISMATCH", `Cannot add column ${t.name}.${col.name} (${pgErr(e).message}). A NOT NULL column needs a default when the table has rows.`, { table: t.name, column: col.name, step: "alter tables" }, e);
         }
@@ -99,6 +103,22 @@ export async function alterTables(sourcePath: string, target: TargetRef, change:
     }),
   );
   return { warnings };
+}
+
+/**
+ * Columns whose numbers the copy reads as instants get a comment naming the epoch (values.ts
+ * epochComment): every later step (copy, sync, verification) reads it with the column's type.
+ */
+async function markInstantColumns(c: Client, s: string, t: SourceSchema["tables"][number], decided: Record<string, { epoch?: Epoch }>, only?: string): Promise<void> {
+  for (const col of t.columns) {
+    const epoch = decided[`${t.name}.${col.name}`]?.epoch;
+    if (!epoch || (only !== undefined && col.name !== only)) continue;
+    await c.query(`COMMENT ON COLUMN ${qualified(s, namesOf(t).table)}.${quoteIdent(namesOf(t).column(col.name))} IS ${quoteLiteral(epochComment(epoch))}`);
+  }
+}
+
+function quoteLiteral(s: string): string {
+  return "'" + s.replace(/'/g, "''") + "'";
 }
 
 /** `tables`: PostgreSQL table names (names.ts maps source names to them). */

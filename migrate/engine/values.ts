@@ -14,6 +14,49 @@ export class ValueError extends Error {}
 export interface ValueTarget {
   kind: ValueKind;
   scale?: number;
+  /** Date/time columns whose numbers were read as instants (decide.ts): the epoch and unit they count in. */
+  epoch?: Epoch;
+}
+
+/**
+ * How a stored number in a date/time column is read as an instant: "unix" seconds (milliseconds
+ * when |n| >= 1e11), "unix-ms" milliseconds, "coredata" seconds since 2001-01-01 00:00:00 UTC
+ * (Core Data's NSDate reference date).
+ */
+export type Epoch = "unix" | "unix-ms" | "coredata";
+
+/**
+ * Seconds from 1970-01-01 UTC to each epoch's origin, as the copy applies them. Exported (and
+ * mutable) only so a test can inject a wrong offset and see verification catch it: verification
+ * never reads this table (it subtracts the origin in PostgreSQL, EPOCH_ORIGIN).
+ */
+export const EPOCH_OFFSET_SECONDS: Record<Epoch, bigint> = { unix: 0n, "unix-ms": 0n, coredata: 978_307_200n };
+
+/** Each epoch's origin as PostgreSQL timestamp text (verification's independent route). */
+export const EPOCH_ORIGIN: Record<Epoch, string> = { unix: "1970-01-01 00:00:00", "unix-ms": "1970-01-01 00:00:00", coredata: "2001-01-01 00:00:00" };
+
+/** The unit a stored number counts in: seconds or milliseconds. */
+export function epochUnit(n: number | bigint, epoch: Epoch): "s" | "ms" {
+  if (epoch === "unix-ms") return "ms";
+  if (epoch === "coredata") return "s";
+  const abs = typeof n === "bigint" ? (n < 0n ? -n : n) : Math.abs(n);
+  return abs >= (typeof abs === "bigint" ? 100_000_000_000n : 1e11) ? "ms" : "s";
+}
+
+/**
+ * A stored number as microseconds of its own unit, exactly: a double is rounded from its exact
+ * binary value (toFixed), not from n * 1e6 (which rounds first and is off by one microsecond for
+ * about one fractional value in ten near 2020).
+ */
+export function storedMicros(n: number | bigint, unit: "s" | "ms"): bigint {
+  if (typeof n === "bigint") return unit === "ms" ? n * 1000n : n * 1_000_000n;
+  if (!Number.isFinite(n) || Math.abs(n) >= 1e20) throw new ValueError(`${n} is not a finite time`);
+  return BigInt(n.toFixed(unit === "ms" ? 3 : 6).replace(".", ""));
+}
+
+/** Microseconds since 1970-01-01 UTC of a stored number read with `epoch`. */
+export function epochToMicros(n: number | bigint, epoch: Epoch): bigint {
+  return storedMicros(n, epochUnit(n, epoch)) + EPOCH_OFFSET_SECONDS[epoch] * 1_000_000n;
 }
 
 const BOOL_SPELLINGS: Record<string, "t" | "f"> = {
@@ -67,11 +110,11 @@ export function toPgText(v: SqliteValue, target: ValueTarget): string | null {
       return b;
     }
     case "date":
-      return normaliseDate(v);
+      return normaliseDate(v, target.epoch);
     case "timestamp":
-      return normaliseTimestamp(v, false);
+      return normaliseTimestamp(v, false, target.epoch);
     case "timestamptz":
-      return normaliseTimestamp(v, true);
+      return normaliseTimestamp(v, true, target.epoch);
     case "bytea":
       return "\\x" + (Buffer.isBuffer(v) ? v : Buffer.from(String(v), "utf8")).toString("hex");
     case "jsonb":
@@ -168,12 +211,8 @@ function pad(n: number, w = 2): string {
 
 /** Unix time heuristic: |n| >= 1e11 cannot be seconds of a plausible date (year 5138), so it is ms. */
 export function unixToMicros(n: number | bigint): bigint {
-  const x = typeof n === "bigint" ? n : n;
-  const abs = typeof x === "bigint" ? (x < 0n ? -x : x) : Math.abs(x);
-  const isMs = typeof abs === "bigint" ? abs >= 100_000_000_000n : abs >= 1e11;
-  if (typeof x === "bigint") return isMs ? x * 1000n : x * 1_000_000n;
-  if (!Number.isFinite(x)) throw new ValueError(`${x} is not a finite Unix time`);
-  return BigInt(Math.round(isMs ? x * 1000 : x * 1e6));
+  if (typeof n === "number" && !Number.isFinite(n)) throw new ValueError(`${n} is not a finite Unix time`);
+  return epochToMicros(n, "unix");
 }
 
 function microsToParts(us: bigint): { date: string; time: string } {
@@ -193,9 +232,9 @@ function microsToParts(us: bigint): { date: string; time: string } {
 const PLAIN_TS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export function normaliseTimestamp(v: SqliteValue, tz: boolean): string {
+export function normaliseTimestamp(v: SqliteValue, tz: boolean, epoch: Epoch = "unix"): string {
   const suffix = tz ? "+00" : "";
-  if (typeof v === "bigint" && v >= 0n && v < 253_402_300_800_000n) {
+  if (typeof v === "bigint" && epoch === "unix" && v >= 0n && v < 253_402_300_800_000n) {
     // Fast path (same result as below): non-negative Unix seconds or milliseconds before year 10000.
     const ms = v < 100_000_000_000n ? Number(v) * 1000 : Number(v);
     const iso = new Date(ms).toISOString();
@@ -204,13 +243,14 @@ export function normaliseTimestamp(v: SqliteValue, tz: boolean): string {
   }
   if (typeof v === "string" && v.length === 19 && PLAIN_TS.test(v)) return v + suffix;
   if (typeof v === "bigint" || typeof v === "number") {
-    const p = microsToParts(unixToMicros(v));
+    if (typeof v === "number" && !Number.isFinite(v)) throw new ValueError(`${v} is not a finite time`);
+    const p = microsToParts(epochToMicros(v, epoch));
     return `${p.date} ${p.time}${suffix}`;
   }
   if (typeof v !== "string") throw new ValueError("a BLOB value in a timestamp column");
   const m = DATE_RE.exec(v);
   if (!m) {
-    if (/^\s*-?\d+(\.\d+)?\s*$/.test(v)) return normaliseTimestamp(Number(v), tz);
+    if (/^\s*-?\d+(\.\d+)?\s*$/.test(v)) return normaliseTimestamp(/\./.test(v) ? Number(v) : BigInt(v.trim()), tz, epoch);
     throw new ValueError(`${JSON.stringify(v)} is not an ISO date/time (YYYY-MM-DD[ HH:MM[:SS[.fff]]][Z|+HH:MM]) or Unix time`);
   }
   const [, Y, Mo, D, h = "00", mi = "00", s = "00", f = "", off] = m;
@@ -230,10 +270,11 @@ export function normaliseTimestamp(v: SqliteValue, tz: boolean): string {
   return `${Y}-${Mo}-${D} ${h}:${mi}:${s}${fracDigits ? "." + fracDigits : ""}${suffix}`;
 }
 
-export function normaliseDate(v: SqliteValue): string {
+export function normaliseDate(v: SqliteValue, epoch: Epoch = "unix"): string {
   if (typeof v === "string" && v.length === 10 && PLAIN_DATE.test(v)) return v;
   if (typeof v === "bigint" || typeof v === "number") {
-    const p = microsToParts(unixToMicros(v));
+    if (typeof v === "number" && !Number.isFinite(v)) throw new ValueError(`${v} is not a finite time`);
+    const p = microsToParts(epochToMicros(v, epoch));
     if (p.time !== "00:00:00") throw new ValueError(`Unix time ${String(v)} is not midnight UTC; a date column would drop the time (cast the column to timestamp)`);
     return p.date;
   }
@@ -357,4 +398,54 @@ export function jsonbText(src: string): string {
   ws();
   if (i !== src.length) fail();
   return out;
+}
+
+/** The comment the schema step puts on a column whose numbers were read as instants (targetColumns reads it back). */
+export function epochComment(epoch: Epoch): string {
+  const what = epoch === "coredata" ? "seconds since 2001-01-01 00:00:00 UTC (Core Data)" : epoch === "unix-ms" ? "Unix milliseconds" : "Unix time (seconds, or milliseconds when |n| >= 1e11)";
+  return `armp:epoch=${epoch}; the SQLite column's numbers were read as ${what}`;
+}
+
+/** The epoch a column comment names (epochComment), or undefined. */
+export function epochOfComment(comment: string | null | undefined): Epoch | undefined {
+  const m = /^armp:epoch=(unix-ms|unix|coredata)\b/.exec(comment ?? "");
+  return m ? (m[1] as Epoch) : undefined;
+}
+
+function microsText(us: bigint): string {
+  const neg = us < 0n;
+  const a = neg ? -us : us;
+  const body = `${a / 1_000_000n}.${(a % 1_000_000n).toString().padStart(6, "0")}`;
+  return neg ? "-" + body : body;
+}
+
+/** Microseconds since 1970 UTC of converted timestamp/date text (toPgText's own output). */
+function convertedMicros(text: string): bigint {
+  const m = /^(\d{4,})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?(?:\+00)?$/.exec(text);
+  if (!m) throw new ValueError(`unexpected converted time ${text}`);
+  const at = new Date(Date.UTC(2000, Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)));
+  at.setUTCFullYear(Number(m[1]));
+  return BigInt(at.getTime()) * 1000n + BigInt(((m[7] ?? "") + "000000").slice(0, 6));
+}
+
+/**
+ * Verification's canonical value in a column whose numbers were read as instants: seconds since
+ * the epoch's origin with six decimals. A stored number gives it by itself (only its unit is
+ * scaled, no offset, no calendar), so the target's side — PostgreSQL subtracting the origin
+ * timestamp from the stored instant, checksum.ts — is compared with what SQLite holds, not with
+ * the copy's conversion. Date text (no number to compare with) goes through its conversion.
+ */
+export function instantCanonical(v: SqliteValue, target: ValueTarget & { epoch: Epoch }): string | null {
+  if (v === null) return null;
+  let n: number | bigint | null = typeof v === "number" || typeof v === "bigint" ? v : null;
+  if (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) n = /\./.test(v) ? Number(v) : BigInt(v.trim());
+  if (n !== null) {
+    // Still checked to convert (a value the copy refuses must not match anything).
+    toPgText(n, target);
+    return microsText(storedMicros(n, epochUnit(n, target.epoch)));
+  }
+  const text = toPgText(v, target);
+  if (text === null) return null;
+  const origin = BigInt(Date.parse(EPOCH_ORIGIN[target.epoch].replace(" ", "T") + "Z")) * 1000n;
+  return microsText(convertedMicros(text) - origin);
 }

@@ -27,6 +27,12 @@ export interface VerifyTableReport {
   foreignKeysOk: boolean;
   /** JSON of the primary keys that differ (first 20). */
   differingKeys: string[];
+  /**
+   * On a mismatch, the columns whose numbers were read as instants (epoch columns) and whose
+   * stored numbers differ from the target's instants turned back into numbers, with a coded
+   * VERIFY_MISMATCH naming them.
+   */
+  instantMismatch?: { code: "VERIFY_MISMATCH"; columns: string[]; message: string };
 }
 
 export interface VerifyReport {
@@ -182,6 +188,26 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
   }, opts.renames);
 }
 
+/**
+ * The epoch columns of a mismatching table whose own sums differ: SQLite's stored numbers
+ * (seconds since the epoch's origin) against PostgreSQL's instants minus the origin.
+ */
+async function instantColumnsDiffering(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo): Promise<VerifyTableReport["instantMismatch"]> {
+  const columns: string[] = [];
+  for (const col of cols.filter((x) => x.epoch)) {
+    const src = sourceSum(db, t, [col], algo);
+    const tgt = await targetSum(c, schema, namesOf(t).table, [col], algo);
+    if (src.checksum !== tgt.checksum || src.rows !== tgt.rows) columns.push(col.column);
+  }
+  if (columns.length === 0) return undefined;
+  const what = columns.map((n) => `${t.name}.${n} (${cols.find((x) => x.column === n)!.epoch})`).join(", ");
+  return {
+    code: "VERIFY_MISMATCH",
+    columns,
+    message: `${what}: the target's instants, turned back into numbers since the epoch, differ from the numbers stored in SQLite. The copy read them with the wrong epoch or unit, or the target was changed; check with --epoch ${t.name}.${columns[0]}=number (keeps the numbers) or re-run the copy.`,
+  };
+}
+
 /** Tables are summed in at most this many heap page ranges each. */
 const MAX_SUM_PARTS = 4;
 
@@ -228,7 +254,9 @@ export function sumParts(tables: { table: string; pages: number }[], connections
 async function verifyTable(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, src: RangeSum, tgt: RangeSum): Promise<VerifyTableReport> {
   const match = src.rows === tgt.rows && src.checksum === tgt.checksum;
   const differingKeys = match ? [] : await findDifferingKeys(db, c, schema, t, cols, algo);
+  const instantMismatch = match ? undefined : await instantColumnsDiffering(db, c, schema, t, cols, algo);
   return {
+    ...(instantMismatch ? { instantMismatch } : {}),
     table: t.name,
     sourceRows: src.rows,
     targetRows: tgt.rows,

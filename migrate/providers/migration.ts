@@ -55,7 +55,7 @@ export interface MigrationArgs {
    * "table.column" → how numbers in that DATE/DATETIME/TIMESTAMP column are read: "unix" or kept as
    * "number". Defaults to none: Unix time when the column's text values are dates, else numbers.
    */
-  readonly epochs?: pulumi.Input<Record<string, "unix" | "number">>;
+  readonly epochs?: pulumi.Input<Record<string, "unix" | "unix-ms" | "coredata" | "number">>;
   /**
    * Collation of the text columns SQLite compares bytewise (BINARY, its default): a PostgreSQL
    * collation name, or "database" for the database's default. Defaults to "C", SQLite's byte order.

@@ -22,7 +22,7 @@ export interface SchemaInputs {
   /** Absent in state from before the option: false (widen). */
   readonly strictTypes?: boolean;
   /** Absent in state from before the option: none. */
-  readonly epochs?: Record<string, "unix" | "number">;
+  readonly epochs?: Record<string, "unix" | "unix-ms" | "coredata" | "number">;
   /**
    * Absent in state written before the option existed: those tables were created with the
    * database's collation, which is what "database" means (mappingOf).
