@@ -217,6 +217,9 @@ export function fingerprintSchema(sourcePath: string, opts: DecisionOptions = {}
       all.update(`${t.table}\0${h}\n`);
     }
     all.update(plan.ddl);
+    // The epoch a column's numbers are read with changes the data, not the DDL (decide.ts).
+    const epochs = Object.entries(o.decided).flatMap(([k, d]) => (d.epoch ? [`${k}=${d.epoch}`] : []));
+    if (epochs.length > 0) all.update(`epochs\0${epochs.join("\n")}`);
     const views = createHash("sha256").update(plan.views.map((v) => `${v.name}\0${v.sql ?? `skipped: ${v.reason}`}`).join("\n")).digest("hex");
     return { hash: all.digest("hex"), tables, views, ...(o.decisions.length > 0 ? { decisions: decisionLines(o.decisions) } : {}) };
   });

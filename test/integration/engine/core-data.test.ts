@@ -7,6 +7,7 @@
  */
 import Database from "better-sqlite3";
 import * as path from "path";
+import { fingerprintSchema } from "../../../migrate/engine/plan";
 import { runMigration } from "../../../migrate/engine/run";
 import { EPOCH_OFFSET_SECONDS } from "../../../migrate/engine/values";
 import { runMigrateCli } from "../../support/cli";
@@ -54,6 +55,12 @@ describe("Core Data epoch (issue 20 item 5)", () => {
         ["ZTIMESTAMP", "timestamp", { epoch: "coredata", unit: "s", by: "core data", example: { stored: "599529600", converted: "2020-01-01 00:00:00" } }],
         ["ZCREATED", "timestamp", { epoch: "coredata", unit: "s", by: "core data", example: { stored: "599529600.5", converted: "2020-01-01 00:00:00.5" } }],
       ]);
+      // The schema resource's preview shows the fingerprint's decisions; the epoch is part of its hash.
+      const fp = fingerprintSchema(src);
+      expect(fp.decisions?.filter((d) => d.startsWith("ZEVENT.ZTIMESTAMP: "))).toEqual([
+        "ZEVENT.ZTIMESTAMP: timestamp: 3 number(s) read as seconds since 2001-01-01 00:00:00 UTC (Core Data) (e.g. 599529600 -> 2020-01-01 00:00:00): this is a Core Data store (Z_METADATA and Z_PRIMARYKEY) and ZEVENT one of its entity tables, whose timestamps count from 2001; --epoch ZEVENT.ZTIMESTAMP=number keeps the numbers (e.g. key {\"Z_PK\":1})",
+      ]);
+      expect(fingerprintSchema(src, { epochs: { "ZEVENT.ZTIMESTAMP": "unix" } }).hash).not.toBe(fp.hash);
       const run = await runMigrateCli(["run", "--source", src, "--target", t.url]);
       expect(run.err).toBe("");
       expect(run.code).toBe(0);
