@@ -89,8 +89,10 @@ interface Stats {
   intOverflow: number;
   /** values of a boolean column that are boolean spellings */
   boolOk: number;
-  /** text values that are plain ISO dates or date-times (armp_iso_ok); -1: not counted in SQL */
+  /** text values that are plain ISO dates or date-times (armp_iso_ok; in a DATE column, dates only); -1: not counted in SQL */
   iso: number;
+  /** text values of a JSON column the extension could not show jsonb reads (invalidJson reads only those); -1: not counted in SQL */
+  json: number;
 }
 
 /** The spellings toPgText reads as booleans (values.ts BOOL_SPELLINGS), as a SQLite condition. */
@@ -139,7 +141,7 @@ function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: D
   });
 }
 
-const STAT_ORDER = ["null", "integer", "real", "text", "blob", "badText", "over", "big", "intOverflow", "boolOk", "iso"] as const;
+const STAT_ORDER = ["null", "integer", "real", "text", "blob", "badText", "over", "big", "intOverflow", "boolOk", "iso", "json"] as const;
 
 function nativeStats(db: SqliteDb, T: string, cols: ColumnMapping[]): Stats[] {
   const spec = cols
@@ -151,7 +153,10 @@ function nativeStats(db: SqliteDb, T: string, cols: ColumnMapping[]): Stats[] {
       if (digits !== null) f += `d${digits}`;
       if (digits !== null && c.scale !== undefined) f += `s${c.scale}`;
       if (c.kind === "bool") f += "b";
-      if (c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz") f += "t";
+      // A DATE column's plain text is a date alone (decideInstants counts those as dates).
+      if (c.kind === "date") f += "tD";
+      if (c.kind === "timestamp" || c.kind === "timestamptz") f += "t";
+      if (c.kind === "json" || c.kind === "jsonb") f += "j";
       return f;
     })
     .join(",");
@@ -182,6 +187,7 @@ function sqlStats(db: SqliteDb, T: string, cols: ColumnMapping[]): Stats[] {
     for (const k of STAT_ORDER) out[k] = r[`${i}_${k}`] ?? 0;
     out.badText = -1;
     out.iso = -1;
+    out.json = -1;
     return out;
   });
 }
@@ -279,7 +285,8 @@ function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, 
       const bad = badText(db, t, c, s);
       if (bad.rows > 0) return { to: "bytea", rows: bad.rows, reason: `${bad.rows} text value(s) with a NUL byte or bytes that are not UTF-8; PostgreSQL text holds neither, bytea keeps their exact bytes`, sampleKey: bad.sampleKey };
       if (c.kind === "jsonb" || c.kind === "json") {
-        const bad = invalidJson(db, t, c);
+        // The extension's scan found every text value to be JSON jsonb reads: nothing to read here.
+        const bad = s.json === 0 ? { rows: 0 } : invalidJson(db, t, c);
         // Numbers are JSON numbers as they are; only text that does not parse needs text.
         if (bad.rows > 0) return { to: "text", rows: bad.rows, reason: `${bad.rows} value(s) are not valid JSON; text keeps them as written`, sampleKey: bad.sampleKey };
         return null;
@@ -340,7 +347,7 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
           ? `date(${C}) = ${C}`
           : `(datetime(${C}) = ${C} OR strftime('%Y-%m-%d %H:%M:%f', ${C}) = ${C} OR strftime('%Y-%m-%dT%H:%M:%fZ', ${C}) = ${C} OR strftime('%Y-%m-%dT%H:%M:%S', ${C}) = ${C} OR date(${C}) = ${C})`;
     const plain = `typeof(${C}) = 'text' AND ${C} >= '0001' AND ${fast}`;
-    dates = s.iso >= 0 && c.kind !== "date" ? s.iso : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE ${plain}`).get() as { n: number }).n;
+    dates = s.iso >= 0 ? s.iso : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE ${plain}`).get() as { n: number }).n;
     const stmt = db.prepare(`SELECT ${keySel}, ${C} AS __v FROM ${qi(t.name)} WHERE typeof(${C}) = 'text' AND NOT (${plain})`).safeIntegers(true);
     for (const row of (dates === s.text ? [] : stmt.iterate()) as Iterable<Record<string, unknown>>) {
       const v = row.__v as string;

@@ -1198,12 +1198,14 @@ static void hash_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
      s<n> REALs that numeric(.., n) cannot keep exactly (more than n decimals in their shortest
           round-trip form, or more digits before the point than d<n> allows; not finite)
      t    text that is a plain ISO date or date-time (armp_iso_ok)
-   The result is one group per column, separated by ';', of eleven counts separated by ',':
+     D    with t: only plain ISO dates (10 characters) count
+     j    text that json_plain cannot show is JSON that jsonb reads (decide.ts reads those rows)
+   The result is one group per column, separated by ';', of twelve counts separated by ',':
    null, integer, real, text, blob, bad text, over-long, big, too many digits, boolean spellings,
-   ISO text.
+   ISO text, text not shown to be JSON.
    One scan in C replaces ten SQL expressions per column. */
 
-#define PROF_N 11
+#define PROF_N 12
 
 /* Days in a month of the proleptic Gregorian calendar. */
 static int month_days(int y, int m) {
@@ -1245,7 +1247,7 @@ static int iso_instant(const unsigned char *s, int n) {
 
 /* Whether numeric(p, scale) keeps the double x exactly: some decimal with at most `scale`
    decimals reads back as x, and it has at most `digits` digits before the point. */
-static int numeric_fits(double x, int scale, int64_t digits) {
+static int numeric_fits_slow(double x, int scale, int64_t digits) {
   if (!isfinite(x)) return 0;
   char buf[1400];
   snprintf(buf, sizeof buf, "%.*f", scale, x);
@@ -1258,10 +1260,146 @@ static int numeric_fits(double x, int scale, int64_t digits) {
   return digits < 0 || nd <= digits;
 }
 
+/* The same answer without formatting, for most values: r = x * 10^scale rounded. With |r| < 2^52
+   and 10^scale exact, r / 10^scale is the correctly rounded double of the decimal r * 10^-scale
+   (what strtod of it gives), so when it equals x that decimal reads back as x; as decimals
+   10^-scale apart are then wider apart than a unit in x's last place, it is the only one, so it is
+   the one "%.*f" prints, and its digits before the point are those of |r| / 10^scale. Anything
+   else (a product that rounded the wrong way, large or non-finite x) takes the formatting path. */
+static int numeric_fits(double x, int scale, int64_t digits) {
+  static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  if (scale < 0 || scale > 15 || !isfinite(x)) return numeric_fits_slow(x, scale, digits);
+  double y = x * p10[scale];
+  if (!(y > -4503599627370496.0 && y < 4503599627370496.0)) return numeric_fits_slow(x, scale, digits);
+  double r = nearbyint(y);
+  if (r / p10[scale] != x) return numeric_fits_slow(x, scale, digits);
+  if (digits < 0) return 1;
+  uint64_t ip = (uint64_t)(r < 0 ? -r : r) / (uint64_t)p10[scale];
+  int64_t nd = 0;
+  while (ip) nd++, ip /= 10;
+  return nd <= digits;
+}
+
+#define JSON_WS(s, i, n) while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++
+
+/* Whether s[0..n) is JSON that JavaScript's JSON.parse reads (RFC 8259: one value, whitespace
+   around it), with no "\u0000" anywhere in the text (jsonb refuses that escape) and nested at
+   most 1000 deep. 0 means "not sure": decide.ts then reads those rows itself (invalidJson). */
+static int json_plain(const unsigned char *s, int n) {
+  char stack[1000]; /* '[' array, '{' object after a key, 'k' object expecting a key */
+  int depth = 0, i = 0;
+  for (;;) {
+    /* a value */
+    JSON_WS(s, i, n);
+    if (i >= n) return 0;
+    unsigned char c = s[i];
+    if (c == '{' || c == '[') {
+      if (depth >= (int)sizeof stack) return 0;
+      stack[depth++] = (char)c;
+      i++;
+      JSON_WS(s, i, n);
+      if (i < n && s[i] == (c == '{' ? '}' : ']')) {
+        depth--;
+        i++;
+        goto after;
+      }
+      if (c == '[') continue;
+      goto key;
+    } else if (c == '"') {
+      goto string;
+    } else if (c == 't') {
+      if (n - i < 4 || memcmp(s + i, "true", 4)) return 0;
+      i += 4;
+    } else if (c == 'f') {
+      if (n - i < 5 || memcmp(s + i, "false", 5)) return 0;
+      i += 5;
+    } else if (c == 'n') {
+      if (n - i < 4 || memcmp(s + i, "null", 4)) return 0;
+      i += 4;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      if (c == '-') i++;
+      if (i >= n) return 0;
+      if (s[i] == '0') i++;
+      else if (s[i] >= '1' && s[i] <= '9') while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+      else return 0;
+      if (i < n && s[i] == '.') {
+        i++;
+        if (i >= n || s[i] < '0' || s[i] > '9') return 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+      }
+      if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        if (i >= n || s[i] < '0' || s[i] > '9') return 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+      }
+    } else return 0;
+    goto after;
+  string:
+    /* s[i] == '"': a string, a value or (stack top 'k') an object's key */
+    i++;
+    for (;;) {
+      if (i >= n) return 0;
+      unsigned char d = s[i];
+      if (d == '"') break;
+      if (d < 0x20) return 0;
+      if (d == '\\') {
+        if (i + 1 >= n) return 0;
+        unsigned char e = s[i + 1];
+        if (e == 'u') {
+          if (n - i < 6) return 0;
+          int zero = 1;
+          for (int k = 2; k < 6; k++) {
+            unsigned char h = s[i + k];
+            if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F'))) return 0;
+            if (h != '0') zero = 0;
+          }
+          if (zero) return 0;
+          i += 6;
+          continue;
+        }
+        if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't') return 0;
+        i += 2;
+        continue;
+      }
+      i++;
+    }
+    i++;
+    if (depth > 0 && stack[depth - 1] == 'k') {
+      stack[depth - 1] = '{';
+      JSON_WS(s, i, n);
+      if (i >= n || s[i] != ':') return 0;
+      i++;
+      continue;
+    }
+  after:
+    /* after a value: the end, or ',' or the closing bracket of the enclosing container */
+    JSON_WS(s, i, n);
+    if (depth == 0) return i == n;
+    if (i >= n) return 0;
+    if (s[i] == ',') {
+      i++;
+      if (stack[depth - 1] == '[') continue;
+      goto key;
+    }
+    if (s[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+      depth--;
+      i++;
+      goto after;
+    }
+    return 0;
+  key:
+    JSON_WS(s, i, n);
+    if (i >= n || s[i] != '"') return 0;
+    stack[depth - 1] = 'k';
+    goto string;
+  }
+}
+
 typedef struct {
   int ncols;
   int64_t *counts; /* ncols * PROF_N */
-  int *flags;      /* per column: 1 u, 2 l, 4 g, 8 d, 16 b */
+  int *flags;      /* per column: 1 u, 2 l, 4 g, 8 d, 16 b, 32 s, 64 t, 128 j, 256 D */
   int64_t *maxlen;
   int64_t *digits;
   int *scale;
@@ -1301,6 +1439,8 @@ static int prof_setup(Profile *p, const char *spec, int ncols) {
       else if (c == 'g') p->flags[i] |= 4;
       else if (c == 'b') p->flags[i] |= 16;
       else if (c == 't') p->flags[i] |= 64;
+      else if (c == 'D') p->flags[i] |= 256;
+      else if (c == 'j') p->flags[i] |= 128;
       else if (c == 'l' || c == 'd' || c == 's') {
         int64_t v = 0;
         while (*q >= '0' && *q <= '9' && v < 100000000) v = v * 10 + (*q++ - '0');
@@ -1355,7 +1495,7 @@ static void prof_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       }
       case SQLITE_TEXT: {
         c[3]++;
-        if (f & (1 | 2 | 16 | 64)) {
+        if (f & (1 | 2 | 16 | 64 | 128)) {
           const unsigned char *s = sqlite3_value_blob(v);
           int n = sqlite3_value_bytes(v);
           if (!s) s = (const unsigned char *)"";
@@ -1368,7 +1508,8 @@ static void prof_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             if (chars > p->maxlen[i]) c[6]++;
           }
           if ((f & 16) && bool_text(s, n)) c[9]++;
-          if ((f & 64) && iso_instant(s, n)) c[10]++;
+          if ((f & 64) && (!(f & 256) || n == 10) && iso_instant(s, n)) c[10]++;
+          if ((f & 128) && !json_plain(s, n)) c[11]++;
         }
         break;
       }
