@@ -104,8 +104,38 @@ const LIMIT_2_53 = "9007199254740992";
 /** The decisions for every table of the source, and a TYPE_MISMATCH for each column that cannot be kept. */
 export function decideTypes(db: SqliteDb, schema: SourceSchema, opts: DecisionOptions = {}): Decisions {
   const out: Decisions = { decided: {}, decisions: [], refusals: [] };
-  for (const t of schema.tables) decideTable(db, t, opts, out);
+  for (const t of schema.tables) {
+    decideNullKeys(db, t, out);
+    decideTable(db, t, opts, out);
+  }
   return out;
+}
+
+/**
+ * NULL in a PRIMARY KEY column of a rowid table (not the INTEGER PRIMARY KEY): SQLite's legacy
+ * quirk stores it, PostgreSQL's PRIMARY KEY makes every key column NOT NULL. Refused here, before
+ * any DDL, naming the rowid of the first such row: turning the key into a UNIQUE (NULLs distinct,
+ * as in SQLite) would load the rows but leave the table without a primary key, which capture,
+ * sync and every ORM reading the target key rows by — so the user decides, on a copy of the file.
+ */
+function decideNullKeys(db: SqliteDb, t: SourceTable, out: Decisions): void {
+  if (t.withoutRowid || t.rowidAlias !== null || t.primaryKey.length === 0) return;
+  // Nothing to refuse when no key column can hold NULL (one index probe per key column).
+  for (const k of t.primaryKey) {
+    const K = qi(k);
+    const r = db.prepare(`SELECT count(*) AS n, min(rowid) AS r FROM ${qi(t.name)} WHERE ${K} IS NULL`).safeIntegers(true).get() as { n: bigint; r: bigint | null };
+    if (r.n === 0n) continue;
+    const rows = Number(r.n);
+    const key = `${t.name}.${k}`;
+    const pk = t.primaryKey.map((c) => qi(c)).join(", ");
+    out.refusals.push(
+      new MigrationError(
+        "TYPE_MISMATCH",
+        `${key}: ${rows} row(s) hold NULL in the PRIMARY KEY (${t.primaryKey.join(", ")}) (e.g. rowid ${r.r}); SQLite allows NULL in a non-INTEGER primary key of a rowid table, PostgreSQL does not. Give those rows a key in a copy of the file (e.g. UPDATE ${qi(t.name)} SET ${K} = <value> WHERE ${K} IS NULL) or delete them there, and migrate the copy; nothing was created in the target`,
+        jsonSafe({ table: t.name, column: k, key: { rowid: r.r }, primaryKey: t.primaryKey, rows, step: "profile", declared: `PRIMARY KEY (${pk})` }) as Record<string, unknown>,
+      ),
+    );
+  }
 }
 
 function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: Decisions): void {

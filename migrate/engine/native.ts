@@ -192,8 +192,10 @@ export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], c
   if (db.prepare(`SELECT 1 FROM ${table} WHERE typeof(${k}) <> 'integer' LIMIT 1`).get() !== undefined) return null;
   return {
     binary,
-    // The subquery fixes the row order (an ORDER BY under an aggregate is kept as written).
-    blockSql: `SELECT ${fn}(NULL, ?, ${list}) FROM (SELECT ${list} FROM ${table} WHERE ${k} >= ? AND ${k} < ? ORDER BY ${t.primaryKey.map(qi).join(", ")})`,
+    // The subquery fixes the row order (an ORDER BY under an aggregate is kept as written). Its
+    // columns get neutral aliases: SQLite cannot name a subquery column spelled like a literal
+    // ("true", "false": the outer query would read the string 'false', or no such column).
+    blockSql: `SELECT ${fn}(NULL, ?, ${cols.map((_, i) => `__c${i}`).join(", ")}) FROM (SELECT ${cols.map((c, i) => `${qi(c.column)} AS __c${i}`).join(", ")} FROM ${table} WHERE ${k} >= ? AND ${k} < ? ORDER BY ${t.primaryKey.map(qi).join(", ")})`,
     spec: nativeSpec(cols),
     byRowidSql: null,
     blockRowsSql: sel.keyRangeSql,

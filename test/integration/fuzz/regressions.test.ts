@@ -82,6 +82,27 @@ const CASES: Case[] = [
       INSERT INTO t VALUES ('no'), ('f'), (1);`,
     outcome: { kind: "migrated", tables: 1, rows: 3 },
   },
+  {
+    name: "F12: columns named like literals and rowid aliases (true, FALSE, null, current_timestamp, rowid, oid, _rowid_), rowid and WITHOUT ROWID tables",
+    sql: `CREATE TABLE t ("true" INT, "null" TEXT, "current_timestamp" TEXT, "rowid" INT, "oid" TEXT, "_rowid_" REAL, "FALSE" INT);
+      INSERT INTO t VALUES (1, 'a', 'b', 5, 'o', 1.5, 0), (2, NULL, NULL, 6, 'p', NULL, NULL);
+      CREATE TABLE w ("false" INT, "current_date" TEXT, PRIMARY KEY ("false")) WITHOUT ROWID;
+      INSERT INTO w VALUES (1, 'a'), (2, 'b'), (3, NULL);
+      CREATE TABLE k ("TRUE" TEXT PRIMARY KEY, "null" INT) WITHOUT ROWID;
+      INSERT INTO k VALUES ('x', 1), ('y', NULL);`,
+    outcome: { kind: "migrated", tables: 3, rows: 7 },
+  },
+  {
+    name: "F3: NULL in a composite PRIMARY KEY of a rowid table is refused in the profile step, naming the column and rowid",
+    sql: `CREATE TABLE t (a TEXT, b INT, v TEXT, PRIMARY KEY (a, b));
+      INSERT INTO t VALUES ('x', NULL, '1'), ('x', NULL, '2'), ('y', 1, '3');`,
+    outcome: {
+      kind: "refused",
+      code: "TYPE_MISMATCH",
+      preDdl: true,
+      message: `t.b: 2 row(s) hold NULL in the PRIMARY KEY (a, b) (e.g. rowid 1); SQLite allows NULL in a non-INTEGER primary key of a rowid table, PostgreSQL does not. Give those rows a key in a copy of the file (e.g. UPDATE "t" SET "b" = <value> WHERE "b" IS NULL) or delete them there, and migrate the copy; nothing was created in the target`,
+    },
+  },
 ];
 
 describe("fuzz regression cases", () => {
