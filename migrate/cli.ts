@@ -21,6 +21,10 @@ const USAGE = `usage: armp-migrate <plan|run|verify|sync|cutover> --source <file
   sync                   replay captured changes into the target (resumable, idempotent)
   cutover                gate the switch: sync until drained, verify, sequences; exit 0 = switch
   --freeze               (cutover) hold SQLite's write lock for the final sync + verify
+  --max-freeze-ms <n>    (cutover --freeze) upper bound on the freeze (default 1000); if the
+                         final sync + check would exceed it the lock is released and retried
+                         (3 attempts), then CUTOVER_FREEZE_EXCEEDED, exit 4: nothing lost, the
+                         app not switched, retry later. The app's busy_timeout must exceed it.
   --batch <n>            changelog entries per sync transaction (default 1000)
   --schema <name>        target schema (default public)
   --jobs <n>             tables copied in parallel (run; default 2)
@@ -154,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
         batch: { type: "string" },
         json: { type: "boolean" },
         freeze: { type: "boolean" },
+        "max-freeze-ms": { type: "string" },
         replace: { type: "boolean" },
         cast: { type: "string", multiple: true },
         rename: { type: "string", multiple: true },
@@ -249,7 +254,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === "cutover") {
-      const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze, ...named });
+      const maxFreezeMs = o["max-freeze-ms"] === undefined ? undefined : Number(o["max-freeze-ms"]);
+      const r = await cutover(o.source, target, { batchSize, freeze: !!o.freeze, maxFreezeMs, ...named });
       write(printCutover(r), r);
       return 0;
     }
@@ -277,6 +283,7 @@ export async function main(argv: string[]): Promise<number> {
     if (isMigrationError(e)) {
       if (o.json) process.stdout.write(JSON.stringify({ error: e.toJSON() }, null, 2) + "\n");
       process.stderr.write(`armp-migrate ${cmd} failed [${e.code}]: ${e.message}\n`);
+      if (e.code === "CUTOVER_FREEZE_EXCEEDED") return 4;
       return e.code === "CONFIG_INVALID" ? 2 : e.code === "VERIFY_MISMATCH" || e.code === "CUTOVER_BLOCKED" ? 1 : 3;
     }
     process.stderr.write(`armp-migrate ${cmd} failed: ${e instanceof Error ? e.message : String(e)} (target ${redactUrl(target.url)})\n`);

@@ -32,13 +32,13 @@
  * waiting, not rejected). Capture still logs them, so keep capture installed and run `sync` again
  * after the app has been switched; the report says the freeze is over, not that SQLite is retired.
  */
-import Database from "better-sqlite3";
 import { CHANGELOG, readCapture } from "./capture";
 import { introspect } from "./introspect";
 import { MigrationError } from "./errors";
 import { syncChanges, type SyncReport } from "./sync";
 import { MAX_DIFFERING_KEYS, verify, verifyKeys, type VerifyReport, type VerifyTableReport } from "./verify";
-import { mapSqliteError, withSource, type SqliteDb } from "./sqlite";
+import { freezeWrites } from "./freeze-lock";
+import { withSource } from "./sqlite";
 import type { TargetRef } from "./pg";
 
 export interface CutoverOptions {
@@ -50,6 +50,12 @@ export interface CutoverOptions {
   renames?: Record<string, string>;
   /** How long to wait for the app's current write transaction before giving up on the freeze. */
   lockTimeoutMs?: number;
+  /** Upper bound on the freeze (lock held), enforced by the lock holder itself; default 1000. */
+  maxFreezeMs?: number;
+  /** Freeze attempts before giving up with CUTOVER_FREEZE_EXCEEDED; default 3. */
+  freezeAttempts?: number;
+  /** Pause between attempts (ms); default 500. */
+  retryDelayMs?: number;
   /**
    * Runs while the write lock is held, after the gate passed and before the release: the place to
    * switch the app. Tests use it to prove writes cannot commit during the freeze.
@@ -72,6 +78,9 @@ export interface CutoverReport {
   frozen: boolean;
   /** Milliseconds from write lock acquired to released; null without --freeze. */
   freezeMs: number | null;
+  /** The bound the freeze ran under, and the attempt that passed (null/0 without --freeze). */
+  maxFreezeMs: number | null;
+  attempts: number;
   /** Sync passes before the freeze (or before the final check without one). */
   catchUp: CutoverPhase;
   /** The last sync (inside the freeze when frozen); its pending is 0 when the gate passed. */
@@ -90,6 +99,13 @@ export interface CutoverReport {
 /** Catch-up passes before the final check: enough to reach a steady small tail under a writer. */
 const CATCH_UP_PASSES = 3;
 const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+/** The freeze's upper bound (issue 15): the app's writers need a busy_timeout above it. */
+export const DEFAULT_MAX_FREEZE_MS = 1000;
+const DEFAULT_FREEZE_ATTEMPTS = 3;
+const DEFAULT_RETRY_DELAY_MS = 500;
+/** Drain until at most this many changelog entries are pending before taking the lock. */
+const DRAIN_TAIL = 50;
+const DRAIN_PASSES = 4;
 
 const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6;
 
@@ -109,7 +125,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
     // in which case pending or the verify below says so and the gate stays shut.
     const v = await verify(sourcePath, target, { renames: opts.renames });
     gate(sourcePath, last, v, false);
-    return { ok: true, frozen: false, freezeMs: null, catchUp, finalSync: last, verify: v, preVerify: null, reverified: [], keyed: [], seconds: ms(started) / 1000 };
+    return { ok: true, frozen: false, freezeMs: null, maxFreezeMs: null, attempts: 0, catchUp, finalSync: last, verify: v, preVerify: null, reverified: [], keyed: [], seconds: ms(started) / 1000 };
   }
 
   // P is where the target stands (the catch-up's last sync); every row that may differ from the
@@ -117,14 +133,76 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
   const sinceSeq = last.toSeq;
   const pre = await verify(sourcePath, target, { renames: opts.renames });
   await opts.beforeFreeze?.();
-  const lock = freezeWrites(sourcePath, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
-  let freezeMs: number;
-  let finalSync: SyncReport;
-  let v: VerifyReport;
-  let reverified: string[];
-  let keyed: { table: string; keys: number }[] = [];
+  const maxFreezeMs = opts.maxFreezeMs ?? DEFAULT_MAX_FREEZE_MS;
+  const attempts = opts.freezeAttempts ?? DEFAULT_FREEZE_ATTEMPTS;
+  if (!(maxFreezeMs > 0) || !Number.isInteger(attempts) || attempts < 1) {
+    throw new MigrationError("CONFIG_INVALID", `maxFreezeMs must be > 0 and freezeAttempts a positive integer (got ${maxFreezeMs}, ${attempts}).`, { step: "cutover" });
+  }
+  const gaveUp: { attempt: number; heldMs: number; phase: string; tail: number }[] = [];
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    // Drain outside the lock: the verify above took a while under the writer, so sync again until
+    // the tail is small; the freeze then only replays the last few entries. Syncs after P only
+    // write keys logged after P, so the keyed argument below still holds.
+    const drain = await drainTail(sourcePath, target, opts);
+    catchUp.syncs += drain.syncs;
+    catchUp.applied += drain.applied;
+    catchUp.seconds = ms(started) / 1000;
+    const r = await frozenCheck(sourcePath, target, opts, pre, sinceSeq, maxFreezeMs);
+    if ("report" in r) {
+      const preVerify = { seconds: pre.seconds, mismatched: pre.tables.filter((t) => !t.match || !t.sequenceOk).map((t) => t.table) };
+      return { ok: true, frozen: true, freezeMs: r.heldMs, maxFreezeMs, attempts: attempt, catchUp, ...r.report, preVerify, seconds: ms(started) / 1000 };
+    }
+    gaveUp.push({ attempt, heldMs: Math.round(r.heldMs * 10) / 10, phase: r.phase, tail: drain.pending });
+    if (attempt < attempts) await new Promise((res) => setTimeout(res, opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS));
+  }
+  throw new MigrationError(
+    "CUTOVER_FREEZE_EXCEEDED",
+    `Cut-over gave up for ${sourcePath}: the final sync and check did not fit in the ${maxFreezeMs} ms freeze bound in ${attempts} attempt(s) (${gaveUp.map((g) => `attempt ${g.attempt}: released after ${g.heldMs} ms during ${g.phase}, tail ${g.tail} entries`).join("; ")}). The write lock was released each time and nothing was lost: the app's writes waited and then committed, and capture logged them. The app was not switched. Retry later (at lower load), or raise --max-freeze-ms (keep the app's busy_timeout above it).`,
+    { step: "cutover", maxFreezeMs, attempts: gaveUp },
+  );
+}
+
+/** Syncs until at most DRAIN_TAIL entries are pending (or DRAIN_PASSES syncs). */
+async function drainTail(sourcePath: string, target: TargetRef, opts: CutoverOptions): Promise<{ syncs: number; applied: number; pending: number }> {
+  const out = { syncs: 0, applied: 0, pending: 0 };
+  do {
+    const s = await syncChanges(sourcePath, target, { batchSize: opts.batchSize, renames: opts.renames });
+    out.syncs++;
+    out.applied += s.applied;
+    out.pending = s.pending;
+  } while (out.pending > DRAIN_TAIL && out.syncs < DRAIN_PASSES);
+  return out;
+}
+
+/** Thrown inside the freeze when the lock holder's bound expired: stop the work, give up. */
+class FreezeExpired extends Error {}
+
+type Checked = Pick<CutoverReport, "finalSync" | "verify" | "reverified" | "keyed">;
+
+/**
+ * One attempt: lock, final sync, keyed check (and full re-verify where needed), gate, release.
+ * Returns the report, or the phase the bound expired in (the lock is then already released).
+ * A CUTOVER_BLOCKED found while the lock was still held is thrown (after the release).
+ */
+async function frozenCheck(
+  sourcePath: string,
+  target: TargetRef,
+  opts: CutoverOptions,
+  pre: VerifyReport,
+  sinceSeq: number,
+  maxFreezeMs: number,
+): Promise<{ report: Checked; heldMs: number } | { phase: string; heldMs: number }> {
+  const lock = await freezeWrites(sourcePath, { maxMs: maxFreezeMs, lockTimeoutMs: opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
+  let phase = "final sync";
+  const step = (name: string): void => {
+    if (lock.expired()) throw new FreezeExpired(phase);
+    phase = name;
+  };
+  let report: Checked | undefined;
+  let failure: unknown;
   try {
-    finalSync = await syncChanges(sourcePath, target, { batchSize: opts.batchSize, renames: opts.renames });
+    const finalSync = await syncChanges(sourcePath, target, { batchSize: opts.batchSize, renames: opts.renames, afterBatch: () => step("final sync") });
+    step("keyed check");
     await opts.afterFinalSync?.();
     const { captured, changed, withPk } = withSource(sourcePath, (db) => {
       const changed = new Map<string, string[]>();
@@ -140,52 +218,37 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
     const keyable = (t: VerifyTableReport): boolean => captured.has(t.table) && t.sequenceOk && (t.match || t.differingKeys.length < MAX_DIFFERING_KEYS);
     const byKey = new Map(pre.tables.filter((t) => keyable(t) && changed.has(t.table) && withPk.has(t.table)).map((t) => [t.table, changed.get(t.table)!]));
     const k = byKey.size ? await verifyKeys(sourcePath, target, byKey, opts.renames) : { tables: [], seconds: 0 };
+    step("full re-verify");
     // A pre-freeze difference is explained only if the key was written after P (so it was checked now).
-    const explained = new Set(k.tables.filter((x) => {
-      const p = pre.tables.find((t) => t.table === x.table)!;
-      return p.match || (p.differingKeys.length > 0 && p.differingKeys.every((key) => x.keys.includes(key)));
-    }).map((x) => x.table));
+    const explained = new Set(
+      k.tables
+        .filter((x) => {
+          const p = pre.tables.find((t) => t.table === x.table)!;
+          return p.match || (p.differingKeys.length > 0 && p.differingKeys.every((key) => x.keys.includes(key)));
+        })
+        .map((x) => x.table),
+    );
     const keyedReports: VerifyTableReport[] = k.tables.filter((x) => explained.has(x.table)).map(({ keysChecked: _n, keys: _k, ...r }) => r);
-    keyed = k.tables.filter((x) => explained.has(x.table)).map((x) => ({ table: x.table, keys: x.keysChecked }));
-    reverified = pre.tables.filter((t) => !explained.has(t.table) && (!t.match || !t.sequenceOk || changed.has(t.table) || !captured.has(t.table))).map((t) => t.table);
+    const keyed = k.tables.filter((x) => explained.has(x.table)).map((x) => ({ table: x.table, keys: x.keysChecked }));
+    const reverified = pre.tables.filter((t) => !explained.has(t.table) && (!t.match || !t.sequenceOk || changed.has(t.table) || !captured.has(t.table))).map((t) => t.table);
     const again = reverified.length ? await verify(sourcePath, target, { tables: reverified, renames: opts.renames }) : { tables: [], seconds: 0 };
+    step("gate");
     const tables = pre.tables.map((t) => keyedReports.find((x) => x.table === t.table) ?? again.tables.find((x) => x.table === t.table) ?? t);
-    v = { ok: tables.every((t) => t.match && t.sequenceOk), tables, seconds: k.seconds + again.seconds };
+    const v: VerifyReport = { ok: tables.every((t) => t.match && t.sequenceOk), tables, seconds: k.seconds + again.seconds };
     gate(sourcePath, finalSync, v, true);
+    step("switch (duringFreeze)");
     await opts.duringFreeze?.();
-  } finally {
-    freezeMs = lock.release();
-  }
-  const preVerify = { seconds: pre.seconds, mismatched: pre.tables.filter((t) => !t.match || !t.sequenceOk).map((t) => t.table) };
-  return { ok: true, frozen: true, freezeMs, catchUp, finalSync, verify: v, preVerify, reverified, keyed, seconds: ms(started) / 1000 };
-}
-
-/** Takes the source's write lock without writing; release() rolls back and returns ms held. */
-function freezeWrites(sourcePath: string, timeoutMs: number): { release: () => number } {
-  let db: SqliteDb;
-  try {
-    db = new Database(sourcePath, { fileMustExist: true, timeout: timeoutMs });
+    step("release");
+    report = { finalSync, verify: v, reverified, keyed };
   } catch (e) {
-    throw mapSqliteError(e, { step: "cutover freeze", path: sourcePath });
+    failure = e;
   }
-  let since: bigint;
-  try {
-    db.exec("BEGIN IMMEDIATE");
-    since = process.hrtime.bigint();
-  } catch (e) {
-    db.close();
-    throw mapSqliteError(e, { step: "cutover freeze", path: sourcePath });
-  }
-  return {
-    release: () => {
-      try {
-        db.exec("ROLLBACK");
-      } finally {
-        db.close();
-      }
-      return ms(since);
-    },
-  };
+  const { checked, heldMs } = await lock.release();
+  // Expired: the app may have written after the bound, so whatever was found (even a mismatch)
+  // does not describe a frozen file. Give up this attempt.
+  if (!checked || failure instanceof FreezeExpired) return { phase, heldMs };
+  if (failure !== undefined) throw failure;
+  return { report: report!, heldMs };
 }
 
 /** Throws CUTOVER_BLOCKED naming everything that keeps the gate shut. */

@@ -23,6 +23,8 @@ export type ErrorCode =
   | "LOCK_HELD"
   | "VERIFY_MISMATCH"
   | "CUTOVER_BLOCKED"
+  /** the cut-over's freeze would exceed its bound (--max-freeze-ms): released, retry later */
+  | "CUTOVER_FREEZE_EXCEEDED"
   | "CONFIG_INVALID"
   /** a PRIMARY KEY/UNIQUE over a case-insensitive column would reject rows SQLite keeps apart */
   | "COLLATION_KEY_CONFLICT"

@@ -33,7 +33,7 @@ describe("armp-migrate cutover", () => {
     expect(human.err).toBe("");
     expect(human.code).toBe(0);
     expect(human.out.replace(/frozen for \d+\.\d ms; \d+\.\d\d s/, "frozen for X ms; Y s")).toBe(
-      "cut-over gate passed: 1 table(s) identical, sequences past max, capture drained (catch-up 1 sync(s), 2 row(s); final sync 0 row(s)); writes frozen for X ms; Y s. Switch the app to PostgreSQL now, then run sync once more (writes that waited on the freeze commit to SQLite).\n",
+      "cut-over gate passed: 1 table(s) identical, sequences past max, capture drained (catch-up 2 sync(s), 2 row(s); final sync 0 row(s)); writes frozen for X ms; Y s. Switch the app to PostgreSQL now, then run sync once more (writes that waited on the freeze commit to SQLite).\n",
     );
     expect(await withClient(pg.url, async (c) => (await c.query("SELECT id, name FROM item ORDER BY id")).rows)).toEqual([{ id: "1", name: "aa" }, { id: "2", name: "b" }, { id: "3", name: "c" }]);
     const json = await cli(["cutover", "--source", src, "--target", pg.url, "--json"]);
