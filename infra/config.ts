@@ -108,6 +108,13 @@ export interface StackConfig {
     queryWaitTimeout: number;
     idleTransactionTimeout: number;
   };
+  /** The optional Prometheus pgbouncer_exporter container (docker mode, pgBouncer on). */
+  exporter: {
+    enabled: boolean;
+    image: string;
+    /** Published on 127.0.0.1 only. */
+    hostPort: number;
+  };
   app: {
     environment: string;
     logLevel: string;
@@ -163,6 +170,11 @@ export const DEFAULTS = {
   reservePoolSize: PGBOUNCER_DEFAULTS.reservePoolSize,
   queryWaitTimeout: PGBOUNCER_DEFAULTS.queryWaitTimeout,
   idleTransactionTimeout: PGBOUNCER_DEFAULTS.idleTransactionTimeout,
+  pgbouncerExporterEnabled: false,
+  // prometheus-community/pgbouncer_exporter v0.12.1 (fixes reserve_pool on pgBouncer >= 1.24).
+  pgbouncerExporterImage: "prometheuscommunity/pgbouncer-exporter:v0.12.1",
+  // Not 9127 (the exporter's own default, which a local exporter holds).
+  pgbouncerExporterHostPort: 59127,
   environment: "production",
   logLevel: "info",
   appPort: 8000,
@@ -370,6 +382,14 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
     );
   }
 
+  const exporterEnabled = cfg.getBoolean("pgbouncerExporterEnabled") ?? DEFAULTS.pgbouncerExporterEnabled;
+  if (exporterEnabled && (!pgbouncerEnabled || mode !== "docker")) {
+    throw new StackConfigError(
+      "armp-postgres:pgbouncerExporterEnabled",
+      "is true, but the exporter scrapes the stack's own pgBouncer on the stack's Docker network: it needs armp-postgres:postgresMode=docker and armp-postgres:pgbouncerEnabled=true. Set armp-postgres:pgbouncerExporterEnabled=false, or point your own exporter at `pulumi stack output --show-secrets pgbouncerStatsUrl`.",
+    );
+  }
+
   const databaseUrl = optional(cfg, "databaseUrl");
   let ready: PostgresUrl | undefined;
   if (!manageRole) {
@@ -461,6 +481,11 @@ export function readConfig(cfg: pulumi.Config = new pulumi.Config(CONFIG_NAMESPA
       hostPort: port(cfg, "pgbouncerHostPort", DEFAULTS.pgbouncerHostPort),
       bindAddress: bindAddress(cfg, "pgbouncerBindAddress", DEFAULTS.pgbouncerBindAddress),
       ...pool,
+    },
+    exporter: {
+      enabled: exporterEnabled,
+      image: cfg.get("pgbouncerExporterImage") ?? DEFAULTS.pgbouncerExporterImage,
+      hostPort: port(cfg, "pgbouncerExporterHostPort", DEFAULTS.pgbouncerExporterHostPort),
     },
     app: {
       environment: cfg.get("environment") ?? DEFAULTS.environment,

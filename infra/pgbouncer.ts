@@ -53,6 +53,8 @@ export interface PgBouncerArgs {
    * must already be in the image (the system bundle). Undefined: pgBouncer's default.
    */
   readonly serverTls?: { sslmode: TlsMode; caFile?: string; caPem?: string };
+  /** Resources the container waits for (the host port's HostPortCheck). */
+  readonly containerDependsOn?: pulumi.Resource[];
 }
 
 export const PGBOUNCER_LISTEN_PORT = 6432;
@@ -201,7 +203,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       // The ini's content is left out of the container's diff: PgBouncerReload below applies a
       // change with a reload, where a changed upload would replace the container (the provider
       // marks uploads ForceNew) and refuse connections for ~11 s.
-      { parent: this, deleteBeforeReplace: true, ignoreChanges: ["uploads[0].content"] },
+      { parent: this, deleteBeforeReplace: true, ignoreChanges: ["uploads[0].content"], ...(args.containerDependsOn ? { dependsOn: args.containerDependsOn } : {}) },
     );
     new PgBouncerReload(
       `${name}-pgbouncer-reload`,

@@ -28,6 +28,8 @@ export interface PostgresServerArgs {
   readonly adminUrl?: pulumi.Input<string>;
   /** Non-secret parts of `adminUrl` (external mode, required): host, port, user, database, sslmode. */
   readonly admin?: { host: string; port: number; user: string; database: string; sslmode?: string };
+  /** Resources the container waits for (docker mode: the host port's HostPortCheck). */
+  readonly containerDependsOn?: pulumi.Resource[];
 }
 
 /** Where the data lives in the official image. */
@@ -183,7 +185,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         waitTimeout: 120,
       },
       // The host port is fixed, so a new container can only start once the old one is gone.
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, deleteBeforeReplace: true, ...(args.containerDependsOn ? { dependsOn: args.containerDependsOn } : {}) },
     );
 
     // Derived from the container so that anything connecting waits for it to be up and healthy.

@@ -12,6 +12,8 @@ import { AppEnvironment } from "./app-environment";
 import type { PostgresTls, StackConfig } from "./config";
 import { parsePostgresUrl, postgresUrl } from "./config";
 import { PgBouncer } from "./pgbouncer";
+import { PgBouncerExporter } from "./pgbouncer-exporter";
+import { HostPortCheck } from "./providers/host-port-check";
 import { PostgresServer } from "./postgres-server";
 
 /** What the Migration component (migrate/providers/migration.ts) needs; mirrors its MigrationArgs. */
@@ -67,6 +69,9 @@ export interface StackOutputs {
   pgbouncerContainer?: pulumi.Output<string>;
   /** Secret: pgBouncer's console (`SHOW POOLS`, `SHOW STATS`) as its stats user. */
   pgbouncerStatsUrl?: pulumi.Output<string>;
+  /** pgbouncerExporterEnabled: the exporter's /metrics on 127.0.0.1, and its container. */
+  pgbouncerExporterUrl?: pulumi.Output<string>;
+  pgbouncerExporterContainer?: pulumi.Output<string>;
   migrationReport?: pulumi.Output<unknown>;
 }
 
@@ -83,8 +88,17 @@ function materializeCa(tls: PostgresTls | undefined): void {
   fs.writeFileSync(rc.path, rc.pem, { mode: 0o644 });
 }
 
+/**
+ * A HostPortCheck for a port the stack publishes on this host: `pulumi preview` fails, naming the
+ * config key, when something other than this stack's own container holds it.
+ */
+function portCheck(name: string, key: string, address: string, port: number): HostPortCheck {
+  return new HostPortCheck(name, { key: `armp-postgres:${key}`, address, port });
+}
+
 export function createStack(cfg: StackConfig, opts: { migration?: MigrationFactory; probe?: AdminProbe } = {}): StackOutputs {
   const name = "armp";
+  const pgbouncerContainer = cfg.pgbouncer.enabled && cfg.database.manageRole;
   // Without role management (external server, ready database URL) the stack owns nothing on the
   // server, so there is no server component at all: nothing to connect to as admin.
   const server = !cfg.database.manageRole
@@ -97,6 +111,9 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
     superuser: cfg.postgres.superuser,
     ...(cfg.postgres.password ? { password: cfg.postgres.password } : {}),
     ...(cfg.postgres.adminUrl && cfg.postgres.admin ? { adminUrl: cfg.postgres.adminUrl, admin: cfg.postgres.admin } : {}),
+    ...(cfg.postgres.mode === "docker"
+      ? { containerDependsOn: [portCheck(`${name}-postgres-port`, "postgresHostPort", cfg.postgres.bindAddress, cfg.postgres.hostPort)] }
+      : {}),
       });
 
   // External server with an admin: TLS settings for every URL, and what the admin is (asked from
@@ -171,6 +188,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
         reservePoolSize: p.reservePoolSize,
         queryWaitTimeout: p.queryWaitTimeout,
         idleTransactionTimeout: p.idleTransactionTimeout,
+        ...(pgbouncerContainer ? { containerDependsOn: [portCheck(`${name}-pgbouncer-port`, "pgbouncerHostPort", p.bindAddress, p.hostPort)] } : {}),
         ...(tls
           ? {
               serverTls: {
@@ -184,6 +202,20 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
       // pgBouncer's healthcheck logs in as the healthcheck role: the roles must exist first.
       { dependsOn: db.ready },
     );
+  }
+
+  // The Prometheus exporter (config allows it only in docker mode with pgBouncer on).
+  let exporter: PgBouncerExporter | undefined;
+  if (cfg.exporter.enabled && bouncer && db.healthcheck && server) {
+    const b = bouncer;
+    exporter = new PgBouncerExporter(name, {
+      image: cfg.exporter.image,
+      pgbouncer: { host: b.internalHost, port: b.internalPort },
+      statsUser: { name: db.healthcheck.name, password: db.healthcheck.password },
+      networkName: server.networkName,
+      hostPort: cfg.exporter.hostPort,
+      dependsOn: [portCheck(`${name}-pgbouncer-exporter-port`, "pgbouncerExporterHostPort", "127.0.0.1", cfg.exporter.hostPort)],
+    });
   }
 
   const viaBouncer = (host: pulumi.Output<string>, port: pulumi.Output<number>) => {
@@ -260,6 +292,7 @@ export function createStack(cfg: StackConfig, opts: { migration?: MigrationFacto
     ...(env.envFile && cfg.app.envFile !== undefined ? { envFile: cfg.app.envFile, envFileBackup: env.envFile.backupPath } : {}),
     ...(server && cfg.postgres.mode === "docker" ? { postgresVolume: server.volumeName, postgresContainer: server.containerName } : {}),
     ...(bouncer && db.healthcheck ? { pgbouncerContainer: bouncer.containerName, pgbouncerStatsUrl: statsUrl(bouncer, db.healthcheck) } : {}),
+    ...(exporter ? { pgbouncerExporterUrl: exporter.metricsUrl, pgbouncerExporterContainer: exporter.containerName } : {}),
     ...(migrationReport ? { migrationReport } : {}),
   };
 }
@@ -296,6 +329,8 @@ export function stackOutputs(out: StackOutputs): Record<string, unknown> {
     postgresContainer: out.postgresContainer,
     pgbouncerContainer: out.pgbouncerContainer,
     pgbouncerStatsUrl: out.pgbouncerStatsUrl,
+    pgbouncerExporterUrl: out.pgbouncerExporterUrl,
+    pgbouncerExporterContainer: out.pgbouncerExporterContainer,
     migrationReport: out.migrationReport,
   };
   return Object.fromEntries(Object.entries(named).filter(([, v]) => v !== undefined));

@@ -345,6 +345,9 @@ describe("Pulumi.yaml declares the keys with the program's defaults", () => {
       castOverrides: "{}",
       epochs: "{}",
       renames: "{}",
+      pgbouncerExporterEnabled: String(DEFAULTS.pgbouncerExporterEnabled),
+      pgbouncerExporterImage: DEFAULTS.pgbouncerExporterImage,
+      pgbouncerExporterHostPort: String(DEFAULTS.pgbouncerExporterHostPort),
     };
     expect(Object.fromEntries(declared)).toStrictEqual(expected);
   });

@@ -46,6 +46,8 @@ describe("docker mode, default settings", () => {
         "postgresql:index/role:Role armp-app-role",
         "postgresql:index/role:Role armp-healthcheck-role",
         "pulumi-nodejs:dynamic/infra:EnvFile armp-envfile",
+        "pulumi-nodejs:dynamic/infra:HostPortCheck armp-pgbouncer-port",
+        "pulumi-nodejs:dynamic/infra:HostPortCheck armp-postgres-port",
         "pulumi-nodejs:dynamic/infra:PgBouncerReload armp-pgbouncer-reload",
         "pulumi-nodejs:dynamic/infra:Secret armp-app-password",
         "pulumi-nodejs:dynamic/infra:Secret armp-healthcheck-password",

@@ -58,6 +58,7 @@ describe("external mode with an admin URL", () => {
         "postgresql:index/role:Role armp-app-role",
         "postgresql:index/role:Role armp-healthcheck-role",
         "pulumi-nodejs:dynamic/infra:DatabaseAccess armp-db-access",
+        "pulumi-nodejs:dynamic/infra:HostPortCheck armp-pgbouncer-port",
         "pulumi-nodejs:dynamic/infra:PgBouncerReload armp-pgbouncer-reload",
         "pulumi-nodejs:dynamic/infra:Secret armp-app-password",
         "pulumi-nodejs:dynamic/infra:Secret armp-healthcheck-password",
