@@ -59,7 +59,7 @@ describe("constraints after the load", () => {
     expect(sha256File(src)).toBe(before);
   });
 
-  it("fails on a primary key SQLite let through, naming table and constraint, and restores the target", async () => {
+  it("refuses NULL in a primary key SQLite let through before any DDL, naming table, column and rowid", async () => {
     // SQLite lets a non-INTEGER PRIMARY KEY hold NULLs (legacy behaviour); PostgreSQL cannot.
     const src = fixture(
       "pk.sqlite",
@@ -74,7 +74,7 @@ describe("constraints after the load", () => {
     const e = await runMigration(src, { url: d.url }, { jobs: 2 }).then(() => null, (x: unknown) => x);
     expect(e).toBeInstanceOf(MigrationError);
     const err = e as MigrationError;
-    expect({ code: err.code, table: err.meta.table, constraint: err.meta.constraint, step: err.meta.step, restored: err.meta.targetRestored }).toEqual({ code: "ROW_REJECTED", table: "tag", constraint: "tag_pkey", step: "constraints", restored: true });
+    expect({ code: err.code, table: err.meta.table, column: err.meta.column, key: err.meta.key, rows: err.meta.rows, step: err.meta.step }).toEqual({ code: "TYPE_MISMATCH", table: "tag", column: "code", key: { rowid: 2 }, rows: 2, step: "profile" });
     const left = await withClient(d.url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows);
     expect(left).toEqual([]);
     expect(sha256File(src)).toBe(before);
