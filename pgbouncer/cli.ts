@@ -10,6 +10,7 @@ import { PgBouncerError } from "./errors";
 import { renderPgBouncerIni, renderUserlist, renderUserlistPlaintext } from "./render";
 import { type PgBouncerSettings, type PoolMode } from "./settings";
 import { isScramVerifier, verifierMatchesPassword } from "./scram";
+import { redactUrl, scrubSecrets } from "../migrate/engine/url";
 
 export const HELP = `Usage: armp-pgbouncer render --backend <postgres-url> --listen <host:port> --out <dir> [options]
 
@@ -52,27 +53,6 @@ export interface CliIO {
 
 const defaultIO: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-/** The URL with its password replaced, for messages (never print a password). */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
-  }
-}
-
-/** Removes the URL's password from free text such as a driver message. */
-function scrub(text: string, url: string): string {
-  try {
-    const pw = decodeURIComponent(new URL(url).password);
-    return pw ? text.split(pw).join("***") : text;
-  } catch {
-    return text;
-  }
-}
-
 interface Backend {
   host: string;
   port: number;
@@ -86,7 +66,7 @@ function parseBackend(url: string): Backend {
   try {
     u = new URL(url);
   } catch (e) {
-    throw new PgBouncerError("CONFIG_INVALID", `--backend is not a URL (${redact(url)}); pass postgres://user:password@host:5432/database.`, { key: "--backend" }, e);
+    throw new PgBouncerError("CONFIG_INVALID", `--backend is not a URL (${redactUrl(url)}); pass postgres://user:password@host:5432/database.`, { key: "--backend" }, e);
   }
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
     throw new PgBouncerError("CONFIG_INVALID", `--backend must be a postgres:// URL, got ${u.protocol}//; pass postgres://user:password@host:5432/database.`, { key: "--backend" });
@@ -94,7 +74,7 @@ function parseBackend(url: string): Backend {
   const database = decodeURIComponent(u.pathname.replace(/^\//, ""));
   const user = decodeURIComponent(u.username);
   if (!u.hostname || !database || !user) {
-    throw new PgBouncerError("CONFIG_INVALID", `--backend ${redact(url)} needs a host, a user and a database; pass postgres://user:password@host:5432/database.`, { key: "--backend" });
+    throw new PgBouncerError("CONFIG_INVALID", `--backend ${redactUrl(url)} needs a host, a user and a database; pass postgres://user:password@host:5432/database.`, { key: "--backend" });
   }
   return {
     host: u.hostname.replace(/^\[|\]$/g, ""),
@@ -123,7 +103,7 @@ async function readVerifier(adminUrl: string, role: string): Promise<string> {
   try {
     await c.connect();
   } catch (e) {
-    throw new PgBouncerError("TARGET_UNREACHABLE", `cannot connect with --admin-url ${redact(adminUrl)}: ${scrub((e as Error).message, adminUrl)}; check host, port and credentials.`, { key: "--admin-url" }, e);
+    throw new PgBouncerError("TARGET_UNREACHABLE", `cannot connect with --admin-url ${redactUrl(adminUrl)}: ${scrubSecrets((e as Error).message, [adminUrl])}; check host, port and credentials.`, { key: "--admin-url" }, e);
   }
   try {
     const r = await c.query<{ p: string | null }>("SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1", [role]);
@@ -145,8 +125,8 @@ async function readVerifier(adminUrl: string, role: string): Promise<string> {
     throw new PgBouncerError(
       code === "42501" ? "TARGET_AUTH_FAILED" : "INTERNAL",
       code === "42501"
-        ? `--admin-url ${redact(adminUrl)} may not read pg_authid (superuser only); pass a superuser URL or omit --admin-url.`
-        : `reading pg_authid failed: ${scrub((e as Error).message, adminUrl)}`,
+        ? `--admin-url ${redactUrl(adminUrl)} may not read pg_authid (superuser only); pass a superuser URL or omit --admin-url.`
+        : `reading pg_authid failed: ${scrubSecrets((e as Error).message, [adminUrl])}`,
       { key: "--admin-url", role },
       e,
     );
@@ -211,7 +191,7 @@ async function render(argv: string[], io: CliIO): Promise<number> {
     secretKind = "SCRAM verifier read from pg_authid";
   } else {
     if (!backend.password) {
-      throw new PgBouncerError("CONFIG_INVALID", `--backend ${redact(values.backend!)} has no password; put it in the URL or pass --admin-url to read the role's SCRAM verifier.`, { key: "--backend" });
+      throw new PgBouncerError("CONFIG_INVALID", `--backend ${redactUrl(values.backend!)} has no password; put it in the URL or pass --admin-url to read the role's SCRAM verifier.`, { key: "--backend" });
     }
     userlist = renderUserlistPlaintext([{ name: backend.user, password: backend.password }]);
     secretKind = "plaintext password, owner-only";

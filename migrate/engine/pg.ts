@@ -6,7 +6,7 @@
 import { Client } from "pg";
 import { MigrationError } from "./errors";
 import { attempts, splitTls, sslOptions, type SslMode } from "./tls";
-import { redactUrl, scrubPassword } from "./url";
+import { redactUrl, scrubSecrets } from "./url";
 
 export interface TargetRef {
   url: string;
@@ -118,7 +118,7 @@ export interface AttemptTls {
  */
 export function mapConnectError(e: unknown, target: TargetRef, step: string, attempt?: AttemptTls): MigrationError {
   const err = pgErr(e);
-  const msg = scrubPassword(err.message ?? String(e), target.url);
+  const msg = scrubSecrets(err.message ?? String(e), [target.url]);
   const where = redactUrl(target.url);
   const meta = { step, pgCode: err.code, ...(attempt ? { sslmode: attempt.mode } : {}) };
   if (err.code === "28P01") {

@@ -1,4 +1,5 @@
 import { asMigrationError, MigrationError, type ErrorMeta } from "../engine/errors";
+import { scrubSecrets } from "../engine/url";
 
 /**
  * What the providers need to know about a target URL without ever showing it: which database it
@@ -21,31 +22,6 @@ export function targetIdentity(url: string, schema: string): string {
   return `${decodeURIComponent(u.username)}@${u.hostname}:${port}${u.pathname}?schema=${schema}`;
 }
 
-/** Every spelling of the URL's secret parts that could end up in a message. */
-function secretSpellings(url: string): string[] {
-  const out = new Set<string>([url]);
-  try {
-    const u = new URL(url);
-    if (u.password) {
-      out.add(u.password);
-      out.add(decodeURIComponent(u.password));
-    }
-  } catch {
-    // Not a URL: the whole string is the only thing we know to hide.
-  }
-  // Longest first so a URL is replaced before the password inside it.
-  return [...out].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
-}
-
-/** Replaces the URL and its password wherever they occur in `text`. */
-export function scrub(text: string, urls: readonly string[]): string {
-  let result = text;
-  for (const url of urls) {
-    for (const s of secretSpellings(url)) result = result.split(s).join("[redacted]");
-  }
-  return result;
-}
-
 /**
  * The error to throw from a provider method: a MigrationError (non-migration errors become
  * INTERNAL via asMigrationError, keeping `cause`) whose message, stack and meta have the target
@@ -55,8 +31,8 @@ export function scrub(text: string, urls: readonly string[]): string {
  */
 export function redactError(err: unknown, urls: readonly string[], step: string): MigrationError {
   const m = asMigrationError(err, step);
-  const meta = JSON.parse(scrub(JSON.stringify(m.meta), urls)) as ErrorMeta;
-  const out = new MigrationError(m.code, scrub(m.message, urls), meta, m.cause);
-  out.stack = scrub(m.stack ?? `${m.name}: ${m.message}`, urls);
+  const meta = JSON.parse(scrubSecrets(JSON.stringify(m.meta), urls)) as ErrorMeta;
+  const out = new MigrationError(m.code, scrubSecrets(m.message, urls), meta, m.cause);
+  out.stack = scrubSecrets(m.stack ?? `${m.name}: ${m.message}`, urls);
   return out;
 }

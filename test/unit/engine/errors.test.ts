@@ -1,7 +1,7 @@
 /** MigrationError's shape (what providers and the CLI print) and password redaction. */
 import { MigrationError, redactUrl } from "../../../migrate/engine";
 import { asMigrationError, jsonSafe } from "../../../migrate/engine/errors";
-import { scrubPassword } from "../../../migrate/engine/url";
+import { scrubSecrets } from "../../../migrate/engine/url";
 
 describe("MigrationError", () => {
   it("carries code, JSON-safe meta and cause; toJSON leaves the cause (and any password in it) out", () => {
@@ -30,7 +30,7 @@ describe("MigrationError", () => {
   });
 });
 
-describe("redactUrl / scrubPassword", () => {
+describe("redactUrl / scrubSecrets", () => {
   it("hides the password and keeps everything else", () => {
     expect(redactUrl("postgres://app:s3cret@db.internal:5432/armp?sslmode=require")).toBe("postgres://app:***@db.internal:5432/armp?sslmode=require");
     expect(redactUrl("postgres://app@db:5432/armp")).toBe("postgres://app@db:5432/armp");
@@ -42,6 +42,12 @@ describe("redactUrl / scrubPassword", () => {
   });
 
   it("removes the decoded password from driver text", () => {
-    expect(scrubPassword("auth failed for p@ss/w and again p@ss/w", "postgres://app:p%40ss%2Fw@db/x")).toBe("auth failed for *** and again ***");
+    expect(scrubSecrets("auth failed for p@ss/w and again p@ss/w", ["postgres://app:p%40ss%2Fw@db/x"])).toBe("auth failed for *** and again ***");
+  });
+
+  it("replaces a whole URL by its redacted form, and hides an unparsable one whole", () => {
+    expect(scrubSecrets("dial postgres://app:p%40ss%2Fw@db/x: refused (p%40ss%2Fw)", ["postgres://app:p%40ss%2Fw@db/x"])).toBe("dial postgres://app:***@db/x: refused (***)");
+    expect(scrubSecrets("bad url ::nope:: given", ["::nope::"])).toBe("bad url *** given");
+    expect(scrubSecrets("nothing secret in postgres://app@db/x", ["postgres://app@db/x"])).toBe("nothing secret in postgres://app@db/x");
   });
 });

@@ -1,7 +1,8 @@
 /** Reading the host's property bags, validating them, and keeping the target URL out of errors. */
 import { MigrationError } from "../../../migrate/engine/errors";
 import { checkShape, readProps } from "../../../migrate/providers/lifecycle-support";
-import { redactError, scrub, targetIdentity } from "../../../migrate/providers/target";
+import { scrubSecrets } from "../../../migrate/engine/url";
+import { redactError, targetIdentity } from "../../../migrate/providers/target";
 import { containsUnknown, reveal, sameValue, secret, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN } from "../../../migrate/providers/wire-values";
 
 const URL = "postgres://armp:p%40ss-w0rd@db:5433/armp";
@@ -33,7 +34,7 @@ describe("target URL handling", () => {
   });
 
   it("scrubs the URL and both spellings of its password", () => {
-    expect(scrub(`connect ${URL} failed; password p@ss-w0rd or p%40ss-w0rd`, [URL])).toBe("connect [redacted] failed; password [redacted] or [redacted]");
+    expect(scrubSecrets(`connect ${URL} failed; password p@ss-w0rd or p%40ss-w0rd`, [URL])).toBe("connect postgres://armp:***@db:5433/armp failed; password *** or ***");
   });
 
   it("rethrows as a MigrationError with message, stack and meta scrubbed, code kept", () => {
@@ -41,13 +42,13 @@ describe("target URL handling", () => {
     const out = redactError(src, [URL], "schema.create");
     expect(out).toBeInstanceOf(MigrationError);
     expect(out.code).toBe("TARGET_AUTH_FAILED");
-    expect(out.message).toBe("auth failed for [redacted]");
-    expect(out.meta).toEqual({ step: "connect", dsn: "[redacted]" });
+    expect(out.message).toBe("auth failed for postgres://armp:***@db:5433/armp");
+    expect(out.meta).toEqual({ step: "connect", dsn: "postgres://armp:***@db:5433/armp" });
     expect(out.stack).not.toContain("p@ss-w0rd");
     expect(out.stack).not.toContain("p%40ss-w0rd");
     const plain = redactError(new Error("boom p@ss-w0rd"), [URL], "data.create");
     expect(plain.code).toBe("INTERNAL");
-    expect(plain.message).toBe("Unexpected failure during data.create: boom [redacted]. This is a bug; rerun with the same input and report it.");
+    expect(plain.message).toBe("Unexpected failure during data.create: boom ***. This is a bug; rerun with the same input and report it.");
   });
 });
 
