@@ -1,5 +1,5 @@
 /**
- * npm run bench:pool — what the rendered pgBouncer buys (issue 4):
+ * npm run bench:pool — what the rendered pgBouncer buys:
  *  1. pgbench with 100 clients: select-only, a small ARMP read/write mix, and select-only with a
  *     new connection per transaction (-C), each direct to PostgreSQL, through the rendered
  *     pgbouncer.ini (SCRAM verifiers) and through a stock pgbouncer.ini (pgBouncer defaults + the

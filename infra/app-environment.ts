@@ -34,7 +34,7 @@ export interface AppEnvironmentArgs {
   readonly networkName?: pulumi.Input<string | undefined>;
   /**
    * Resources that must succeed before the app is pointed at PostgreSQL (the migration's
-   * verification: issue 6's gated cut-over). The env file and the app container depend on them
+   * verification: the gated cut-over). The env file and the app container depend on them
    * directly — a component's dependsOn is not inherited by its children. With capture on it also
    * holds the migration's rollback guard: dependents are destroyed first, so the app is stopped
    * (container) or switched back (env file) before the guard replays its writes into SQLite.

@@ -1,7 +1,7 @@
 /**
  * SCRAM-SHA-256 verifiers as PostgreSQL stores them in pg_authid.rolpassword (RFC 5802, RFC 7677).
  *
- * Why we compute them ourselves (issue 4): pgBouncer can log in to PostgreSQL on a client's behalf
+ * Why we compute them ourselves: pgBouncer can log in to PostgreSQL on a client's behalf
  * with a verifier only when the verifier in its auth_file is byte-identical to the one PostgreSQL
  * stores for the role (same salt, same iteration count). So the stack generates the verifier once,
  * sets the role's password to that verifier (PostgreSQL stores a pre-hashed SCRAM secret verbatim),

@@ -2,7 +2,7 @@
  * `armp:infra:Secret` — a random password and a SCRAM salt generated once, at create, and kept in
  * the stack's state (the password as a secret output). Later `pulumi up` runs read them back from
  * state instead of generating new ones, so the role's password and the SCRAM verifier derived from
- * them stay byte-identical across runs — which pgBouncer's userlist depends on (issue 4). This
+ * them stay byte-identical across runs — which pgBouncer's userlist depends on. This
  * replaces @pulumi/random, whose plugin is not available here. Changing `length` replaces it
  * (a new password, and with it a new verifier: a deliberate rotation).
  */

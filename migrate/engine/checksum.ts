@@ -1,5 +1,5 @@
 /**
- * Content checksums computed independently on both sides (issue 2, "Verify"). Each row becomes a
+ * Content checksums computed independently on both sides. Each row becomes a
  * canonical text (per column: N for NULL, else V<bytes>:<value>) and is hashed; the table sum adds
  * the row hashes modulo 2^64, so it is order-independent and can be computed over any key range
  * for bisection. Two row hashes exist (ChecksumAlgo): "h64", PostgreSQL's hashtextextended(text, 0)

@@ -1,5 +1,5 @@
 /**
- * Streaming copy (issue 2, "Copy data"): better-sqlite3 iterate() over one read transaction (a
+ * Streaming copy: better-sqlite3 iterate() over one read transaction (a
  * consistent snapshot) -> COPY ... FROM STDIN in text format, or in binary where the armp_copy
  * extension writes the tuples (native.ts, copy-segments.ts), awaiting 'drain' so memory stays
  * bounded whatever the table size. Each table loads in its own PostgreSQL transaction: a failure
@@ -226,7 +226,7 @@ async function copyTable(
     // Big tables are encoded on a worker thread (encode-thread.ts) so --jobs uses every core.
     const job = { sourcePath: threadedSource ?? "", table: t, cols, sql, keyIdx, keyNames, checksum, native };
     // The split table's workers were reserved up front (copyTables); other big tables take one
-    // worker while the budget (peak RSS, issue 2: <= 300 MB) has room, else encode on this thread.
+    // worker while the budget (peak RSS <= 300 MB) has room, else encode on this thread.
     const blocks = split && threadedSource !== null && rangeSql !== null ? rowidBlocks(db, t) : null;
     const single = blocks === null && threadedSource !== null && totalRows >= WORKER_MIN_ROWS && (split || workers.free >= 1);
     const taken = single && !split ? 1 : 0;
@@ -394,7 +394,7 @@ export async function copyTables(
     schema = introspect(db);
     nameSchema(schema, opts.renames);
     tables = pickTables(schema, opts.tables);
-    // One read transaction for every table: all iterators see the same snapshot (issue 2).
+    // One read transaction for every table: all iterators see the same snapshot.
     db.exec("BEGIN");
     try {
       const counts = new Map(tables.map((t) => [t.name, Number((db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)}`).get() as { n: number }).n)]));

@@ -1,9 +1,9 @@
 /**
  * Where a table's COPY text comes from: this thread (small tables, WAL sources, ts-node/jest runs
  * without the compiled worker) or a worker thread (encode-worker.ts), so that with --jobs 2 both
- * cores convert rows instead of one (issue 2 "Performance": encoding alone was ~2x the ceiling).
+ * cores convert rows instead of one (encoding is the copy's most expensive part).
  *
- * Snapshot (issue 2: one consistent snapshot for every table): the coordinator opens a read
+ * Snapshot (one consistent snapshot for every table): the coordinator opens a read
  * transaction and reads from it before any worker starts, and holds it until every table is
  * copied. In rollback-journal mode that SHARED lock keeps any writer from committing (a commit
  * needs EXCLUSIVE), so the file cannot change until the copy ends and a worker's own read

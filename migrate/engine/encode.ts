@@ -2,7 +2,7 @@
  * The copy's hot loop: SQLite rows -> COPY text chunks, and (for `run`) the source side of the
  * checksum from the same converted values. Shared by the in-thread copy and the encode worker.
  *
- * Speed matters here (issue 2 "Performance"): the per-column converter is chosen once per table,
+ * Speed matters here: the per-column converter is chosen once per table,
  * the common cases (integers, text without special characters) skip toPgText's generic switch,
  * one scan per string decides whether escaping or the NUL/UTF-8 checks are needed, and rows are
  * concatenated into ~256 KB chunks.

@@ -1,7 +1,7 @@
 /**
  * One error type for the whole engine (drizzle-kit style): a stable `code` callers can switch on,
  * JSON-safe `meta` naming the table/column/primary key concerned, and the original error as `cause`.
- * Messages always say what to do next (issue 2: "each gives an error with a stable code ... and what to do").
+ * Messages always say what to do next.
  */
 export type ErrorCode =
   | "SOURCE_UNREADABLE"

@@ -1,5 +1,5 @@
 /**
- * The native fast path of the copy (issue 2 "Performance"): the armp_copy SQLite extension
+ * The native fast path of the copy: the armp_copy SQLite extension
  * (migrate/native/armp_copy.c, built by `npm run build` into dist/native/) converts a block of
  * rows to COPY BINARY tuples (armp_copy_bin, when every column's type allows it: binaryColumn) or
  * COPY text, and their h64 checksum, inside SQLite, so Node no longer builds one JS value per

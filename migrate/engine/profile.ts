@@ -1,5 +1,5 @@
 /**
- * Value profiling before any DDL (issue 2, "Profile values"): what SQLite actually stores per
+ * Value profiling before any DDL: what SQLite actually stores per
  * column, and which rows would not survive the mapped PostgreSQL type. SQLite does not enforce
  * declared types or foreign keys, so these findings are the migration's real risk list.
  */

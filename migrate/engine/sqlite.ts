@@ -1,7 +1,8 @@
 /**
- * Opening the SQLite source. The file is sacred (issue 2): it is only ever opened
- * `{ readonly: true, fileMustExist: true }`, and every SQLite failure becomes a MigrationError
- * with a code the caller can act on.
+ * Opening the SQLite source for reading. The file is sacred: the migration opens it
+ * `{ readonly: true, fileMustExist: true }` here, and every SQLite failure becomes a MigrationError
+ * with a code the caller can act on. The only writable opens are change capture's triggers
+ * (capture.ts), the cut-over's freeze lock (freeze-lock.ts) and rollback's replay (rollback.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

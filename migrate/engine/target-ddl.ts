@@ -1,6 +1,6 @@
 /**
  * Schema operations on the target, each one transaction so a failure leaves the target as it
- * was before the step (issue 2, "Bad input ... nothing lost").
+ * was before the step.
  */
 import type { Client } from "pg";
 import { qualified, quoteIdent, renderColumn, renderIndex, type ColumnReport, type IndexSpec } from "./ddl";

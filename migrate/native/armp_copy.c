@@ -1,7 +1,7 @@
 /*
  * armp_copy: a SQLite loadable extension that turns a block of source rows into PostgreSQL COPY
- * text and the block's h64 checksum, inside SQLite (issue 2 "Performance": converting values in
- * JavaScript cost ~2/3 of Node's CPU per row; see docs/README-bench-copy.md).
+ * text and the block's h64 checksum, inside SQLite, because converting values in JavaScript is
+ * most of Node's CPU per row (docs/README-bench-copy.md).
  *
  *   SELECT armp_copy(rowid, '<spec>', col1, ..., colN) FROM t WHERE rowid >= ? AND rowid < ?
  *

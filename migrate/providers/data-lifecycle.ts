@@ -2,7 +2,7 @@
  * MigrationData's CRUD: the streaming copy on create, a transactional re-copy of only the
  * changed tables on update, TRUNCATE of the tables it filled on delete.
  *
- * With change capture (a `captureId` from MigrationCapture, issue 6) create also replays the
+ * With change capture (a `captureId` from MigrationCapture) create also replays the
  * writes made during the copy, and update becomes an incremental sync: only tables new to the
  * list are copied, every other change is replayed from the changelog.
  */

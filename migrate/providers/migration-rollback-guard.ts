@@ -1,6 +1,6 @@
 /**
  * The MigrationRollbackGuard resource: PostgreSQL-side capture installed after verification,
- * replayed into SQLite on `pulumi destroy` (issue 6, part 4). Registered only with capture on.
+ * replayed into SQLite on `pulumi destroy`. Registered only with capture on.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { rollbackGuardProvider } from "./dynamic-providers";

@@ -65,7 +65,7 @@ export interface MigrationArgs {
   readonly verifyTrigger?: pulumi.Input<string>;
   /**
    * Defaults to false: the SQLite file is never written. true installs change-capture triggers
-   * (issue 6) so every `pulumi up` catches PostgreSQL up with writes made to SQLite since the copy.
+   * so every `pulumi up` catches PostgreSQL up with writes made to SQLite since the copy.
    */
   readonly capture?: pulumi.Input<boolean>;
   /**

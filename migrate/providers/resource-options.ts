@@ -6,7 +6,7 @@ export const DYNAMIC_MODULE = "migrate";
 
 /**
  * Forwards the caller's options and marks `targetUrl` secret in state even if the caller passed
- * a plain string: the URL carries the password (issue 3: credentials never in plain outputs).
+ * a plain string: the URL carries the password, and credentials are never plain outputs.
  */
 export function withSecretTarget(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
   return { ...opts, additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), "targetUrl"])] };

@@ -1,5 +1,5 @@
 /**
- * MigrationRollbackGuard's CRUD (issue 6, "Rollback without loss", part 4): create installs
+ * MigrationRollbackGuard's CRUD (rollback without loss): create installs
  * PostgreSQL-side capture once the migration verified, so every write the app makes after the
  * switch is recorded; delete replays those writes into the SQLite file and only then removes the
  * capture. `pulumi destroy` runs delete after the app (container or env file) is gone and before

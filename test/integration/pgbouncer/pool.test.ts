@@ -38,7 +38,7 @@ beforeAll(async () => {
   db = await createTestDatabase("pgb");
   await withClient(adminUrl(), async (c) => {
     // The roles' passwords ARE the verifiers we render: PostgreSQL stores a SCRAM secret verbatim,
-    // which is what lets pgBouncer log in with the client's proof (issue 4).
+    // which is what lets pgBouncer log in with the client's proof.
     for (const role of [APP, SESS]) await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${verifiers[role]}'`);
     await c.query(`GRANT ALL ON DATABASE "${db.name}" TO ${APP}, ${SESS}`);
   });
