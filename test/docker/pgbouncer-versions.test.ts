@@ -31,6 +31,17 @@ function settings(port: number, userlistPath: string, dir: string, image: string
   };
 }
 
+/** The first log line containing `needle`, waiting up to 10 s for pgBouncer to write it; the whole log if it never does. */
+async function logLine(log: () => string, needle: string): Promise<string> {
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const line = log().split("\n").find((l) => l.includes(needle));
+    if (line !== undefined) return line;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return log();
+}
+
 describe("max_prepared_statements by pgBouncer version", () => {
   it("reads the version from image tags", () => {
     expect(pgbouncerVersion("edoburu/pgbouncer:v1.24.1-p1")).toEqual([1, 24]);
@@ -52,7 +63,8 @@ describe("max_prepared_statements by pgBouncer version", () => {
     });
     try {
       expect(ini).not.toContain("max_prepared_statements");
-      expect(b.log()).toContain("process up: PgBouncer 1.18.0");
+      // pgBouncer logs "process up" just after it starts listening, which is when startPgBouncer returns.
+      expect(await logLine(b.log, "process up: ")).toContain("process up: PgBouncer 1.18.0");
     } finally {
       await b.stop();
     }
