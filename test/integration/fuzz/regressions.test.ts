@@ -103,6 +103,18 @@ const CASES: Case[] = [
       message: `t.b: 2 row(s) hold NULL in the PRIMARY KEY (a, b) (e.g. rowid 1); SQLite allows NULL in a non-INTEGER primary key of a rowid table, PostgreSQL does not. Give those rows a key in a copy of the file (e.g. UPDATE "t" SET "b" = <value> WHERE "b" IS NULL) or delete them there, and migrate the copy; nothing was created in the target`,
     },
   },
+  {
+    name: "seed 60122: a REAL 9e113 in a TIMESTAMP column with a Unix-clock DEFAULT is no instant, so the column keeps its numbers (decided before DDL)",
+    sql: `CREATE TABLE t ("end" TIMESTAMP DEFAULT (strftime('%s','now')), v TEXT);
+      INSERT INTO t VALUES (25007, 'a'), (8.993882656068765e+119, 'b'), (NULL, 'c');`,
+    outcome: { kind: "migrated", tables: 1, rows: 3 },
+  },
+  {
+    name: "seed 60122 with date text beside it: the numbers are instants, but 1e300 and -1e999 are none, so text keeps every value",
+    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, ts DATETIME);
+      INSERT INTO t VALUES (1, '2020-01-01 00:00:00'), (2, 1577836800), (3, 1e300), (4, -1e999), (5, '-99999999999999');`,
+    outcome: { kind: "migrated", tables: 1, rows: 5 },
+  },
 ];
 
 describe("fuzz regression cases", () => {
