@@ -19,6 +19,7 @@
 import * as fs from "fs";
 import { jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, type SourceSchema, type SourceTable } from "./introspect";
+import { mayMerge, mergedKey, uniqueKeysOf } from "./key-equality";
 import { loadNative } from "./native";
 import { keyColumns, keyOf } from "./profile";
 import type { SqliteDb } from "./sqlite";
@@ -107,8 +108,52 @@ export function decideTypes(db: SqliteDb, schema: SourceSchema, opts: DecisionOp
   for (const t of schema.tables) {
     decideNullKeys(db, t, out);
     decideTable(db, t, opts, out);
+    decideKeyCollisions(db, t, opts, out);
   }
   return out;
+}
+
+/**
+ * F4: a PRIMARY KEY / UNIQUE whose rows SQLite keeps apart and the mapped types make equal ('no'
+ * and 0 in a BOOLEAN, ISO text and Unix time in a TIMESTAMP, 2^53+1 and 2^53 in a DOUBLE) would
+ * reject the load after DDL. Decided here instead: the key's columns whose conversion merges
+ * values keep the original representation (text), shown as a decision line; --strict, a cast
+ * override, or text that still merges (a REAL's decimal text equal to an integer) refuse, naming
+ * table, columns, key and both rows. Keys are read only when a probe finds a column whose
+ * conversion is not injective on its data (key-equality.ts).
+ */
+function decideKeyCollisions(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: Decisions): void {
+  if (out.refusals.some((e) => e.meta.table === t.name)) return;
+  for (const key of uniqueKeysOf(t)) {
+    for (let pass = 0; pass < 2; pass++) {
+      const cols = key.map((k) => mapColumn(t, t.columns.find((c) => c.name === k)!, { ...opts, decided: out.decided }));
+      const lossy = cols.filter((c) => !c.identity && mayMerge(db, t, c));
+      if (lossy.length === 0) break;
+      const m = mergedKey(db, t, key, cols, key.map((k) => out.decided[`${t.name}.${k}`]?.epoch));
+      if (!m) break;
+      const pair = `${JSON.stringify(m.values[0])} (row ${JSON.stringify(m.rowKeys[0])}) and ${JSON.stringify(m.values[1])} (row ${JSON.stringify(m.rowKeys[1])})`;
+      const what = `${m.rows} row(s) of the key (${key.join(", ")}) are distinct in SQLite but equal as ${cols.map((c) => c.pgType).join(", ")}, e.g. ${pair}, both ${JSON.stringify(Object.values(m.as).join(", "))}`;
+      const changeable = lossy.filter((c) => !c.overridden && c.kind !== "text");
+      if (pass === 0 && changeable.length > 0 && !opts.strictTypes) {
+        for (const c of changeable) {
+          const k = `${t.name}.${c.column}`;
+          const to = badText(db, t, c, { text: 1, badText: -1 } as Stats).rows > 0 ? "bytea" : "text";
+          const reason = `${what}; ${to} keeps every value as written, so the key holds them apart`;
+          const from = mapColumn(t, t.columns.find((x) => x.name === c.column)!, { ...opts, decided: undefined }).pgType;
+          out.decided[k] = { pgType: to, reason };
+          out.decisions = out.decisions.filter((d) => !(d.table === t.name && d.column === c.column));
+          out.decisions.push(jsonSafe({ table: t.name, column: c.column, from, to, rows: m.rows, reason, sampleKey: m.rowKeys[1] }) as TypeDecision);
+        }
+        continue;
+      }
+      const col = (changeable[0] ?? lossy[0]).column;
+      const fix = opts.strictTypes && changeable.length > 0
+        ? `Drop --strict (strictTypes) to keep ${changeable.map((c) => c.column).join(", ")} as text, cast ${changeable.length > 1 ? "them" : "it"} (${changeable.map((c) => `--cast ${t.name}.${c.column}=text`).join(" ")}), or make those rows' keys distinct in a copy of the file`
+        : `Make those rows' keys distinct in a copy of the file (or delete one of them there) and migrate the copy${lossy.some((c) => c.overridden) ? ", or choose a cast that keeps the values apart" : ""}`;
+      out.refusals.push(new MigrationError("TYPE_MISMATCH", `${t.name}.${col}: ${what}; the PostgreSQL key would reject the load${opts.strictTypes && changeable.length > 0 ? " (--strict keeps the declared types)" : ""}. ${fix}; nothing was created in the target.`, { table: t.name, column: col, key: m.rowKeys[1], rows: m.rows, step: "profile", keyColumns: key, values: m.values, rowKeys: m.rowKeys }));
+      return;
+    }
+  }
 }
 
 /**
