@@ -19,11 +19,12 @@
 import * as fs from "fs";
 import { jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, type SourceSchema, type SourceTable } from "./introspect";
+import { mayMerge, mergedKey, uniqueKeysOf } from "./key-equality";
 import { loadNative } from "./native";
 import { keyColumns, keyOf } from "./profile";
 import type { SqliteDb } from "./sqlite";
 import { mapColumn, type ColumnMapping, type MappingOptions } from "./typemap";
-import { epochUnit, toPgText, ValueError, type Epoch, type SqliteValue } from "./values";
+import { EPOCH_OFFSET_SECONDS, epochUnit, toPgText, ValueError, type Epoch, type SqliteValue } from "./values";
 
 /**
  * How numbers in a DATE/DATETIME/TIMESTAMP column are read: "unix" (seconds, or ms when
@@ -107,8 +108,52 @@ export function decideTypes(db: SqliteDb, schema: SourceSchema, opts: DecisionOp
   for (const t of schema.tables) {
     decideNullKeys(db, t, out);
     decideTable(db, t, opts, out);
+    decideKeyCollisions(db, t, opts, out);
   }
   return out;
+}
+
+/**
+ * F4: a PRIMARY KEY / UNIQUE whose rows SQLite keeps apart and the mapped types make equal ('no'
+ * and 0 in a BOOLEAN, ISO text and Unix time in a TIMESTAMP, 2^53+1 and 2^53 in a DOUBLE) would
+ * reject the load after DDL. Decided here instead: the key's columns whose conversion merges
+ * values keep the original representation (text), shown as a decision line; --strict, a cast
+ * override, or text that still merges (a REAL's decimal text equal to an integer) refuse, naming
+ * table, columns, key and both rows. Keys are read only when a probe finds a column whose
+ * conversion is not injective on its data (key-equality.ts).
+ */
+function decideKeyCollisions(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: Decisions): void {
+  if (out.refusals.some((e) => e.meta.table === t.name)) return;
+  for (const key of uniqueKeysOf(t)) {
+    for (let pass = 0; pass < 2; pass++) {
+      const cols = key.map((k) => mapColumn(t, t.columns.find((c) => c.name === k)!, { ...opts, decided: out.decided }));
+      const lossy = cols.filter((c) => !c.identity && mayMerge(db, t, c));
+      if (lossy.length === 0) break;
+      const m = mergedKey(db, t, key, cols, key.map((k) => out.decided[`${t.name}.${k}`]?.epoch));
+      if (!m) break;
+      const pair = `${JSON.stringify(m.values[0])} (row ${JSON.stringify(m.rowKeys[0])}) and ${JSON.stringify(m.values[1])} (row ${JSON.stringify(m.rowKeys[1])})`;
+      const what = `${m.rows} row(s) of the key (${key.join(", ")}) are distinct in SQLite but equal as ${cols.map((c) => c.pgType).join(", ")}, e.g. ${pair}, both ${JSON.stringify(Object.values(m.as).join(", "))}`;
+      const changeable = lossy.filter((c) => !c.overridden && c.kind !== "text");
+      if (pass === 0 && changeable.length > 0 && !opts.strictTypes) {
+        for (const c of changeable) {
+          const k = `${t.name}.${c.column}`;
+          const to = badText(db, t, c, { text: 1, badText: -1 } as Stats).rows > 0 ? "bytea" : "text";
+          const reason = `${what}; ${to} keeps every value as written, so the key holds them apart`;
+          const from = mapColumn(t, t.columns.find((x) => x.name === c.column)!, { ...opts, decided: undefined }).pgType;
+          out.decided[k] = { pgType: to, reason };
+          out.decisions = out.decisions.filter((d) => !(d.table === t.name && d.column === c.column));
+          out.decisions.push(jsonSafe({ table: t.name, column: c.column, from, to, rows: m.rows, reason, sampleKey: m.rowKeys[1] }) as TypeDecision);
+        }
+        continue;
+      }
+      const col = (changeable[0] ?? lossy[0]).column;
+      const fix = opts.strictTypes && changeable.length > 0
+        ? `Drop --strict (strictTypes) to keep ${changeable.map((c) => c.column).join(", ")} as text, cast ${changeable.length > 1 ? "them" : "it"} (${changeable.map((c) => `--cast ${t.name}.${c.column}=text`).join(" ")}), or make those rows' keys distinct in a copy of the file`
+        : `Make those rows' keys distinct in a copy of the file (or delete one of them there) and migrate the copy${lossy.some((c) => c.overridden) ? ", or choose a cast that keeps the values apart" : ""}`;
+      out.refusals.push(new MigrationError("TYPE_MISMATCH", `${t.name}.${col}: ${what}; the PostgreSQL key would reject the load${opts.strictTypes && changeable.length > 0 ? " (--strict keeps the declared types)" : ""}. ${fix}; nothing was created in the target.`, { table: t.name, column: col, key: m.rowKeys[1], rows: m.rows, step: "profile", keyColumns: key, values: m.values, rowKeys: m.rowKeys }));
+      return;
+    }
+  }
 }
 
 /**
@@ -363,6 +408,7 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
   let badKey: Record<string, unknown> | undefined;
   let withTime = 0;
   let timeKey: Record<string, unknown> | undefined;
+  const numericTexts: { v: string; key: Record<string, unknown> }[] = [];
   const keySel = keyColumns(t).map(qi).join(", ");
   if (s.text > 0) {
     // Plain ISO spellings (valid fields, year 0001-9999) are what toPgText reads as they are. The
@@ -383,6 +429,7 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
       const v = row.__v as string;
       if (/^\s*-?\d+(\.\d+)?\s*$/.test(v)) {
         numericText++;
+        numericTexts.push({ v, key: keyOf(t, row) });
         continue;
       }
       try {
@@ -409,7 +456,23 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
   // since 2001-01-01 UTC; the file says it is a Core Data store (Z_METADATA and Z_PRIMARYKEY).
   const coreDataColumn = dates + withTime === 0 && isCoreDataEntity(db, t);
   const by: InstantDecision["by"] = opts.epochs?.[key] ? "option" : coreDataColumn ? "core data" : dates + withTime > 0 ? "date text" : "default";
-  const choice: EpochChoice = opts.epochs?.[key] ?? (coreDataColumn ? "coredata" : dates + withTime > 0 || numericDefault ? "unix" : "number");
+  let choice: EpochChoice = opts.epochs?.[key] ?? (coreDataColumn ? "coredata" : dates + withTime > 0 || numericDefault ? "unix" : "number");
+  let noInstant = "";
+  if (choice !== "number") {
+    // A number read as an instant must be one PostgreSQL holds (years 1-9999): decided here, not
+    // refused by the copy after DDL (a REAL 9e113 beside a Unix-clock DEFAULT).
+    const out = unrepresentableInstants(db, t, c, choice, numericTexts);
+    if (out.rows > 0) {
+      const what = `${out.rows} number(s) are no instant PostgreSQL holds when read as ${EPOCH_WORDS[choice]} (e.g. ${out.example}: ${out.why})`;
+      if (by === "option") {
+        return { to: c.pgType, rows: out.rows, refuse: true, reason: `--epoch ${key}=${choice}: ${what}`, fix: `Use --epoch ${key}=number to keep the numbers, cast the column to text (--cast ${key}=text), or fix the rows in SQLite`, sampleKey: out.sampleKey };
+      }
+      if (dates + withTime > 0) return textOrBytea(db, t, c, s, `${what}, and the column's ${dates + withTime} text value(s) are dates; text keeps every value as written (numbers as their decimal text)`, sample, out.rows, out.sampleKey);
+      // Only numbers: they stay numbers (as with no evidence at all), the reason says why.
+      noInstant = `${what}, so `;
+      choice = "number";
+    }
+  }
   if (c.kind === "date" && choice !== "number") {
     // A date column cannot hold a time of day: text with one, or a number that is not midnight UTC
     // (the Core Data origin, 2001-01-01, is a midnight: the same test holds for it).
@@ -460,9 +523,53 @@ function decideInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats
     };
   }
   const coreData = isCoreData(db) ? ` This is a Core Data store: its timestamps count seconds from 2001-01-01 UTC (--epoch ${key}=coredata).` : "";
-  const why = `holds only numbers (${mix({ ...s, text: numericText }, ["integer", "real", "text"])}) and nothing in the file says which epoch or unit they count from, so they are kept as numbers.${coreData} --epoch ${key}=unix reads them as Unix time`;
+  const why = noInstant
+    ? `holds only numbers (${mix({ ...s, text: numericText }, ["integer", "real", "text"])}); ${noInstant}they are kept as numbers`
+    : `holds only numbers (${mix({ ...s, text: numericText }, ["integer", "real", "text"])}) and nothing in the file says which epoch or unit they count from, so they are kept as numbers.${coreData} --epoch ${key}=unix reads them as Unix time`;
   if (numericText > 0) return { to: "text", rows: numbers, reason: `${why}; ${numericText} are stored as text, so text keeps every value`, sampleKey: sample(`typeof(${C}) = 'text'`) };
   return numbersType(s, why);
+}
+
+/** Seconds from 0001-01-01 to 1970-01-01, and from 1970-01-01 to 10000-01-01 (the years toPgText renders). */
+const MIN_UNIX_S = -62135596800;
+const END_UNIX_S = 253402300800;
+
+/**
+ * Numbers of a date/time column that are no instant when read with `epoch` (outside years 1-9999,
+ * ±Infinity): SQL passes over the numbers surely inside (one day of margin), the rest are
+ * converted as the copy converts them (toPgText), as are numeric text values.
+ */
+function unrepresentableInstants(db: SqliteDb, t: SourceTable, c: ColumnMapping, epoch: Epoch, numericTexts: { v: string; key: Record<string, unknown> }[]): { rows: number; example?: string; why?: string; sampleKey?: Record<string, unknown> } {
+  const C = qi(c.column);
+  const [lo, hi] = [MIN_UNIX_S + 86400, END_UNIX_S - 86400];
+  const off = Number(EPOCH_OFFSET_SECONDS[epoch]);
+  const safe =
+    epoch === "unix-ms"
+      ? `${C} BETWEEN ${lo}000 AND ${hi}000`
+      : epoch === "coredata"
+        ? `${C} BETWEEN ${lo - off} AND ${hi - off}`
+        : `${C} BETWEEN ${lo} AND 99999999999 OR ${C} BETWEEN 100000000000 AND ${hi}000 OR ${C} BETWEEN ${lo}000 AND -100000000000`;
+  const keySel = keyColumns(t).map(qi).join(", ");
+  const target = { kind: "timestamp" as const, epoch };
+  let rows = 0;
+  let example: string | undefined;
+  let why: string | undefined;
+  let sampleKey: Record<string, unknown> | undefined;
+  const check = (v: SqliteValue, key: () => Record<string, unknown>): void => {
+    let reason = "not a calendar date";
+    try {
+      if (calendarValid(toPgText(v, target))) return;
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      reason = e.message;
+    }
+    rows++;
+    if (example === undefined) [example, why, sampleKey] = [String(v), reason, key()];
+  };
+  const stmt = db.prepare(`SELECT ${keySel}, ${C} AS __v FROM ${qi(t.name)} WHERE typeof(${C}) IN ('integer', 'real') AND NOT (${safe})`).safeIntegers(true);
+  for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) check(row.__v as SqliteValue, () => keyOf(t, row));
+  for (const n of numericTexts) check(n.v, () => n.key);
+  return { rows, example, why, sampleKey };
 }
 
 function readsAs(v: string, kind: "timestamp"): boolean {

@@ -103,6 +103,49 @@ const CASES: Case[] = [
       message: `t.b: 2 row(s) hold NULL in the PRIMARY KEY (a, b) (e.g. rowid 1); SQLite allows NULL in a non-INTEGER primary key of a rowid table, PostgreSQL does not. Give those rows a key in a copy of the file (e.g. UPDATE "t" SET "b" = <value> WHERE "b" IS NULL) or delete them there, and migrate the copy; nothing was created in the target`,
     },
   },
+  {
+    name: "seed 60122: a REAL 9e113 in a TIMESTAMP column with a Unix-clock DEFAULT is no instant, so the column keeps its numbers (decided before DDL)",
+    sql: `CREATE TABLE t ("end" TIMESTAMP DEFAULT (strftime('%s','now')), v TEXT);
+      INSERT INTO t VALUES (25007, 'a'), (8.993882656068765e+119, 'b'), (NULL, 'c');`,
+    outcome: { kind: "migrated", tables: 1, rows: 3 },
+  },
+  {
+    name: "seed 60122 with date text beside it: the numbers are instants, but 1e300 and -1e999 are none, so text keeps every value",
+    sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, ts DATETIME);
+      INSERT INTO t VALUES (1, '2020-01-01 00:00:00'), (2, 1577836800), (3, 1e300), (4, -1e999), (5, '-99999999999999');`,
+    outcome: { kind: "migrated", tables: 1, rows: 5 },
+  },
+  {
+    name: "F4 / seed 60205: a PRIMARY KEY (BIGINT, BOOL) holding (2^63-1, 'true') and (2^63-1, 1) keeps the boolean column as text (decided before DDL)",
+    sql: `CREATE TABLE a (k BIGINT, b BOOL, PRIMARY KEY (k, b));
+      INSERT INTO a VALUES (9223372036854775807, 'true'), (9223372036854775807, 1), (5, 'false');`,
+    outcome: { kind: "migrated", tables: 1, rows: 3 },
+  },
+  {
+    name: "F4: a TIMESTAMP UNIQUE holding '2020-01-01 00:00:00' and 1577836800, and a JSON UNIQUE holding one object in two key orders, keep their text",
+    sql: `CREATE TABLE b (ts TIMESTAMP UNIQUE, v TEXT);
+      INSERT INTO b VALUES ('2020-01-01 00:00:00', 'x'), (1577836800, 'y'), ('2021-01-01T00:00:00Z', 'z');
+      CREATE TABLE e (j JSON UNIQUE);
+      INSERT INTO e VALUES ('{"a":1,"b":2}'), ('{"b":2, "a":1}');`,
+    outcome: { kind: "migrated", tables: 2, rows: 5 },
+  },
+  {
+    name: "F4: an INT-affinity FLOATING POINT UNIQUE holding 2^53+1 and 2^53 as REAL is widened to numeric and keeps both",
+    sql: `CREATE TABLE c (d FLOATING POINT UNIQUE);
+      INSERT INTO c VALUES (9007199254740993), (9007199254740992.0), (1.5);`,
+    outcome: { kind: "migrated", tables: 1, rows: 3 },
+  },
+  {
+    name: "F4: an untyped UNIQUE holding 1 and '1' (one text) is refused in the profile step, naming the key and both rows",
+    sql: `CREATE TABLE d (u UNIQUE);
+      INSERT INTO d VALUES (1), ('1'), (2.5);`,
+    outcome: {
+      kind: "refused",
+      code: "TYPE_MISMATCH",
+      preDdl: true,
+      message: `d.u: 1 row(s) of the key (u) are distinct in SQLite but equal as text, e.g. {"u":1} (row {"rowid":1}) and {"u":"1"} (row {"rowid":2}), both "1"; the PostgreSQL key would reject the load. Make those rows' keys distinct in a copy of the file (or delete one of them there) and migrate the copy; nothing was created in the target.`,
+    },
+  },
 ];
 
 describe("fuzz regression cases", () => {
