@@ -250,6 +250,59 @@ describe.each(pgServers().map((s): [string, PgServer] => [s.name, s]))("managed 
       await databaseAccessProvider.delete!(created.id, healed.outs as DatabaseAccessOutputs);
     });
 
+    it("an app role the admin did not create: PostgreSQL 15 lets CREATEROLE act as it, 16+ refuses without ADMIN OPTION (coded, with the GRANT that fixes it)", async () => {
+      const OTHER = "armp_other_app";
+      const OTHER_DB = "armp_other";
+      const verifier = scramSha256Verifier("other-App-Password-1");
+      // Made by someone else (here the superuser), e.g. before the stack's admin was changed.
+      await asSuper(async (c) => {
+        await c.query(createRoleSql(OTHER, verifier, -1));
+        await createDatabase(c, cluster.superuser, OTHER_DB, OTHER);
+      });
+      const inputs: DatabaseAccessInputs = {
+        adminUrl: adminUrl(),
+        database: OTHER_DB,
+        owner: OTHER,
+        connectRoles: [],
+        ownerVerifier: verifier,
+        ownerUrl: cluster.url({ user: OTHER, password: "other-App-Password-1", host: "localhost", database: OTHER_DB, query: tlsQuery }),
+      };
+      const acl = async (): Promise<string | null> => asSuper(async (c) => (await c.query("SELECT datacl::text AS acl FROM pg_database WHERE datname = $1", [OTHER_DB])).rows[0].acl);
+      const want = { publicDatabase: [], publicSchema: [], roles: { [OTHER]: ["CONNECT", "CREATE", "TEMPORARY"] }, ownerLogin: true };
+      if (server.major < 16) {
+        const created = await databaseAccessProvider.create!(inputs);
+        expect(created.outs!.observed).toEqual(want);
+        expect(await acl()).toBe(`{${OTHER}=CTc/${OTHER},${cluster.managedAdmin.user}=c/${OTHER}}`);
+        expect(await adminMemberships()).toEqual([]);
+        await databaseAccessProvider.delete!(created.id, created.outs as DatabaseAccessOutputs);
+      } else {
+        const refused = (await databaseAccessProvider.create!(inputs).catch((e: unknown) => e)) as Error;
+        expect(refused.message).toBe(
+          `TARGET_AUTH_FAILED: The admin ${cluster.managedAdmin.user} may not act as the app role ${OTHER}, which owns the database (permission denied to grant role "${OTHER}"). ` +
+            "On PostgreSQL 16+ a CREATEROLE admin may only use roles it holds ADMIN OPTION on: the ones it created itself. " +
+            `Run GRANT "${OTHER}" TO "${cluster.managedAdmin.user}" WITH ADMIN OPTION as a superuser or as the admin that created ${OTHER}, or configure that admin in adminUrl.`,
+        );
+        expect(refused.message).not.toContain(cluster.managedAdmin.password);
+        // Refused inside the transaction: nothing changed.
+        expect(await acl()).toBeNull();
+        expect(await adminMemberships()).toEqual([]);
+        // The fix the message gives, as the superuser; then the same create goes through.
+        await asSuper((c) => c.query(`GRANT "${OTHER}" TO "${cluster.managedAdmin.user}" WITH ADMIN OPTION`));
+        const created = await databaseAccessProvider.create!(inputs);
+        expect(created.outs!.observed).toEqual(want);
+        expect(await acl()).toBe(`{${OTHER}=CTc/${OTHER},${cluster.managedAdmin.user}=c/${OTHER}}`);
+        // It already had SET through that grant: no membership of its own added or left.
+        expect(await adminMemberships()).toEqual([`${OTHER} admin=true inherit=true set=true grantor=${cluster.superuser}`]);
+        await databaseAccessProvider.delete!(created.id, created.outs as DatabaseAccessOutputs);
+      }
+      expect(await acl()).toBe(`{${OTHER}=CTc/${OTHER},=Tc/${OTHER}}`);
+      await asSuper(async (c) => {
+        await dropDatabase(c, cluster.superuser, OTHER_DB, OTHER);
+        await dropRole(c, cluster.superuser, OTHER);
+      });
+      expect(await adminMemberships()).toEqual([]);
+    });
+
     it("a superuser admin gets the same privileges without a membership or CONNECT of its own", async () => {
       const su = cluster.url({ host: "localhost", query: tlsQuery });
       const facts = await probeAdmin(su);
