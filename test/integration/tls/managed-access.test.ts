@@ -21,7 +21,7 @@ import { scramSha256Verifier } from "../../../pgbouncer";
 import { sha256File, tempDir } from "../engine/helpers";
 import { startTlsCluster, type TlsCluster } from "../../support/tls-cluster";
 import { pgServers, type PgServer } from "./pg-servers";
-import { createDatabase, createRoleSql, dropDatabase, dropRole } from "./provider-sql";
+import { createDatabase, createRoleSql, dropDatabase, dropRole, grantDatabase, setRolePassword } from "./provider-sql";
 
 const APP = "armp_app";
 const HEALTH = "armp_healthcheck";
@@ -151,8 +151,7 @@ describe.each(pgServers().map((s): [string, PgServer] => [s.name, s]))("managed 
       const notices: string[] = [];
       await asAdmin(DB, async (c) => {
         c.on("notice", (n) => notices.push(n.message ?? ""));
-        await c.query(`REVOKE ALL PRIVILEGES ON DATABASE "${DB}" FROM "${HEALTH}"`);
-        await c.query(`GRANT CONNECT ON DATABASE "${DB}" TO "${HEALTH}"`);
+        await grantDatabase(c, DB, HEALTH, ["CONNECT"]);
       });
       expect(notices).toEqual([`no privileges could be revoked for "${DB}"`, `no privileges were granted for "${DB}"`]);
       // The REVOKE only wrote out the default ACL; the healthcheck role is not in it.
@@ -229,9 +228,24 @@ describe.each(pgServers().map((s): [string, PgServer] => [s.name, s]))("managed 
       await app.end();
       expect(await adminMemberships()).toEqual(created16);
 
+      // Rotation: the provider's ALTER ROLE ... PASSWORD as the admin (PostgreSQL 16+: allowed by
+      // the creator's ADMIN OPTION), then DatabaseAccess sees new inputs and checks the new login.
+      const rotatedPassword = "app-Password-rotated-2";
+      const rotated = scramSha256Verifier(rotatedPassword);
+      await asAdmin("postgres", (c) => setRolePassword(c, APP, rotated));
+      expect(await asSuper(async (c) => (await c.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [APP])).rows[0].rolpassword)).toBe(rotated);
+      const rotatedInputs: DatabaseAccessInputs = { ...inputs, ownerVerifier: rotated, ownerUrl: appUrl(rotatedPassword) };
+      expect(await databaseAccessProvider.diff!(created.id, healed.outs!, rotatedInputs)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+      const afterRotation = await databaseAccessProvider.update!(created.id, healed.outs!, rotatedInputs);
+      expect(afterRotation.outs!.observed).toEqual(want);
+      const rotatedLogin = await connect({ url: appUrl(rotatedPassword) });
+      expect((await rotatedLogin.query("SELECT current_user AS u")).rows[0].u).toBe(APP);
+      await rotatedLogin.end();
+      expect(await adminMemberships()).toEqual(created16);
+
       // Destroy in the engine's order: DatabaseAccess first (its dependents), then what the provider
       // deletes as this admin: the database (owner role granted for the DROP) and both roles.
-      await databaseAccessProvider.delete!(created.id, healed.outs as DatabaseAccessOutputs);
+      await databaseAccessProvider.delete!(created.id, afterRotation.outs as DatabaseAccessOutputs);
       // PostgreSQL's defaults are back (through PUBLIC only: the healthcheck role's own grant is gone).
       expect((await privileges())[HEALTH]).toEqual({ connect: true, create: false, temp: true, usage: true, schema_create: false });
       expect(await asSuper(async (c) => (await c.query("SELECT datacl::text AS acl FROM pg_database WHERE datname = $1", [DB])).rows[0].acl)).toBe(`{${APP}=CTc/${APP},=Tc/${APP}}`);
@@ -247,7 +261,7 @@ describe.each(pgServers().map((s): [string, PgServer] => [s.name, s]))("managed 
       // DROP ROLE took the creator's ADMIN OPTION rows with it: the admin is as it was.
       expect(await adminMemberships()).toEqual(before);
       // Deleting again (the database already gone) is a no-op, not an error.
-      await databaseAccessProvider.delete!(created.id, healed.outs as DatabaseAccessOutputs);
+      await databaseAccessProvider.delete!(created.id, afterRotation.outs as DatabaseAccessOutputs);
     });
 
     it("an app role the admin did not create: PostgreSQL 15 lets CREATEROLE act as it, 16+ refuses without ADMIN OPTION (coded, with the GRANT that fixes it)", async () => {

@@ -10,7 +10,12 @@
  *     REVOKE role FROM admin (only when it granted);
  *   - Role delete: REASSIGN OWNED BY role TO admin; DROP OWNED BY role (with the role granted),
  *     then DROP ROLE, in one transaction;
- *   - Database delete: owner granted, terminate other backends, DROP DATABASE ... WITH (FORCE).
+ *   - Database delete: owner granted, terminate other backends, DROP DATABASE ... WITH (FORCE);
+ *   - Grant on a database (resource_postgresql_grant.go): one transaction, advisory locks on the
+ *     role and the database, REVOKE ALL PRIVILEGES then GRANT, as the admin itself: getRolesToGrant
+ *     returns no owner for object_type "database" (it does for schemas and tables);
+ *   - Role update (password rotation): ALTER ROLE ... PASSWORD '...' as the admin, under the role's
+ *     advisory lock, in one transaction.
  */
 import type { Client } from "pg";
 
@@ -64,6 +69,43 @@ export async function dropDatabase(c: Client, admin: string, name: string, owner
   await withRoleGranted(c, admin, owner, async () => {
     await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
     await c.query(`DROP DATABASE ${q(name)} WITH ( FORCE )`);
+  });
+}
+
+/** pgLockRole: the role's lock and its members' locks. */
+async function lockRole(c: Client, role: string): Promise<void> {
+  await c.query("SET statement_timeout = 0");
+  await c.query("SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_roles WHERE rolname = $1", [role]);
+  await c.query("SELECT pg_advisory_xact_lock(member::bigint) FROM pg_auth_members JOIN pg_roles ON roleid = pg_roles.oid WHERE rolname = $1", [role]);
+}
+
+async function inTransaction(c: Client, fn: () => Promise<void>): Promise<void> {
+  await c.query("BEGIN");
+  try {
+    await fn();
+    await c.query("COMMIT");
+  } catch (e) {
+    await c.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  }
+}
+
+/** resourcePostgreSQLGrantCreateOrUpdate for object_type "database"; `c` is on that database. */
+export async function grantDatabase(c: Client, database: string, role: string, privileges: string[]): Promise<void> {
+  await inTransaction(c, async () => {
+    await lockRole(c, role);
+    await c.query("SET statement_timeout = 0");
+    await c.query("SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_database WHERE datname = $1", [database]);
+    await c.query(`REVOKE ALL PRIVILEGES ON DATABASE ${q(database)} FROM ${q(role)}`);
+    await c.query(`GRANT ${privileges.join(",")} ON DATABASE ${q(database)} TO ${q(role)}`);
+  });
+}
+
+/** resourcePostgreSQLRoleUpdate when only the password changed (setRolePassword). */
+export async function setRolePassword(c: Client, role: string, password: string): Promise<void> {
+  await inTransaction(c, async () => {
+    await lockRole(c, role);
+    await c.query(`ALTER ROLE ${q(role)} PASSWORD '${password.replace(/'/g, "''")}'`);
   });
 }
 
