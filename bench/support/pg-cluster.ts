@@ -69,8 +69,15 @@ export function chownToOwner(dir: string): void {
   if (isRoot) execFileSync("chown", ["-R", "postgres:postgres", dir]);
 }
 
-export async function startCluster(opts: { port?: number; extraConf?: string } = {}): Promise<ClusterInfo> {
-  const binDir = findPgBinDir();
+export interface StartClusterOptions {
+  port?: number;
+  extraConf?: string;
+  /** The server binaries to run (initdb, pg_ctl, postgres); default: findPgBinDir(). */
+  binDir?: string;
+}
+
+export async function startCluster(opts: StartClusterOptions = {}): Promise<ClusterInfo> {
+  const binDir = opts.binDir ?? findPgBinDir();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armp-pg-"));
   fs.chmodSync(dir, 0o755);
   const dataDir = path.join(dir, "data");

@@ -141,6 +141,24 @@ export async function observe(i: DatabaseAccessInputs): Promise<Observed> {
 }
 
 /**
+ * The admin may not grant itself the owner's role. PostgreSQL 16+ (42501, "permission denied to
+ * grant role"): CREATEROLE alone no longer lets a role grant, alter or drop roles; it needs ADMIN
+ * OPTION on them, which only the role that created them gets automatically.
+ */
+function cannotActAs(e: unknown, admin: string, owner: string, database: string): unknown {
+  const err = pgErr(e);
+  if (err.code !== "42501") return e;
+  return new MigrationError(
+    "TARGET_AUTH_FAILED",
+    `The admin ${admin} may not act as the app role ${owner}, which owns the database (${err.message ?? String(e)}). ` +
+      `On PostgreSQL 16+ a CREATEROLE admin may only use roles it holds ADMIN OPTION on: the ones it created itself. ` +
+      `Run GRANT ${ident(owner)} TO ${ident(admin)} WITH ADMIN OPTION as a superuser or as the admin that created ${owner}, or configure that admin in adminUrl.`,
+    { step: "access.as-owner", pgCode: err.code, database, role: owner, admin },
+    e,
+  );
+}
+
+/**
  * Runs `fn` as the database owner inside one transaction: directly for a superuser, else after
  * granting the admin the owner's role (revoked again before COMMIT when it was not there before).
  */
@@ -148,8 +166,8 @@ async function asOwner(c: Client, owner: string, fn: (admin: { name: string; sup
   await c.query("BEGIN");
   try {
     const me = (
-      await c.query<{ name: string; su: boolean; can: boolean }>(
-        `SELECT r.rolname AS name, r.rolsuper AS su,
+      await c.query<{ name: string; su: boolean; can: boolean; db: string }>(
+        `SELECT r.rolname AS name, r.rolsuper AS su, current_database() AS db,
                 CASE WHEN current_setting('server_version_num')::int >= 160000 THEN pg_has_role(current_user, $1, 'SET')
                      ELSE pg_has_role(current_user, $1, 'MEMBER') END AS can
            FROM pg_roles r WHERE r.rolname = current_user`,
@@ -157,7 +175,11 @@ async function asOwner(c: Client, owner: string, fn: (admin: { name: string; sup
       )
     ).rows[0]!;
     const grant = !me.su && !me.can;
-    if (grant) await c.query(`GRANT ${ident(owner)} TO CURRENT_USER`);
+    if (grant) {
+      await c.query(`GRANT ${ident(owner)} TO CURRENT_USER`).catch((e: unknown) => {
+        throw cannotActAs(e, me.name, owner, me.db);
+      });
+    }
     await c.query(`SET LOCAL ROLE ${ident(owner)}`);
     await fn({ name: me.name, superuser: me.su });
     await c.query("RESET ROLE");

@@ -10,7 +10,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
-import { chownToOwner, runAsOwner, startCluster, stopCluster, type ClusterInfo } from "./pg-cluster";
+import { chownToOwner, runAsOwner, startCluster, stopCluster, type ClusterInfo, type StartClusterOptions } from "./pg-cluster";
 
 export interface TlsCluster extends ClusterInfo {
   /** The CA that signed the server certificate. */
@@ -41,8 +41,9 @@ function makeCa(dir: string, name: string, cn: string): void {
   );
 }
 
-export async function startTlsCluster(): Promise<TlsCluster> {
-  const info = await startCluster();
+/** `binDir` picks the server version (test/integration/tls/pg-servers.ts); `extraConf` is appended to postgresql.auto.conf. */
+export async function startTlsCluster(opts: Pick<StartClusterOptions, "binDir" | "extraConf"> = {}): Promise<TlsCluster> {
+  const info = await startCluster(opts);
   const tlsDir = path.join(info.dir, "tls");
   fs.mkdirSync(tlsDir);
   makeCa(tlsDir, "ca", "armp test CA");
