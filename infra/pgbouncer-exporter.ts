@@ -9,8 +9,10 @@
  * expansion (alecthomas/kingpin v2.4.0, parser.go 217-226 and 272-294: each non-comment line is
  * one argument; pgbouncer_exporter v0.12.1 parses its flags with kingpin). The docker provider
  * uploads it root:root 0644 and cannot set an owner; the image runs as `nobody` with nothing else
- * in the container, so the file stays 0644 (making it 0400 would need a root step the image's
- * busybox cannot drop back from).
+ * in the container, so the file stays 0644 (making it 0400 for nobody would need the container
+ * to start as root and switch user, which the image's entrypoint — the exporter binary — does
+ * not do). test/docker/exporter.test.ts asserts `0:0 644`, uid 65534 and the DSN absent from
+ * `docker inspect`.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";

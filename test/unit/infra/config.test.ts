@@ -237,6 +237,11 @@ describe("valid stack config", () => {
     expect(c.postgres.adminUrl).toBeUndefined();
   });
 
+  it('postgresSslMode "" (Pulumi.yaml\'s default) leaves the sslmode to adminUrl', () => {
+    const c = read({ "armp-postgres:postgresMode": "external", "armp-postgres:pgbouncerEnabled": "false", "armp-postgres:postgresSslMode": "", "armp-postgres:adminUrl": `postgresql://admin:${PW}@db.example.com/postgres?sslmode=verify-full` });
+    expect(c.postgres.tls).toEqual({ sslmode: "verify-full" });
+  });
+
   it("external TLS: libpq's prefer by default, the URL's sslrootcert (file, read), system roots, adminIsSuperuser", () => {
     const admin = `postgresql://admin:${PW}@db.example.com/postgres`;
     const off = { "armp-postgres:postgresMode": "external", "armp-postgres:pgbouncerEnabled": "false" };
@@ -334,7 +339,8 @@ describe("Pulumi.yaml declares the keys with the program's defaults", () => {
       captureEnabled: String(DEFAULTS.captureEnabled),
       postgresPassword: "",
       adminUrl: "",
-      postgresSslMode: DEFAULTS.postgresSslMode,
+      // "" (unset): a default of "prefer" here would contradict an adminUrl saying sslmode=verify-full.
+      postgresSslMode: "",
       postgresSslRootCert: "",
       adminIsSuperuser: DEFAULTS.adminIsSuperuser,
       databaseUrl: "",
