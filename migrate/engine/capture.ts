@@ -27,13 +27,11 @@ import Database from "better-sqlite3";
 import { MigrationError } from "./errors";
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { keyColumns } from "./profile";
-import { mapSqliteError, type SqliteDb } from "./sqlite";
+import { BUSY_TIMEOUT_MS, mapSqliteError, type SqliteDb } from "./sqlite";
 
 export const CHANGELOG = "_armp_changelog";
 export const CAPTURE_TABLE = "_armp_capture";
 const TRIGGER_PREFIX = "_armp_capture_";
-/** Writers hold the lock briefly; installing waits this long for them instead of failing. */
-const BUSY_TIMEOUT_MS = 5000;
 
 export interface CaptureStatus {
   installed: boolean;

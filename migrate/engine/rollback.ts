@@ -39,7 +39,7 @@ import { fingerprintData, fingerprintDb, type DataFingerprint } from "./fingerpr
 import { introspect, quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { acquireLock } from "./lock";
 import { inTransaction, schemaOf, withTarget, type TargetRef } from "./pg";
-import { mapSqliteError, withSource, type SqliteDb } from "./sqlite";
+import { BUSY_TIMEOUT_MS, mapSqliteError, withSource, type SqliteDb } from "./sqlite";
 import { syncPosition, SYNC_STATE } from "./sync";
 import { sqliteAffinity } from "./typemap";
 import { normaliseDecimal } from "./values";
@@ -48,8 +48,6 @@ export const PG_CHANGELOG = "_armp_pg_changelog";
 export const PG_ROLLBACK_STATE = "_armp_pg_rollback_state";
 const PG_FUNCTION = "_armp_pg_capture";
 const PG_TRIGGER = "_armp_pg_capture";
-/** The application's writers hold SQLite's lock briefly; rollback waits this long for it. */
-const BUSY_TIMEOUT_MS = 5000;
 /** How long rollback waits for open PostgreSQL write transactions before freezing writes. */
 const LOCK_TIMEOUT_MS = 30_000;
 

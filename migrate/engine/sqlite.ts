@@ -13,8 +13,12 @@ import { appCollationUses, quoteSqliteIdent } from "./introspect";
 
 export type SqliteDb = Database.Database;
 
-/** How long a read waits for a writer's lock before we call the file locked. */
-const BUSY_TIMEOUT_MS = 1500;
+/**
+ * How long any connection of ours to the source (reads here; capture's and rollback's writes) waits
+ * for an app's lock before calling the file locked. An app commit can take seconds on a loaded
+ * machine; one value everywhere, so a sync or verify never gives up sooner than an install does.
+ */
+export const BUSY_TIMEOUT_MS = 5000;
 
 const EXTENSION_CANDIDATES = [
   // compiled engine: dist/migrate/engine -> dist/native

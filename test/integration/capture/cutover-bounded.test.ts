@@ -82,11 +82,14 @@ describe.each([["delete"], ["wal"]] as const)("bounded freeze under a writer wit
       },
     }).catch((e: unknown) => e)) as MigrationError;
     expect(err.code).toBe("CUTOVER_FREEZE_EXCEEDED");
-    expect(stalled).toBe(2);
     expect(err.message).toContain("did not fit in the 100 ms freeze bound in 2 attempt(s)");
     expect(err.message).toContain("nothing was lost");
     const attempts = err.meta.attempts as { attempt: number; heldMs: number; phase: string }[];
-    expect(attempts.map((a) => [a.attempt, a.phase])).toEqual([[1, "keyed check"], [2, "keyed check"]]);
+    expect(attempts.map((a) => a.attempt)).toEqual([1, 2]);
+    // On a loaded machine the final sync alone can outlast 100 ms, so an attempt may be given up
+    // before the stall; every attempt that reached the keyed check was stalled there, and no other.
+    for (const a of attempts) expect(["final sync", "keyed check"]).toContain(a.phase);
+    expect(stalled).toBe(attempts.filter((a) => a.phase === "keyed check").length);
     for (const a of attempts) expect(a.heldMs).toBeLessThan(400); // released by the bound, not after the stall
     const summary = await writer.done; // rejects on any app-visible error
     expect(summary.writes).toBe(300);
