@@ -237,7 +237,7 @@ export function sourceSum(db: SqliteDb, t: SourceTable, cols: TargetColumn[], al
 }
 
 /** Kinds whose canonical value is the column's own text output, which its piece needs twice (byte count and text). */
-const RENDERED_KINDS = new Set<TargetColumn["kind"]>(["int", "numeric", "date", "timestamp", "timestamptz", "jsonb", "json", "other"]);
+const RENDERED_KINDS = new Set<TargetColumn["kind"]>(["int", "numeric", "date", "timestamp", "timestamptz", "time", "uuid", "jsonb", "json", "other"]);
 
 /**
  * The rows of `table` (matching `where`) with every RENDERED_KINDS column already rendered to

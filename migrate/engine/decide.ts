@@ -24,7 +24,7 @@ import { loadNative } from "./native";
 import { keyColumns, keyOf } from "./profile";
 import type { SqliteDb } from "./sqlite";
 import { mapColumn, type ColumnMapping, type MappingOptions } from "./typemap";
-import { EPOCH_OFFSET_SECONDS, epochUnit, toPgText, ValueError, type Epoch, type SqliteValue } from "./values";
+import { EPOCH_OFFSET_SECONDS, epochUnit, jsonbChange, timeOkSql, toPgText, ValueError, type Epoch, type SqliteValue } from "./values";
 
 /**
  * How numbers in a DATE/DATETIME/TIMESTAMP column are read: "unix" (seconds, or ms when
@@ -204,7 +204,7 @@ function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: D
     if (!d) return;
     const key = `${t.name}.${c.column}`;
     // A decision that keeps the declared type (numbers read as Unix time) is not a widening.
-    const widens = d.to !== c.pgType;
+    const widens = d.to !== c.pgType && !d.narrows;
     if (d.refuse || (opts.strictTypes && widens)) {
       const why = d.refuse ? d.reason : `${d.reason}; --strict keeps the declared type, so these rows cannot be loaded`;
       const fix = d.refuse ? d.fix : `Drop --strict (strictTypes) to widen the column to ${d.to}, cast it (--cast ${key}=${d.to}), or fix the rows in SQLite`;
@@ -276,6 +276,8 @@ interface ColumnDecision {
   refuse?: boolean;
   fix?: string;
   instants?: InstantDecision;
+  /** A narrower type that holds every value exactly (TEXT with a JSON_VALID check -> json): not a widening, so --strict takes it too. */
+  narrows?: boolean;
 }
 
 function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, opts: DecisionOptions, sample: (where: string) => Record<string, unknown> | undefined): ColumnDecision | null {
@@ -354,6 +356,8 @@ function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, 
     case "timestamp":
     case "timestamptz":
       return decideInstants(db, t, c, s, opts, sample);
+    case "time":
+      return decideTime(db, t, c, s, sample);
     case "text":
     case "json":
     case "jsonb": {
@@ -366,12 +370,79 @@ function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, 
         if (bad.rows > 0) return { to: "text", rows: bad.rows, reason: `${bad.rows} value(s) are not valid JSON; text keeps them as written`, sampleKey: bad.sampleKey };
         return null;
       }
+      if (c.kind === "text" && c.maxLength === undefined && s.text > 0) {
+        const j = decideJsonCheck(db, t, c, s);
+        if (j) return j;
+      }
       if (s.over > 0 && c.maxLength !== undefined) return { to: "text", rows: s.over, reason: `${s.over} value(s) longer than ${c.maxLength} characters (SQLite does not enforce the length); text keeps them`, sampleKey: sample(`typeof(${C}) = 'text' AND length(${C}) > ${c.maxLength}`) };
       return null;
     }
     default:
       return null;
   }
+}
+
+/**
+ * A declared TIME column (typemap: time): time when every value is time-of-day text PostgreSQL's
+ * time holds exactly (values.ts normaliseTime; the copy writes PostgreSQL's own spelling, e.g.
+ * 00:00:00.000000 as 00:00:00, and verification compares those); anything else (numbers, offsets,
+ * a seventh fractional digit, 24:00) keeps the whole column text, as written.
+ */
+function decideTime(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, sample: (where: string) => Record<string, unknown> | undefined): ColumnDecision | null {
+  const C = qi(c.column);
+  const nonNull = s.integer + s.real + s.text + s.blob;
+  const ok = s.text === 0 ? 0 : (db.prepare(`SELECT count(*) AS n FROM ${qi(t.name)} WHERE ${timeOkSql(C)}`).get() as { n: number }).n;
+  if (ok === nonNull) return null;
+  const where = `${C} IS NOT NULL AND NOT ${timeOkSql(C)}`;
+  const ex = db.prepare(`SELECT ${C} AS v FROM ${qi(t.name)} WHERE ${where} LIMIT 1`).safeIntegers(true).get() as { v: SqliteValue } | undefined;
+  const shown = JSON.stringify(typeof ex?.v === "bigint" ? ex.v.toString() : ex?.v);
+  const rows = nonNull - ok;
+  return textOrBytea(db, t, c, s, `${rows} value(s) are not time-of-day text HH:MM[:SS[.ffffff]] that time holds exactly (e.g. ${shown}); text keeps every value as written`, sample, rows, sample(where));
+}
+
+/** The column is checked by json_valid(column) in its table's CREATE TABLE (Django's JSONField on SQLite). */
+function hasJsonValidCheck(db: SqliteDb, t: SourceTable, column: string): boolean {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(t.name) as { sql: string | null } | undefined;
+  if (!row?.sql) return false;
+  const e = column.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const spellings = [`"${e.replace(/"/g, '""')}"`, `\`${e.replace(/`/g, "``")}\``, `\\[${e}\\]`, ...(/^[A-Za-z_][A-Za-z0-9_$]*$/.test(column) ? [e] : [])];
+  return new RegExp(`json_valid\\s*\\(\\s*(?:${spellings.join("|")})\\s*\\)`, "i").test(row.sql);
+}
+
+/**
+ * A TEXT column with a CHECK (json_valid(column)) holds JSON: when every value is JSON that
+ * PostgreSQL reads (no text beside it that fails, no number stored as a number), it becomes
+ * jsonb if jsonb keeps every value (values.ts jsonbChange: no duplicate keys, no \u0000, no
+ * number jsonb would respell such as 1e3 -> 1000 or -0 -> 0; spacing and key order are jsonb's
+ * own, and verification compares the values), else json, which keeps the text byte for byte.
+ * Values that are not JSON keep the column text, with a decision line.
+ */
+function decideJsonCheck(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats): ColumnDecision | null {
+  if (!hasJsonValidCheck(db, t, c.column)) return null;
+  const C = qi(c.column);
+  const keySel = keyColumns(t).map(qi).join(", ");
+  const nonNull = s.integer + s.real + s.text + s.blob;
+  if (s.text !== nonNull) return { to: "text", rows: nonNull - s.text, reason: `CHECK (json_valid(${c.column})), but ${nonNull - s.text} value(s) are stored as numbers, not JSON text; text keeps every value as written` };
+  let invalid = 0;
+  let invalidKey: Record<string, unknown> | undefined;
+  let change: { why: string; key: Record<string, unknown> } | undefined;
+  for (const row of db.prepare(`SELECT ${keySel}, ${C} AS __v FROM ${qi(t.name)} WHERE typeof(${C}) = 'text'`).safeIntegers(true).iterate() as Iterable<Record<string, unknown>>) {
+    const v = row.__v as string;
+    try {
+      JSON.parse(v);
+    } catch {
+      invalid++;
+      invalidKey ??= keyOf(t, row);
+      continue;
+    }
+    if (change === undefined) {
+      const why = jsonbChange(v);
+      if (why !== null) change = { why, key: keyOf(t, row) };
+    }
+  }
+  if (invalid > 0) return { to: "text", rows: invalid, reason: `CHECK (json_valid(${c.column})), but ${invalid} value(s) are not JSON PostgreSQL reads (SQLite 3.42-3.44 json_valid accepts JSON5); text keeps every value as written`, sampleKey: invalidKey };
+  if (change) return { to: "json", rows: s.text, narrows: true, reason: `CHECK (json_valid(${c.column})) and all ${s.text} value(s) are JSON; json keeps the text exactly, jsonb would not (${change.why})`, sampleKey: change.key };
+  return { to: "jsonb", rows: s.text, narrows: true, reason: `CHECK (json_valid(${c.column})) and all ${s.text} value(s) are JSON that jsonb keeps (no duplicate keys, no \\u0000, no number jsonb respells); jsonb orders keys and spaces them its own way, verification compares values` };
 }
 
 function mix(s: Stats, kinds: ("integer" | "real" | "text")[]): string {

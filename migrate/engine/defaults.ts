@@ -191,6 +191,8 @@ function constantDefault(src: string, v: SqliteValue, m: ColumnMapping): Default
     case "date":
     case "timestamp":
     case "timestamptz":
+    case "time":
+    case "uuid":
     case "bytea":
       return { sql: quoteLiteral(text) };
     case "other":
@@ -367,6 +369,10 @@ function clockDefault(src: string, e: Expr, m: ColumnMapping): DefaultTranslatio
       // DEFAULT takes a b_expr: AT TIME ZONE needs the parentheses.
       return ok(c.ts === UTC_NOW ? `date_trunc('${p}', CURRENT_TIMESTAMP)` : `((${t}) AT TIME ZONE 'UTC')`);
     }
+    case "time":
+      // CURRENT_TIME, time('now', ...): SQLite's HH:MM:SS text of the instant, which time holds exactly.
+      if (shape === "time" && c.format !== undefined) return ok(`(${toChar(c)})::time`);
+      return cannot(`gives ${shapeText(shape)}, which the copy does not read as a time of day`);
     case "date":
       if (shape === "date" || (shape === "iso" && c.precision === "day")) return ok(c.ts === UTC_NOW ? `((${UTC_NOW})::date)` : `((${c.ts})::date)`);
       return cannot(`gives ${shapeText(shape)}, which the copy does not read as a date (it has a time of day)`);

@@ -68,6 +68,9 @@ export function nativeSpec(cols: TargetColumn[]): string {
           return "y";
         case "jsonb":
           return "j";
+        // time, uuid: never reached, nativePlan leaves their tables to JavaScript (canonical forms).
+        case "time":
+        case "uuid":
         case "text":
         case "json":
         case "other":
@@ -108,6 +111,8 @@ export function binaryColumn(c: TargetColumn): boolean {
       return t === "json";
     case "text":
       return t === "text" || /^character varying(\(\d+\))?$/.test(t);
+    case "time":
+    case "uuid":
     case "other":
       return false;
   }
@@ -165,6 +170,9 @@ export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], c
   // The extension reads numbers in date/time columns as Unix time and sums the converted text;
   // a column with an epoch of its own (and its checksum of the stored numbers) takes the JavaScript path.
   if (cols.some((c) => c.epoch !== undefined)) return null;
+  // time and uuid values are rewritten to PostgreSQL's spelling (values.ts normaliseTime,
+  // normaliseUuid), which the extension does not do: such tables take the JavaScript path.
+  if (cols.some((c) => c.kind === "time" || c.kind === "uuid")) return null;
   if (String(db.pragma("encoding", { simple: true })).toUpperCase() !== "UTF-8") return null;
   if (!loadNative(db)) return null;
   // A key at 2^63-1 has no half-open upper bound an int64 can bind: such a table is read by the

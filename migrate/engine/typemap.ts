@@ -60,7 +60,7 @@ export function usesCaseInsensitiveCollation(cols: { collation?: string }[]): bo
 }
 
 /** How values are normalised on the way in and compared by verify. */
-export type ValueKind = "int" | "float" | "numeric" | "text" | "bool" | "date" | "timestamp" | "timestamptz" | "bytea" | "jsonb" | "json" | "other";
+export type ValueKind = "int" | "float" | "numeric" | "text" | "bool" | "date" | "timestamp" | "timestamptz" | "time" | "uuid" | "bytea" | "jsonb" | "json" | "other";
 
 export interface ColumnMapping {
   column: string;
@@ -118,7 +118,9 @@ export function mapDeclaredType(declType: string, opts: MappingOptions = {}): { 
   if (base === "TEXT" || base === "CLOB") return { pgType: "text", reason: base };
   if (base === "BLOB") return { pgType: "bytea", reason: "BLOB" };
   if (/^(REAL|DOUBLE|DOUBLE PRECISION|FLOAT)$/.test(base)) return { pgType: "double precision", reason: `${base}: SQLite REAL is an 8-byte IEEE float, never float4` };
-  if (base === "TIME") return { pgType: "text", reason: "TIME has no faithful SQLite encoding; kept as text (override with a cast to time)" };
+  // SQLite has no time type: the data decides (decide.ts decideTime). time when every value is
+  // time-of-day text PostgreSQL's time holds exactly (HH:MM[:SS[.f{1,6}]]), else text.
+  if (base === "TIME") return { pgType: "time", reason: "TIME; time-of-day text HH:MM[:SS[.ffffff]] becomes time (other values keep the column text, decided from the data)" };
   const aff = sqliteAffinity(t);
   switch (aff) {
     case "INTEGER":
@@ -149,6 +151,8 @@ export function kindOfPgType(pgType: string): { kind: ValueKind; scale?: number;
   if (t === "date") return { kind: "date" };
   if (t === "timestamp" || t === "timestamp without time zone") return { kind: "timestamp" };
   if (t === "timestamptz" || t === "timestamp with time zone") return { kind: "timestamptz" };
+  if (t === "time" || t === "time without time zone") return { kind: "time" };
+  if (t === "uuid") return { kind: "uuid" };
   if (t === "bytea") return { kind: "bytea" };
   if (t === "jsonb") return { kind: "jsonb" };
   if (t === "json") return { kind: "json" };

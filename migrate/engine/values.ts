@@ -109,6 +109,10 @@ export function toPgText(v: SqliteValue, target: ValueTarget): string | null {
       if (!b) throw new ValueError(`${JSON.stringify(Buffer.isBuffer(v) ? "<blob>" : String(v))} is not a boolean spelling (0/1, true/false, t/f, yes/no, on/off)`);
       return b;
     }
+    case "time":
+      return normaliseTime(v);
+    case "uuid":
+      return normaliseUuid(v);
     case "date":
       return normaliseDate(v, target.epoch);
     case "timestamp":
@@ -288,6 +292,51 @@ export function normaliseDate(v: SqliteValue, epoch: Epoch = "unix"): string {
   return `${Y}-${Mo}-${D}`;
 }
 
+/**
+ * Time-of-day text PostgreSQL's time holds exactly: HH:MM, HH:MM:SS or HH:MM:SS.f (1-6 digits),
+ * hours 00-23. PostgreSQL would round a seventh digit, read 24:00:00 and 23:59:60 as another
+ * value than Python/JavaScript clocks do, and shift an offset: those keep the column text
+ * (decide.ts decideTime counts them with TIME_OK_SQL, the same test in SQL).
+ */
+const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,6}))?)?$/;
+
+/**
+ * SQLite condition true exactly where TIME_RE matches a text value (GLOB is case-sensitive and
+ * byte-wise, like the regular expression on ASCII).
+ */
+export function timeOkSql(C: string): string {
+  const hm = "[0-2][0-9]:[0-5][0-9]";
+  return (
+    `(typeof(${C}) = 'text' AND substr(${C}, 1, 2) <= '23' AND ((length(${C}) = 5 AND ${C} GLOB '${hm}') OR (length(${C}) = 8 AND ${C} GLOB '${hm}:[0-5][0-9]') OR ` +
+    `(length(${C}) BETWEEN 10 AND 15 AND ${C} GLOB '${hm}:[0-5][0-9].[0-9]*' AND substr(${C}, 10) NOT GLOB '*[^0-9]*')))`
+  );
+}
+
+/** Time-of-day text as PostgreSQL's time renders it: HH:MM:SS, then the fraction without trailing zeros. */
+export function normaliseTime(v: SqliteValue): string {
+  const m = typeof v === "string" ? TIME_RE.exec(v) : null;
+  if (!m) throw new ValueError(`${Buffer.isBuffer(v) ? "a BLOB" : JSON.stringify(typeof v === "bigint" ? v.toString() : v)} is not time-of-day text (HH:MM[:SS[.ffffff]], hours 00-23)`);
+  const frac = (m[4] ?? "").replace(/0+$/, "");
+  return `${m[1]}:${m[2]}:${m[3] ?? "00"}${frac ? "." + frac : ""}`;
+}
+
+/**
+ * A UUID as PostgreSQL's uuid renders it (lower-case 8-4-4-4-12), from the spellings its input
+ * accepts: 32 hex digits, upper or lower case, a hyphen after any group of four, optionally in
+ * braces (Django and SQLAlchemy store 32 digits, other apps the hyphenated form). A 16-byte
+ * BLOB is refused, not read: its byte order (RFC 4122, or Microsoft's mixed-endian GUID) is not
+ * in the file.
+ */
+export function normaliseUuid(v: SqliteValue): string {
+  const s = typeof v === "string" ? v : null;
+  const inner = s !== null && s.startsWith("{") && s.endsWith("}") ? s.slice(1, -1) : s;
+  if (inner === null || !/^[0-9a-fA-F]{4}(-?[0-9a-fA-F]{4}){7}$/.test(inner)) {
+    throw new ValueError(`${Buffer.isBuffer(v) ? `a ${v.length}-byte BLOB` : JSON.stringify(typeof v === "bigint" ? v.toString() : v)} is not UUID text (32 hex digits, hyphens optional)`);
+  }
+  const h = inner.replace(/-/g, "").toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 /** COPY text format escaping (https://www.postgresql.org/docs/15/sql-copy.html, "Text Format"). */
 export function copyEscape(s: string): string {
   if (!/[\\\n\r\t]/.test(s)) return s;
@@ -398,6 +447,56 @@ export function jsonbText(src: string): string {
   ws();
   if (i !== src.length) fail();
   return out;
+}
+
+/**
+ * What jsonb would change in the value of valid JSON text, or null when it keeps it: a duplicate
+ * object key (jsonb keeps the last), a \u0000 escape (jsonb refuses it), a number jsonb respells
+ * into another value for a JSON reader (an exponent: 1e3 -> 1000 turns a float into an integer;
+ * a negative zero loses its sign). Spacing, key order and string escapes (\u00fc -> ü) change the
+ * text, not the value. The text must already parse (JSON.parse); this only scans it.
+ */
+export function jsonbChange(src: string): string | null {
+  const objects: (Set<string> | null)[] = [];
+  let key = false;
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (c === "{" || c === "[") {
+      objects.push(c === "{" ? new Set() : null);
+      key = c === "{";
+      i++;
+    } else if (c === "}" || c === "]") {
+      objects.pop();
+      i++;
+    } else if (c === ",") {
+      key = objects[objects.length - 1] instanceof Set;
+      i++;
+    } else if (c === ":") {
+      key = false;
+      i++;
+    } else if (c === '"') {
+      JSON_STRING.lastIndex = i;
+      const m = JSON_STRING.exec(src);
+      if (!m) return "text that is not JSON";
+      i += m[0].length;
+      const text = m[1].includes("\\") ? (JSON.parse(m[0]) as string) : m[1];
+      if (text.includes("\u0000")) return "a \\u0000 escape, which jsonb refuses";
+      const keys = objects[objects.length - 1];
+      if (key && keys) {
+        if (keys.has(text)) return `the duplicate key ${JSON.stringify(text)}, of which jsonb keeps the last`;
+        keys.add(text);
+      }
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      JSON_NUMBER.lastIndex = i;
+      const m = JSON_NUMBER.exec(src);
+      if (!m) return "text that is not JSON";
+      i += m[0].length;
+      if (/[eE]/.test(m[0])) return `the number ${m[0]}, which jsonb writes as ${normaliseDecimal(m[0]) ?? "?"}`;
+      if (/^-0(\.0*)?$/.test(m[0])) return `the number ${m[0]}, which jsonb writes without its sign`;
+    } else i++;
+  }
+  return null;
 }
 
 /** The comment the schema step puts on a column whose numbers were read as instants (targetColumns reads it back). */

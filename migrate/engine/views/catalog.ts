@@ -37,6 +37,9 @@ export function typeOfKind(kind: ValueKind): T {
   switch (kind) {
     case "jsonb":
       return "json";
+    case "time":
+    case "uuid":
+      return "other";
     case "int":
     case "float":
     case "numeric":

@@ -102,7 +102,11 @@ describe("constant defaults: the value SQLite stores, converted as the copy conv
   });
 
   it("a cast override to a type the engine cannot check keeps no default, and says so", () => {
-    expect(dropped("TEXT", "'00000000-0000-0000-0000-000000000000'", "uuid")).toBe(`DEFAULT '00000000-0000-0000-0000-000000000000' (SQLite stores "00000000-0000-0000-0000-000000000000") is not checked for the cast type uuid; set the default by hand (ALTER TABLE ... SET DEFAULT)`);
+    expect(dropped("TEXT", "'10.0.0.1'", "inet")).toBe(`DEFAULT '10.0.0.1' (SQLite stores "10.0.0.1") is not checked for the cast type inet; set the default by hand (ALTER TABLE ... SET DEFAULT)`);
+  });
+
+  it("a cast to uuid carries the default in uuid's own spelling (values.ts normaliseUuid)", () => {
+    expect(translateDefault("'6F1E0C4A9B1D4C558D1E2B7A4E9C0F11'", col("TEXT", "uuid"))).toEqual({ sql: "'6f1e0c4a-9b1d-4c55-8d1e-2b7a4e9c0f11'" });
   });
 });
 

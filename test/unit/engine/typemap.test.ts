@@ -25,6 +25,7 @@ describe("mapDeclaredType", () => {
     ["DATETIME", "timestamp"],
     ["TIMESTAMP", "timestamp"],
     ["JSON", "jsonb"],
+    ["TIME", "time"],
     ["BLOB", "bytea"],
     // Unknown types: SQLite's affinity rules, in their order (INT wins over everything, CHAR over REAL).
     ["FLOATING POINT", "bigint"],
@@ -76,7 +77,11 @@ describe("kindOfPgType (cast overrides and format_type() output)", () => {
     ["bytea", { kind: "bytea" }],
     ["jsonb", { kind: "jsonb" }],
     ["json", { kind: "json" }],
-    ["uuid", { kind: "other" }],
+    ["uuid", { kind: "uuid" }],
+    ["time without time zone", { kind: "time" }],
+    ["time", { kind: "time" }],
+    ["time with time zone", { kind: "other" }],
+    ["inet", { kind: "other" }],
   ])("%s", (t, kind) => {
     expect(kindOfPgType(t)).toEqual(kind);
   });
