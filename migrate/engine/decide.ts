@@ -20,7 +20,8 @@ import * as fs from "fs";
 import { jsonSafe, MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, type SourceSchema, type SourceTable } from "./introspect";
 import { mayMerge, mergedKey, uniqueKeysOf } from "./key-equality";
-import { loadNative } from "./native";
+import { loadNative, nativeExtensionPath } from "./native";
+import { canProfileInThreads, parallelScans, parseCounts, scanSql, type ProfileScan } from "./profile-thread";
 import { keyColumns, keyOf } from "./profile";
 import type { SqliteDb } from "./sqlite";
 import { mapColumn, type ColumnMapping, type MappingOptions } from "./typemap";
@@ -40,6 +41,8 @@ export interface DecisionOptions extends MappingOptions {
   strictTypes?: boolean;
   /** "table.column" -> how numbers in that date/time column are read. Defaults to the data's evidence. */
   epochs?: Record<string, EpochChoice>;
+  /** Threads that read the profile scans at once (run's --jobs). Defaults to 1 (this thread only). */
+  jobs?: number;
 }
 
 export interface TypeDecision {
@@ -102,15 +105,57 @@ const BOOL_OK = (C: string): string =>
 
 const LIMIT_2_53 = "9007199254740992";
 
-/** The decisions for every table of the source, and a TYPE_MISMATCH for each column that cannot be kept. */
-export function decideTypes(db: SqliteDb, schema: SourceSchema, opts: DecisionOptions = {}): Decisions {
+/**
+ * The decisions for every table of the source, and a TYPE_MISMATCH for each column that cannot be
+ * kept. With `jobs` >= 2 and the extension loaded, the tables' scans are read at once on worker
+ * threads (profile-thread.ts); the decisions are the same either way.
+ */
+export function decideTypes(db: SqliteDb, schema: SourceSchema, opts: DecisionOptions = {}, sourcePath: string | null = db.name): Decisions {
   const out: Decisions = { decided: {}, decisions: [], refusals: [] };
-  for (const t of schema.tables) {
+  const strict = schema.tables.length > 0 ? strictTables(db) : new Set<string>();
+  const open = schema.tables.map((t) => profiledColumns(t, opts, strict.has(t.name)));
+  // The armp_copy extension counts everything in one C aggregate (armp_profile); without it the
+  // same counts come from SQL expressions, and text validity is checked per column later (badText).
+  const native = open.some((o) => o.length > 0) && String(db.pragma("encoding", { simple: true })).toUpperCase() === "UTF-8" && loadNative(db);
+  const stats = native ? nativeStatsOf(db, schema.tables, open, opts.jobs ?? 1, sourcePath) : (i: number): Stats[] => sqlStats(db, qi(schema.tables[i].name), open[i]);
+  schema.tables.forEach((t, i) => {
     decideNullKeys(db, t, out);
-    decideTable(db, t, opts, out);
+    if (open[i].length > 0) decideTable(db, t, open[i], stats(i), opts, out);
     decideKeyCollisions(db, t, opts, out);
-  }
+  });
   return out;
+}
+
+/** Tables declared STRICT (PRAGMA table_list, SQLite 3.37+). */
+function strictTables(db: SqliteDb): Set<string> {
+  try {
+    const rows = db.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND strict").all() as { name: string }[];
+    return new Set(rows.map((r) => r.name));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * The columns whose values the profile reads: not cast by the user, not the rowid alias (always an
+ * integer), and not a STRICT table's INT/INTEGER, REAL or BLOB column (SQLite stores nothing else
+ * there but NULL, so no decision can come of it). Generated columns are read: SQLite computes their
+ * values, and an untyped one is typed by them.
+ */
+function profiledColumns(t: SourceTable, opts: DecisionOptions, strict: boolean): ColumnMapping[] {
+  const declared = { ...opts, decided: undefined };
+  return t.columns.flatMap((col) => {
+    const c = mapColumn(t, col, declared);
+    if (c.overridden || c.identity) return [];
+    if (strict && !col.generated && strictHoldsOnly(col.declType, c.kind)) return [];
+    return [c];
+  });
+}
+
+/** A STRICT column of this declared type and kind holds only values decideColumn keeps as they are. */
+function strictHoldsOnly(declType: string, kind: ColumnMapping["kind"]): boolean {
+  const d = declType.trim().toUpperCase();
+  return ((d === "INT" || d === "INTEGER") && kind === "int") || (d === "REAL" && kind === "float") || (d === "BLOB" && kind === "bytea");
 }
 
 /**
@@ -183,17 +228,8 @@ function decideNullKeys(db: SqliteDb, t: SourceTable, out: Decisions): void {
   }
 }
 
-function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: Decisions): void {
-  const declared = { ...opts, decided: undefined };
-  // Generated columns too: SQLite computes their values, and an untyped one is typed by them.
-  const cols = t.columns.map((c) => mapColumn(t, c, declared));
-  const open = cols.filter((c) => !c.overridden && !c.identity);
-  if (open.length === 0) return;
+function decideTable(db: SqliteDb, t: SourceTable, open: ColumnMapping[], stats: Stats[], opts: DecisionOptions, out: Decisions): void {
   const T = qi(t.name);
-  // The armp_copy extension counts everything in one C aggregate (armp_profile); without it the
-  // same counts come from SQL expressions, and text validity is checked per column later (badText).
-  const native = String(db.pragma("encoding", { simple: true })).toUpperCase() === "UTF-8" && loadNative(db);
-  const stats = native ? nativeStats(db, T, open) : sqlStats(db, T, open);
   const keySel = keyColumns(t).map(qi).join(", ");
   const sample = (where: string): Record<string, unknown> | undefined => {
     const row = db.prepare(`SELECT ${keySel} FROM ${T} WHERE ${where} LIMIT 1`).safeIntegers(true).get() as Record<string, unknown> | undefined;
@@ -218,27 +254,50 @@ function decideTable(db: SqliteDb, t: SourceTable, opts: DecisionOptions, out: D
 
 const STAT_ORDER = ["null", "integer", "real", "text", "blob", "badText", "over", "big", "intOverflow", "boolOk", "iso", "json"] as const;
 
-function nativeStats(db: SqliteDb, T: string, cols: ColumnMapping[]): Stats[] {
-  const spec = cols
-    .map((c) => {
-      let f = "u";
-      if (c.kind === "int") f += "g";
-      if (c.kind === "text" && c.maxLength !== undefined) f += `l${c.maxLength}`;
-      const digits = numericIntDigits(c.pgType);
-      if (digits !== null) f += `d${digits}`;
-      if (digits !== null && c.scale !== undefined) f += `s${c.scale}`;
-      if (c.kind === "bool") f += "b";
-      // A DATE column's plain text is a date alone (decideInstants counts those as dates).
-      if (c.kind === "date") f += "tD";
-      if (c.kind === "timestamp" || c.kind === "timestamptz") f += "t";
-      if (c.kind === "json" || c.kind === "jsonb") f += "j";
-      return f;
-    })
-    .join(",");
-  const r = db.prepare(`SELECT armp_profile(?, ${cols.map((c) => qi(c.column)).join(", ")}) AS p FROM ${T}`).get(spec) as { p: string | null };
-  const groups = (r.p ?? "").split(";");
-  return cols.map((_, i) => {
-    const v = (groups[i] ?? "").split(",").map(Number);
+/** armp_profile's spec token for one column (see the C file). */
+function profileSpec(c: ColumnMapping): string {
+  let f = "u";
+  if (c.kind === "int") f += "g";
+  if (c.kind === "text" && c.maxLength !== undefined) f += `l${c.maxLength}`;
+  const digits = numericIntDigits(c.pgType);
+  if (digits !== null) f += `d${digits}`;
+  if (digits !== null && c.scale !== undefined) f += `s${c.scale}`;
+  if (c.kind === "bool") f += "b";
+  // A DATE column's plain text is a date alone (decideInstants counts those as dates).
+  if (c.kind === "date") f += "tD";
+  if (c.kind === "timestamp" || c.kind === "timestamptz") f += "t";
+  if (c.kind === "json" || c.kind === "jsonb") f += "j";
+  return f;
+}
+
+/** A table whose `rowid` is the real rowid (no column shadows it), so rowid ranges partition it. */
+function byRowid(t: SourceTable): boolean {
+  return !t.withoutRowid && !t.columns.some((c) => ["rowid", "oid", "_rowid_"].includes(c.name.toLowerCase()));
+}
+
+/**
+ * Each table's armp_profile counts, as Stats per profiled column. One thread: each table's scan
+ * when its turn comes. With `jobs` >= 2 (and a file worth a thread): every table's scan at once
+ * (profile-thread.ts); an error reading a table is raised at that table's turn, as before.
+ */
+function nativeStatsOf(db: SqliteDb, tables: SourceTable[], open: ColumnMapping[][], jobs: number, sourcePath: string | null): (i: number) => Stats[] {
+  const scans: ProfileScan[] = tables.map((t, i) => ({ table: qi(t.name), columns: open[i].map((c) => qi(c.column)), spec: open[i].map(profileSpec).join(","), byRowid: byRowid(t) }));
+  const one = (s: ProfileScan): Stats[] => toStats(parseCounts((db.prepare(scanSql(s)).get(s.spec) as { p: string | null }).p, s.columns.length));
+  const extension = nativeExtensionPath();
+  if (extension === null || !canProfileInThreads(jobs, sourcePath, db)) return (i) => one(scans[i]);
+  const idx = scans.map((s, i) => (s.columns.length > 0 ? i : -1)).filter((i) => i >= 0);
+  const results = parallelScans(db, sourcePath, extension, idx.map((i) => scans[i]), jobs);
+  const byTable = new Map(idx.map((t, k) => [t, results[k]]));
+  return (i) => {
+    const r = byTable.get(i);
+    if (!r) return one(scans[i]);
+    if ("error" in r) throw r.error;
+    return toStats(r.counts);
+  };
+}
+
+function toStats(counts: number[][]): Stats[] {
+  return counts.map((v) => {
     const out = {} as Stats;
     STAT_ORDER.forEach((k, j) => (out[k] = v[j] ?? 0));
     return out;
@@ -828,7 +887,7 @@ export function withDecisions<T extends DecisionOptions>(db: SqliteDb, sourcePat
   const key = sourcePath ? stateKey(sourcePath, opts) : null;
   let d = key ? cache.get(key) : undefined;
   if (!d) {
-    d = decideTypes(db, schema, opts);
+    d = decideTypes(db, schema, opts, sourcePath);
     if (key) {
       if (cache.size > 16) cache.clear();
       cache.set(key, d);
