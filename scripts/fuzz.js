@@ -25,7 +25,7 @@ const { values: o } = parseArgs({
     sweep: { type: "boolean" },
   },
 });
-const CATEGORIES = ["offTypeValues", "specialFloats", "longIdentifiers", "oddIdentifiers", "orphanForeignKeys", "defaults", "checks", "strictTables", "withoutRowid", "views", "nulInText", "weirdTypes", "overlongText", "nullableKeys", "edgeRowids", "keyCollisions", "earlyYears", "strictWithoutRowid", "literalNames"];
+const CATEGORIES = ["offTypeValues", "specialFloats", "longIdentifiers", "oddIdentifiers", "orphanForeignKeys", "defaults", "checks", "strictTables", "withoutRowid", "views", "nulInText", "weirdTypes", "overlongText", "nullableKeys", "edgeRowids", "keyCollisions", "earlyYears", "strictWithoutRowid", "literalNames", "virtualTables", "appCollations", "generatedColumns", "walMode", "mixedCaseViews", "coreData"];
 const gen = {};
 const list = (s) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : []);
 for (const c of [...list(o.off), ...list(o.only)]) {

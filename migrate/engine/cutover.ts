@@ -61,6 +61,11 @@ export interface CutoverOptions {
    * switch the app. Tests use it to prove writes cannot commit during the freeze.
    */
   duringFreeze?: () => Promise<void>;
+  /**
+   * Rows per chunk of the pre-freeze verify (and of the verify without --freeze): each chunk is one
+   * short read of the source, so the app's commits never wait for the whole verify; default 5000.
+   */
+  verifyChunkRows?: number;
   /** Runs after the pre-freeze verify, before the lock is taken (tests: a write after P). */
   beforeFreeze?: () => Promise<void>;
   /** Runs inside the freeze after the final sync, before the check (tests: tamper the target). */
@@ -87,8 +92,11 @@ export interface CutoverReport {
   finalSync: SyncReport;
   /** Every table's verdict; with a freeze, re-verified tables carry their in-freeze result. */
   verify: VerifyReport;
-  /** Frozen only: the full verify before the freeze, and the tables verified again inside it. */
-  preVerify: { seconds: number; mismatched: string[] } | null;
+  /**
+   * Frozen only: the full verify before the freeze — its time, the tables it saw differ, the
+   * key-range chunks it read (each one short read of the source) and the syncs run between them.
+   */
+  preVerify: { seconds: number; mismatched: string[]; chunks: number; syncs: number } | null;
   /** Tables verified in full inside the freeze (mismatched before it and not explained, or not keyable). */
   reverified: string[];
   /** Tables checked by key inside the freeze: the keys logged after the pre-verify position. */
@@ -106,6 +114,10 @@ const DEFAULT_RETRY_DELAY_MS = 500;
 /** Drain until at most this many changelog entries are pending before taking the lock. */
 const DRAIN_TAIL = 50;
 const DRAIN_PASSES = 4;
+/** Rows per pre-freeze verify chunk: one chunk is one read of the source (ms at most, at ARMP x1). */
+export const DEFAULT_VERIFY_CHUNK_ROWS = 5000;
+/** Between verify chunks, sync the writer's tail at most this often (a mismatching chunk always syncs first). */
+const SYNC_BETWEEN_CHUNKS_MS = 200;
 
 const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6;
 
@@ -123,7 +135,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
   if (!opts.freeze) {
     // Without a freeze the catch-up's last pass is the final one; the app may still be writing,
     // in which case pending or the verify below says so and the gate stays shut.
-    const v = await verify(sourcePath, target, { renames: opts.renames });
+    const v = await verify(sourcePath, target, { renames: opts.renames, chunkRows: opts.verifyChunkRows ?? DEFAULT_VERIFY_CHUNK_ROWS });
     gate(sourcePath, last, v, false);
     return { ok: true, frozen: false, freezeMs: null, maxFreezeMs: null, attempts: 0, catchUp, finalSync: last, verify: v, preVerify: null, reverified: [], keyed: [], seconds: ms(started) / 1000 };
   }
@@ -131,7 +143,18 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
   // P is where the target stands (the catch-up's last sync); every row that may differ from the
   // verify below without being broken has a changelog entry after it.
   const sinceSeq = last.toSeq;
-  const pre = await verify(sourcePath, target, { renames: opts.renames });
+  // Chunked (issue 15): in rollback-journal mode one read transaction over the whole verify would
+  // make the app's commits wait for all of it. Syncs between chunks keep the tail small; they
+  // write only keys logged after P, so the keyed check inside the freeze still covers them.
+  const preSync = { syncs: 0, at: process.hrtime.bigint() };
+  const syncBetween = async (why: "next" | "recheck"): Promise<void> => {
+    if (why === "next" && ms(preSync.at) < SYNC_BETWEEN_CHUNKS_MS) return;
+    const s = await syncChanges(sourcePath, target, { batchSize: opts.batchSize, renames: opts.renames });
+    preSync.syncs++;
+    preSync.at = process.hrtime.bigint();
+    catchUp.applied += s.applied;
+  };
+  const pre = await verify(sourcePath, target, { renames: opts.renames, chunkRows: opts.verifyChunkRows ?? DEFAULT_VERIFY_CHUNK_ROWS, betweenChunks: syncBetween });
   await opts.beforeFreeze?.();
   const maxFreezeMs = opts.maxFreezeMs ?? DEFAULT_MAX_FREEZE_MS;
   const attempts = opts.freezeAttempts ?? DEFAULT_FREEZE_ATTEMPTS;
@@ -149,7 +172,7 @@ export async function cutover(sourcePath: string, target: TargetRef, opts: Cutov
     catchUp.seconds = ms(started) / 1000;
     const r = await frozenCheck(sourcePath, target, opts, pre, sinceSeq, maxFreezeMs);
     if ("report" in r) {
-      const preVerify = { seconds: pre.seconds, mismatched: pre.tables.filter((t) => !t.match || !t.sequenceOk).map((t) => t.table) };
+      const preVerify = { seconds: pre.seconds, mismatched: pre.tables.filter((t) => !t.match || !t.sequenceOk).map((t) => t.table), chunks: pre.chunks ?? 1, syncs: preSync.syncs };
       return { ok: true, frozen: true, freezeMs: r.heldMs, maxFreezeMs, attempts: attempt, catchUp, ...r.report, preVerify, seconds: ms(started) / 1000 };
     }
     gaveUp.push({ attempt, heldMs: Math.round(r.heldMs * 10) / 10, phase: r.phase, tail: drain.pending });

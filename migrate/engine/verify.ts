@@ -39,6 +39,8 @@ export interface VerifyReport {
   ok: boolean;
   tables: VerifyTableReport[];
   seconds: number;
+  /** Chunked verify only (`chunkRows`): the key-range chunks read, each in its own short read. */
+  chunks?: number;
 }
 
 const MAX_KEYS = 20;
@@ -46,8 +48,26 @@ const MAX_KEYS = 20;
 export const MAX_DIFFERING_KEYS = MAX_KEYS;
 const LEAF_ROWS = 256;
 
-export async function verify(sourcePath: string, target: TargetRef, opts: { tables?: string[]; renames?: Renames } = {}): Promise<VerifyReport> {
+export async function verify(sourcePath: string, target: TargetRef, opts: { tables?: string[]; renames?: Renames } & ChunkOptions = {}): Promise<VerifyReport> {
+  if (opts.chunkRows !== undefined) return verifyChunked(sourcePath, target, opts);
   return verifyTables(sourcePath, target, { tables: opts.tables, renames: opts.renames });
+}
+
+export interface ChunkOptions {
+  /**
+   * Verify in key-range chunks of about this many rows, each read by its own SQLite statement
+   * (a read transaction of one statement) and its own PostgreSQL statement, instead of one read
+   * transaction for the whole verify. In rollback-journal mode a read transaction makes the app's
+   * commits wait for as long as it lasts; chunked, they wait at most for one chunk's read.
+   * The report then describes no single moment: a row written between chunks may show as
+   * differing (cut-over re-checks such rows by key inside its freeze).
+   */
+  chunkRows?: number;
+  /**
+   * Chunked only: runs between chunks ("next") and before a mismatching chunk is read again
+   * ("recheck"); cut-over syncs the tail here, so a row the app just wrote does not show as differing.
+   */
+  betweenChunks?: (why: "next" | "recheck") => Promise<void>;
 }
 
 export interface VerifyOptions {
@@ -192,11 +212,11 @@ export async function verifyTables(sourcePath: string, target: TargetRef, opts: 
  * The epoch columns of a mismatching table whose own sums differ: SQLite's stored numbers
  * (seconds since the epoch's origin) against PostgreSQL's instants minus the origin.
  */
-async function instantColumnsDiffering(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo): Promise<VerifyTableReport["instantMismatch"]> {
+async function instantColumnsDiffering(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, r: KeyRange = WHOLE_TABLE): Promise<VerifyTableReport["instantMismatch"]> {
   const columns: string[] = [];
   for (const col of cols.filter((x) => x.epoch)) {
-    const src = sourceSum(db, t, [col], algo);
-    const tgt = await targetSum(c, schema, namesOf(t).table, [col], algo);
+    const src = sourceSum(db, t, [col], algo, r.sw, r.sp);
+    const tgt = await targetSum(c, schema, namesOf(t).table, [col], algo, r.pw, r.pp);
     if (src.checksum !== tgt.checksum || src.rows !== tgt.rows) columns.push(col.column);
   }
   if (columns.length === 0) return undefined;
@@ -323,6 +343,150 @@ async function diffMultisets(db: SqliteDb, c: Client, schema: string, t: SourceT
   for (const h of sourceRowMap(db, t, cols, [...cols]).values()) count(m, h, 1);
   for (const h of (await targetRowMap(c, schema, namesOf(t).table, cols, [...cols])).values()) count(m, h, -1);
   return [...m.entries()].filter(([, n]) => n !== 0).map(([h]) => JSON.stringify({ rowHash: h })).slice(0, MAX_KEYS);
+}
+
+/** Rows of one chunk: SQLite's WHERE (sw, sp) and PostgreSQL's (pw, pp) select the same rows. */
+interface KeyRange {
+  sw: string;
+  sp: unknown[];
+  pw: string;
+  pp: string[];
+}
+
+const WHOLE_TABLE: KeyRange = { sw: "", sp: [], pw: "", pp: [] };
+
+/** The column chunks are ranges of: the leading primary-key column when it is an integer (integers order alike on both sides). */
+function chunkColumn(t: SourceTable, cols: TargetColumn[]): TargetColumn | undefined {
+  const k = t.primaryKey.length ? cols.find((x) => x.column === t.primaryKey[0]) : undefined;
+  return k && k.kind === "int" ? k : undefined;
+}
+
+/**
+ * Rows with lo < key <= hi; lo undefined: from the start, NULL keys included; hi undefined: to the
+ * end. SQLite sorts text and blobs after every number, so a key that is not an integer lands in the
+ * last chunk: every row is in exactly one chunk, on each side.
+ */
+function keyRange(k: TargetColumn, lo: bigint | undefined, hi: bigint | undefined): KeyRange {
+  const s = qi(k.column);
+  const p = quoteIdent(k.target);
+  if (lo === undefined && hi === undefined) return WHOLE_TABLE;
+  if (lo === undefined) return { sw: `(${s} <= ? OR ${s} IS NULL)`, sp: [hi], pw: `(${p} <= $1 OR ${p} IS NULL)`, pp: [hi!.toString()] };
+  if (hi === undefined) return { sw: `${s} > ?`, sp: [lo], pw: `${p} > $1`, pp: [lo.toString()] };
+  return { sw: `${s} > ? AND ${s} <= ?`, sp: [lo, hi], pw: `${p} > $1 AND ${p} <= $2`, pp: [lo.toString(), hi.toString()] };
+}
+
+/** The chunk's upper key: the `rows`-th integer key after lo (one index-ordered statement), or undefined when fewer remain. */
+function chunkEnd(db: SqliteDb, t: SourceTable, k: TargetColumn, lo: bigint | undefined, rows: number): bigint | undefined {
+  const s = qi(k.column);
+  const sql = `SELECT ${s} FROM ${qi(t.name)} WHERE typeof(${s}) = 'integer'${lo === undefined ? "" : ` AND ${s} > ?`} ORDER BY ${s} LIMIT 1 OFFSET ?`;
+  const args = lo === undefined ? [rows - 1] : [lo, rows - 1];
+  return db.prepare(sql).pluck(true).safeIntegers(true).get(...args) as bigint | undefined;
+}
+
+interface ChunkVerdict {
+  src: RangeSum;
+  tgt: RangeSum;
+  match: boolean;
+  differingKeys: string[];
+  instantMismatch?: VerifyTableReport["instantMismatch"];
+}
+
+/** Reads of a mismatching chunk before its differing keys are reported (with a catch-up in between). */
+const CHUNK_ROUNDS = 3;
+
+/**
+ * One chunk: both sums (PostgreSQL computes while SQLite reads), each one statement, so no read
+ * transaction on the source ever spans a wait on PostgreSQL. A mismatch is read again after
+ * `catchUp` (the writer's change may just not be synced yet); one that persists is narrowed to
+ * its keys by a row-by-row diff of the chunk.
+ */
+async function verifyChunk(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], algo: ChecksumAlgo, r: KeyRange, catchUp?: (why: "recheck") => Promise<void>): Promise<ChunkVerdict> {
+  const pgTable = namesOf(t).table;
+  for (let round = 1; ; round++) {
+    const pending = targetSum(c, schema, pgTable, cols, algo, r.pw, r.pp);
+    pending.catch(() => undefined);
+    const src = sourceSum(db, t, cols, algo, r.sw, r.sp);
+    const tgt = await pending;
+    if (src.rows === tgt.rows && src.checksum === tgt.checksum) return { src, tgt, match: true, differingKeys: [] };
+    if (round === 1 && catchUp) {
+      await catchUp("recheck");
+      continue;
+    }
+    const differingKeys = await chunkDifferingKeys(db, c, schema, t, cols, r);
+    // Sums differed but no row did when read again: a write landed in between; read once more.
+    if (differingKeys.length === 0 && round < CHUNK_ROUNDS) {
+      await catchUp?.("recheck");
+      continue;
+    }
+    const instantMismatch = await instantColumnsDiffering(db, c, schema, t, cols, algo, r);
+    return { src, tgt, match: false, differingKeys, ...(instantMismatch ? { instantMismatch } : {}) };
+  }
+}
+
+/** The chunk's differing keys from one row map per side (a keyless table is one chunk: multisets). */
+async function chunkDifferingKeys(db: SqliteDb, c: Client, schema: string, t: SourceTable, cols: TargetColumn[], r: KeyRange): Promise<string[]> {
+  const keyCols = t.primaryKey.map((k) => cols.find((x) => x.column === k)).filter((x): x is TargetColumn => !!x);
+  if (keyCols.length === 0 || keyCols.length !== t.primaryKey.length) return diffMultisets(db, c, schema, t, cols);
+  const srcMap = sourceRowMap(db, t, cols, keyCols, r.sw, r.sp);
+  const tgtMap = await targetRowMap(c, schema, namesOf(t).table, cols, keyCols, r.pw, r.pp);
+  return diffMaps(srcMap, tgtMap);
+}
+
+/**
+ * verify() with `chunkRows` (ChunkOptions): each table in key ranges of about chunkRows rows of
+ * its leading integer primary-key column, each range summed by one SQLite statement (its own read
+ * transaction) and one PostgreSQL statement; `betweenChunks` runs between them. A table without
+ * such a column (no key, a text or composite-text key) is one chunk: one statement over the table.
+ */
+async function verifyChunked(sourcePath: string, target: TargetRef, opts: { tables?: string[]; renames?: Renames } & ChunkOptions): Promise<VerifyReport> {
+  const started = process.hrtime.bigint();
+  const rows = opts.chunkRows!;
+  if (!Number.isInteger(rows) || rows < 1) throw new MigrationError("CONFIG_INVALID", `chunkRows must be a positive integer, got ${rows}.`, { step: "verify" });
+  const s = schemaOf(target);
+  const db = openSource(sourcePath);
+  try {
+    const schema = introspect(db);
+    nameSchema(schema, opts.renames);
+    const tables = pickTables(schema, opts.tables);
+    let chunks = 0;
+    const out = await withTarget(target, "verify", async (c) => {
+      const algo = await checksumAlgo(c);
+      const reports: VerifyTableReport[] = [];
+      for (const t of tables) {
+        const cols = await targetColumns(c, s, t, { generated: true });
+        const k = chunkColumn(t, cols);
+        const parts: ChunkVerdict[] = [];
+        let lo: bigint | undefined;
+        for (;;) {
+          if (chunks++ > 0) await opts.betweenChunks?.("next");
+          const hi = k ? chunkEnd(db, t, k, lo, rows) : undefined;
+          parts.push(await verifyChunk(db, c, s, t, cols, algo, k ? keyRange(k, lo, hi) : WHOLE_TABLE, opts.betweenChunks));
+          if (hi === undefined) break;
+          lo = hi;
+        }
+        const instant = parts.flatMap((p) => (p.instantMismatch ? [p.instantMismatch] : []));
+        const columns = [...new Set(instant.flatMap((x) => x.columns))];
+        reports.push({
+          ...(instant.length ? { instantMismatch: { ...instant[0], columns } } : {}),
+          table: t.name,
+          sourceRows: parts.reduce((a, p) => a + p.src.rows, 0),
+          targetRows: parts.reduce((a, p) => a + p.tgt.rows, 0),
+          sourceChecksum: parts.map((p) => p.src).reduce((a, b) => combineSums(a, b)).checksum,
+          targetChecksum: parts.map((p) => p.tgt).reduce((a, b) => combineSums(a, b)).checksum,
+          match: parts.every((p) => p.match),
+          sequenceOk: await sequencesOk(c, s, namesOf(t).table),
+          foreignKeysOk: await foreignKeysOk(c, s, t),
+          differingKeys: [...new Set(parts.flatMap((p) => p.differingKeys))].sort().slice(0, MAX_KEYS),
+        });
+      }
+      return reports;
+    });
+    return { ok: out.every((t) => t.match && t.sequenceOk), tables: out, seconds: Number(process.hrtime.bigint() - started) / 1e9, chunks };
+  } catch (e) {
+    throw verifyError(e);
+  } finally {
+    db.close();
+  }
 }
 
 /** `table`: the PostgreSQL table name. */

@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import { Client } from "pg";
 import { actualCanon, expectedCanon, UNREPRESENTABLE, type Canon, type SqliteCell } from "./expected";
 import { quoteIdent, writeDb, type BuiltDb, type DbSpec } from "./model";
+import { checkAppsMigrated, checkAppsRefused, compareDir, expectedCollationConflict, snapshotDir, type RunJson } from "./check-apps";
 import { withClient } from "../support/db";
 
 export const REPO = path.resolve(__dirname, "../..");
@@ -189,13 +190,17 @@ async function checkBuilt(build: (file: string) => BuiltDb, opts: CheckOptions):
   try {
     const built = build(file);
     const before = sha256(file);
+    // Every file beside the source (a WAL-mode source may have its -wal), by name and bytes.
+    const dirBefore = snapshotDir(dir);
     await withClient(opts.adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
     try {
       const url = dbUrl(opts.adminUrl, dbName);
       const cli = await runCli(["run", "--source", file, "--target", url, "--json"]);
       if (sha256(file) !== before) fail(built, "the source file changed (sha256)", cli);
-      const extraFiles = fs.readdirSync(dir).filter((f) => f !== "source.sqlite");
-      if (extraFiles.length) fail(built, `the run left files beside the source: ${extraFiles.join(", ")}`, cli);
+      const dirChange = compareDir(dirBefore, snapshotDir(dir));
+      if (dirChange) fail(built, dirChange, cli);
+      // Read from the file after the listing check (a reader of a WAL file leaves -wal/-shm behind).
+      const conflict = expectedCollationConflict(built, file);
       return await withClient(url, async (c) => {
         await c.query("SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET IntervalStyle = postgres");
         if (cli.code === 0) {
@@ -219,6 +224,8 @@ async function checkBuilt(build: (file: string) => BuiltDb, opts: CheckOptions):
             const m = await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(pgName)}`);
             if (Number(m.rows[0].n) !== n) fail(built, `view ${sv.name}: ${n} rows in SQLite, ${m.rows[0].n} in PostgreSQL`, cli);
           }
+          const appProblem = await checkAppsMigrated(c, built, file, report as RunJson, conflict);
+          if (appProblem) fail(built, appProblem, cli);
           return { kind: "migrated", tables: built.tables.length, rows };
         }
         if (cli.code === 3) {
@@ -236,6 +243,8 @@ async function checkBuilt(build: (file: string) => BuiltDb, opts: CheckOptions):
           if ((err.code === "TYPE_MISMATCH" || err.code === "ROW_REJECTED") && (!err.meta.column || !tbl.cols.some((x) => x.name === err.meta!.column))) fail(built, `error ${err.code} does not name a column of ${tbl.name} in meta.column (got ${JSON.stringify(err.meta.column)})`, cli);
           const rels = await targetRelations(c);
           if (rels.length) fail(built, `exit 3 (${err.code}) but the target still has ${rels.join(", ")}`, cli);
+          const appRefusal = checkAppsRefused(built, err.code, err.meta.table, conflict);
+          if (appRefusal) fail(built, appRefusal, cli);
           const preDdl = err.meta.targetRestored !== true;
           if (opts.requirePreDdl && !preDdl) fail(built, `error ${err.code} was raised after DDL (meta.targetRestored), not before it: ${err.message}`, cli);
           return { kind: "refused", code: err.code, preDdl, message: err.message ?? "" };

@@ -9,6 +9,7 @@
  */
 import * as fc from "fast-check";
 import Database from "better-sqlite3";
+import { anyAppsOn, appsArb, finishWal, writeApps, type AppsBuilt, type AppsSpec, type AppTable } from "./gen-apps";
 
 export type Value =
   | { t: "null" }
@@ -42,6 +43,8 @@ export interface TableSpec {
 export interface DbSpec {
   tables: TableSpec[];
   views: { name: string; table: number; kind: "star" | "count" | "where" }[];
+  /** The categories of files apps make (gen-apps.ts), when any of their switches is on. */
+  apps?: AppsSpec;
 }
 
 /**
@@ -87,6 +90,18 @@ export interface GenOptions {
   strictWithoutRowid: boolean;
   /** Identifiers spelled like SQL literals (true, false, null, current_timestamp). */
   literalNames: boolean;
+  /** FTS3/4/5 and R*Tree virtual tables with rows, so their real shadow tables exist (gen-apps.ts). */
+  virtualTables: boolean;
+  /** Columns declared COLLATE <a collation the app registers> (unicase, my_coll, ...), some in keys. */
+  appCollations: boolean;
+  /** VIRTUAL and STORED generated columns from an expression vocabulary (one that cannot translate). */
+  generatedColumns: boolean;
+  /** Files in journal_mode=WAL, with and without a leftover (un-checkpointed) -wal. */
+  walMode: boolean;
+  /** Mixed-case tables with views over them written in other case, unquoted, with SQLite functions. */
+  mixedCaseViews: boolean;
+  /** Core Data-shaped stores (Z_METADATA, Z_PRIMARYKEY, TIMESTAMP as seconds since 2001), and the shape without them. */
+  coreData: boolean;
   maxTables: number;
   maxRows: number;
 }
@@ -111,6 +126,12 @@ export const ALL_ON: GenOptions = {
   earlyYears: true,
   strictWithoutRowid: true,
   literalNames: true,
+  virtualTables: true,
+  appCollations: true,
+  generatedColumns: true,
+  walMode: true,
+  mixedCaseViews: true,
+  coreData: true,
   maxTables: 4,
   maxRows: 8,
 };
@@ -303,6 +324,11 @@ function roleOf(t: Pick<TableSpec, "pk" | "cols" | "withoutRowid">, ci: number):
 }
 
 export function dbSpecArb(opts: GenOptions = ALL_ON): fc.Arbitrary<DbSpec> {
+  const base = baseSpecArb(opts);
+  return anyAppsOn(opts) ? fc.tuple(base, appsArb(opts)).map(([spec, apps]) => ({ ...spec, apps })) : base;
+}
+
+function baseSpecArb(opts: GenOptions): fc.Arbitrary<DbSpec> {
   const types = opts.weirdTypes ? [...COMMON_TYPES, ...WEIRD_TYPES] : COMMON_TYPES;
   const colProto = fc.record({
     name: identifier(opts),
@@ -448,11 +474,14 @@ export interface BuiltDb {
   tables: { name: string; cols: ColSpec[]; rows: Value[][] }[];
   views: { name: string; table: string }[];
   statements: string[];
+  /** What gen-apps.ts wrote (checked by check-apps.ts). */
+  apps?: AppsBuilt;
 }
 
 export function writeDb(spec: DbSpec, file: string): BuiltDb {
   const db = new Database(file);
   const built: BuiltDb = { tables: [], views: [], statements: [] };
+  const appTables: AppTable[] = [];
   try {
     // Real files hold orphan rows written while foreign_keys was off (SQLite's default).
     db.pragma("foreign_keys = OFF");
@@ -490,8 +519,12 @@ export function writeDb(spec: DbSpec, file: string): BuiltDb {
       built.statements.push(sql + ";");
       built.views.push({ name: v.name, table: spec.tables[v.table].name });
     }
+    if (spec.apps) built.apps = writeApps(db, spec.apps, appTables, built.statements);
   } finally {
     db.close();
   }
+  if (spec.apps) finishWal(file, spec.apps.wal, appTables, built.statements);
+  // The app's ordinary tables are compared like every generated one (their rows are read from the file).
+  for (const t of appTables) built.tables.push({ ...t, rows: [] });
   return built;
 }

@@ -166,7 +166,8 @@ describe("cut-over keyed check inside the freeze (ARMP scale 0.005)", () => {
 
   it("checks only the keys written after P (no full re-verify) and passes", async () => {
     const r = await cutover(src, { url: pg.url }, { freeze: true, beforeFreeze: () => writeAfterP("changed after P") });
-    expect(r.preVerify).toEqual({ seconds: r.preVerify!.seconds, mismatched: [] });
+    // Chunked pre-verify (issue 15): one chunk per table at this scale; syncs between them depend on timing.
+    expect(r.preVerify).toEqual({ seconds: r.preVerify!.seconds, mismatched: [], chunks: 7, syncs: r.preVerify!.syncs });
     expect(r.finalSync.changes).toBe(0); // the drain after the pre-verify synced both entries before the lock
     expect(r.keyed).toEqual([{ table: "organization", keys: 1 }, { table: "publication", keys: 1 }]);
     expect(r.reverified).toEqual([]);
