@@ -425,8 +425,13 @@ function decideColumn(db: SqliteDb, t: SourceTable, c: ColumnMapping, s: Stats, 
       if (c.kind === "jsonb" || c.kind === "json") {
         // The extension's scan found every text value to be JSON jsonb reads: nothing to read here.
         const bad = s.json === 0 ? { rows: 0 } : invalidJson(db, t, c);
-        // Numbers are JSON numbers as they are; only text that does not parse needs text.
         if (bad.rows > 0) return { to: "text", rows: bad.rows, reason: `${bad.rows} value(s) are not valid JSON; text keeps them as written`, sampleKey: bad.sampleKey };
+        // Numbers are JSON numbers as they are, except a REAL ±Infinity (SQLite stores 9e999 so): no JSON spells it.
+        if (s.real > 0) {
+          const inf = `typeof(${C}) = 'real' AND abs(${C}) > 1.7976931348623157e308`;
+          const n = Number(db.prepare(`SELECT count(*) FROM ${qi(t.name)} WHERE ${inf}`).pluck().get());
+          if (n > 0) return { to: "text", rows: n, reason: `${n} value(s) are REAL infinities, which JSON cannot spell; text keeps them (as Infinity / -Infinity)`, sampleKey: sample(inf) };
+        }
         return null;
       }
       if (c.kind === "text" && c.maxLength === undefined && s.text > 0) {

@@ -146,6 +146,12 @@ const CASES: Case[] = [
       message: `d.u: 1 row(s) of the key (u) are distinct in SQLite but equal as text, e.g. {"u":1} (row {"rowid":1}) and {"u":"1"} (row {"rowid":2}), both "1"; the PostgreSQL key would reject the load. Make those rows' keys distinct in a copy of the file (or delete one of them there) and migrate the copy; nothing was created in the target.`,
     },
   },
+  {
+    name: "seed 81001: a JSON column holding a REAL -Infinity (stored from -1e999) keeps text, decided before DDL (no JSON spells an infinity)",
+    sql: `CREATE TABLE j ("dot.ted" JSON, n INTEGER);
+      INSERT INTO j VALUES (-1e999, 1), ('{"a":[1,2]}', 2), (3.5, 3), (NULL, 4);`,
+    outcome: { kind: "migrated", tables: 1, rows: 4 },
+  },
 ];
 
 describe("fuzz regression cases", () => {
