@@ -7,6 +7,7 @@
  * request. Used by bench/cutover.ts and test/integration/capture/verify-chunked.test.ts.
  */
 import { spawn } from "child_process";
+import { childReport } from "./child-report";
 
 export interface AppWriterResult {
   /** Writes that committed. */
@@ -72,26 +73,9 @@ sys.stdout.write(json.dumps(res) + "\\n")
 /** Starts the writer; `ready` resolves after its first write (committed or failed); `stop` ends it and returns its counts. */
 export function startAppWriter(file: string, opts: { rate: number; timeoutMs: number }): { ready: Promise<void>; stop(): Promise<AppWriterResult> } {
   const child = spawn("python3", ["-c", SCRIPT, file, String(opts.rate), String(opts.timeoutMs / 1000)], { stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((res) => (markReady = res));
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-    if (out.startsWith("ready\n")) markReady();
-  });
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const done = new Promise<AppWriterResult>((res, rej) => {
-    child.on("error", (e) => (markReady(), rej(new Error(`app writer (python3) did not start: ${e.message}`))));
-    child.on("exit", (code) => {
-      markReady();
-      if (code !== 0) return rej(new Error(`app writer exited ${code}: ${err}`));
-      res(JSON.parse(out.split("\n")[1]) as AppWriterResult);
-    });
-  });
+  const { ready, report: done } = childReport<AppWriterResult>(child, "app writer (python3)");
   done.catch(() => undefined);
   return {
-    // Also resolves if the writer died first; stop() then rejects with its stderr.
     ready,
     stop: () => {
       if (child.stdin.writable) child.stdin.end("stop\n");

@@ -25,22 +25,13 @@ function inputsOf(p: DatabaseAccessInputs): DatabaseAccessInputs {
   return { adminUrl: p.adminUrl, database: p.database, owner: p.owner, connectRoles: [...p.connectRoles], ownerVerifier: p.ownerVerifier, ownerUrl: p.ownerUrl };
 }
 
-/** Errors leave the provider with the code first and without the URLs' passwords. */
+/** Errors leave the provider with the code first and without the URLs' passwords (engine/url.ts scrubSecrets, from dist/ like impl()). */
 function clean(e: unknown, ...bags: Partial<DatabaseAccessInputs>[]): Error {
   const err = e as Error & { code?: string };
-  let text = `${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`;
-  for (const b of bags) {
-    for (const u of [b.adminUrl, b.ownerUrl]) {
-      if (!u) continue;
-      try {
-        const pw = decodeURIComponent(new URL(u).password);
-        if (pw) text = text.split(pw).join("***");
-      } catch {
-        /* not a URL: nothing to scrub by value */
-      }
-    }
-  }
-  const out = new Error(text);
+  const text = `${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`;
+  const urls = bags.flatMap((b) => [b.adminUrl, b.ownerUrl]).filter((u): u is string => !!u);
+  const { scrubSecrets } = require((require("path") as typeof import("path")).join(process.cwd(), "dist/migrate/engine/url")) as typeof import("../../migrate/engine/url");
+  const out = new Error(scrubSecrets(text, urls));
   out.name = err.name ?? "Error";
   return out;
 }

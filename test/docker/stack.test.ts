@@ -12,15 +12,14 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import Database from "better-sqlite3";
-import { Client } from "pg";
 import { readConfig } from "../../infra/config";
 import { createStack, type MigrationInputs } from "../../infra/stack";
 import type { EnvFileOutputs } from "../../infra/providers/envfile-impl";
 import { installMocks, settle, valueOf, type Harness } from "../unit/infra/harness";
+import { applyPostgresResources, connect, freePort } from "./support/deploy";
 import { api, request, createContainer, engineAvailable, exec, inspect, readContainer, removeContainer, waitHealthy, type ContainerInputs } from "./support/engine";
 
 jest.setTimeout(20 * 60_000);
@@ -28,31 +27,6 @@ jest.setTimeout(20 * 60_000);
 const ROOT = path.resolve(__dirname, "../..");
 const SUFFIX = `${process.pid}-${Date.now().toString(36)}`;
 const STACK = `dockertest-${SUFFIX}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function connect(url: string, attempts = 30): Promise<Client> {
-  for (let i = 1; ; i++) {
-    const c = new Client({ connectionString: url });
-    try {
-      await c.connect();
-      return c;
-    } catch (err) {
-      await c.end().catch(() => undefined);
-      if (i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
 
 async function one<T = Record<string, unknown>>(url: string, sql: string, values: unknown[] = [], attempts = 30): Promise<T[]> {
   const c = await connect(url, attempts);
@@ -64,8 +38,6 @@ async function one<T = Record<string, unknown>>(url: string, sql: string, values
 }
 
 const sha256 = (f: string) => crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex");
-const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 interface Deployed {
   h: Harness;
@@ -85,38 +57,6 @@ interface Deployed {
 
 let d: Deployed;
 let dir: string;
-
-/** The postgresql provider's resources as the SQL they stand for, over the provider's own connection inputs. */
-async function applyPostgresResources(h: Harness): Promise<void> {
-  const p = h.byName("armp-pg").inputs as Record<string, string>;
-  const admin = `postgresql://${encodeURIComponent(p.username as string)}:${encodeURIComponent(p.password as string)}@${p.host}:${p.port}/${p.database}?sslmode=${p.sslmode}`;
-  const c = await connect(admin);
-  try {
-    for (const r of h.ofType("postgresql:index/role:Role")) {
-      const i = r.inputs as { name: string; login: boolean; superuser: boolean; createDatabase: boolean; createRole: boolean; password: string; connectionLimit?: number };
-      await c.query(
-        `CREATE ROLE ${ident(i.name)} ${i.login ? "LOGIN" : "NOLOGIN"} ${i.superuser ? "SUPERUSER" : "NOSUPERUSER"} ${i.createDatabase ? "CREATEDB" : "NOCREATEDB"} ` +
-          `${i.createRole ? "CREATEROLE" : "NOCREATEROLE"} CONNECTION LIMIT ${i.connectionLimit ?? -1} PASSWORD ${literal(i.password)}`,
-      );
-    }
-    for (const r of h.ofType("postgresql:index/database:Database")) {
-      const i = r.inputs as { name: string; owner: string; encoding: string; template: string };
-      await c.query(`CREATE DATABASE ${ident(i.name)} OWNER ${ident(i.owner)} ENCODING ${literal(i.encoding)} TEMPLATE ${ident(i.template)}`);
-    }
-  } finally {
-    await c.end();
-  }
-  for (const r of h.ofType("postgresql:index/grant:Grant")) {
-    const i = r.inputs as { database: string; role: string; objectType: string; schema?: string; privileges: string[] };
-    const g = await connect(admin.replace(/\/postgres\?/, `/${i.database}?`));
-    try {
-      const on = i.objectType === "database" ? `DATABASE ${ident(i.database)}` : `SCHEMA ${ident(i.schema as string)}`;
-      await g.query(`GRANT ${i.privileges.join(", ")} ON ${on} TO ${ident(i.role)}`);
-    } finally {
-      await g.end();
-    }
-  }
-}
 
 async function createDockerResources(h: Harness, only?: string[], override: Record<string, Partial<ContainerInputs>> = {}): Promise<Map<string, string>> {
   const images = new Map(h.ofType("docker:index/remoteImage:RemoteImage").map((r) => [`sha256:${r.name}`, String(r.inputs.name)]));

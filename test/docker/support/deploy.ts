@@ -1,7 +1,6 @@
 /**
- * Deploying the program's captured inputs onto the real engine, for docker-suite files other
- * than stack.test.ts (which keeps its own copy of these steps): free host ports, connections with
- * retry, the postgresql provider's resources as the SQL they stand for, and the containers in
+ * Deploying the program's captured inputs onto the real engine, shared by the docker-suite
+ * files: free host ports, connections with retry, the postgresql provider's resources as the SQL they stand for, and the containers in
  * dependency order through support/engine.ts.
  */
 import * as http from "http";

@@ -4,27 +4,12 @@
  * `done` resolving with all its writes is the "zero app-visible errors" assertion) runs through
  * several frozen cut-overs, in rollback-journal and in WAL mode. Not timed.
  */
-import * as path from "path";
 import Database from "better-sqlite3";
-import { generateArmp } from "../../../bench/armp-data";
-import { cutover, installCapture, runMigration, syncChanges, verify, type MigrationError } from "../../../migrate/engine";
-import { createTestDatabase } from "../../support/db";
-import { tempDir } from "../engine/helpers";
+import { cutover, syncChanges, verify, type MigrationError } from "../../../migrate/engine";
+import { capturedFile, type TestDatabase } from "./captured-file";
 import { startWriter } from "./writer";
 
 const FREEZES = 3;
-
-async function capturedFile(name: string, journal: "delete" | "wal"): Promise<{ src: string; pg: Awaited<ReturnType<typeof createTestDatabase>> }> {
-  const pg = await createTestDatabase(name);
-  const src = path.join(tempDir(name), "armp.sqlite");
-  generateArmp(src, { scale: 0.005, seed: 15 });
-  const db = new Database(src);
-  db.pragma(`journal_mode = ${journal}`);
-  db.close();
-  installCapture(src);
-  await runMigration(src, { url: pg.url }, { jobs: 1 });
-  return { src, pg };
-}
 
 function journalMode(file: string): string {
   const db = new Database(file, { readonly: true });
@@ -36,10 +21,10 @@ function journalMode(file: string): string {
 }
 
 describe.each([["delete"], ["wal"]] as const)("bounded freeze under a writer with busy_timeout (journal_mode=%s)", (journal) => {
-  let pg: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pg: TestDatabase;
   let src: string;
   beforeAll(async () => {
-    ({ src, pg } = await capturedFile(`cutover_bound_${journal}`, journal));
+    ({ src, pg } = await capturedFile(`cutover_bound_${journal}`, journal, 0.005));
   });
   afterAll(async () => {
     await pg.drop();
@@ -66,7 +51,7 @@ describe.each([["delete"], ["wal"]] as const)("bounded freeze under a writer wit
   it("gives up when the bound is too small: released, CUTOVER_FREEZE_EXCEEDED, the writer never failed, nothing lost", async () => {
     // A fresh file: the writer's inserted names are deterministic (UNIQUE organization.name).
     await pg.drop();
-    ({ src, pg } = await capturedFile(`cutover_giveup_${journal}`, journal));
+    ({ src, pg } = await capturedFile(`cutover_giveup_${journal}`, journal, 0.005));
     const writer = startWriter(src, 300, 150);
     await writer.ready;
     let stalled = 0;

@@ -6,36 +6,21 @@
  * issue's Python sqlite3 writer (bench/support/app-writer.ts), which counts every SQLite error.
  * Not timed: the assertions are error counts, chunk counts and verdicts.
  */
-import * as path from "path";
 import Database from "better-sqlite3";
-import { generateArmp } from "../../../bench/armp-data";
 import { startAppWriter } from "../../../bench/support/app-writer";
-import { cutover, installCapture, runMigration, syncChanges, verify } from "../../../migrate/engine";
-import { createTestDatabase } from "../../support/db";
-import { tempDir } from "../engine/helpers";
+import { cutover, syncChanges, verify } from "../../../migrate/engine";
+import { capturedFile, type TestDatabase } from "./captured-file";
 
 /** The app's busy timeout: far below the whole verify, above one chunk's read. */
 const APP_TIMEOUT_MS = 400;
 /** Writes per second (rollback-journal mode: see the README on readers starving under a faster writer). */
 const APP_RATE = 40;
 
-async function capturedFile(name: string, journal: "delete" | "wal"): Promise<{ src: string; pg: Awaited<ReturnType<typeof createTestDatabase>> }> {
-  const pg = await createTestDatabase(name);
-  const src = path.join(tempDir(name), "armp.sqlite");
-  generateArmp(src, { scale: 0.02, seed: 15 });
-  const db = new Database(src);
-  db.pragma(`journal_mode = ${journal}`);
-  db.close();
-  installCapture(src);
-  await runMigration(src, { url: pg.url }, { jobs: 1 });
-  return { src, pg };
-}
-
 describe.each([["delete"], ["wal"]] as const)("chunked verify under an app with a short busy timeout (journal_mode=%s)", (journal) => {
-  let pg: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pg: TestDatabase;
   let src: string;
   beforeAll(async () => {
-    ({ src, pg } = await capturedFile(`verify_chunked_${journal}`, journal));
+    ({ src, pg } = await capturedFile(`verify_chunked_${journal}`, journal, 0.02));
   });
   afterAll(async () => {
     await pg.drop();

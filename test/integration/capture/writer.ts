@@ -5,6 +5,7 @@
  */
 import { spawn } from "child_process";
 import * as path from "path";
+import { childReport } from "../../../bench/support/child-report";
 
 export interface WriterSummary {
   writes: number;
@@ -79,21 +80,6 @@ process.stdout.write(JSON.stringify(s) + "\\n");
 /** Starts the writer; `ready` resolves after its first committed write, `done` with its summary. */
 export function startWriter(file: string, total: number, ratePerSecond: number): { ready: Promise<void>; done: Promise<WriterSummary> } {
   const child = spawn(process.execPath, ["-e", SCRIPT, file, String(total), String(ratePerSecond)], { cwd: path.join(__dirname, "../../.."), stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((res) => (markReady = res));
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-    if (out.startsWith("ready\n")) markReady();
-  });
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const done = new Promise<WriterSummary>((res, rej) => {
-    child.on("exit", (code) => {
-      markReady();
-      if (code !== 0) return rej(new Error(`writer exited ${code}: ${err}`));
-      res(JSON.parse(out.split("\n")[1]) as WriterSummary);
-    });
-  });
+  const { ready, report: done } = childReport<WriterSummary>(child, "writer");
   return { ready, done };
 }
