@@ -21,6 +21,7 @@ import type { Utf8Writable } from "./hash64";
 import { MigrationError } from "./errors";
 import { quoteSqliteIdent as qi, type SourceTable } from "./introspect";
 import { extensionFile, type SqliteDb } from "./sqlite";
+import { EPOCH_OFFSET_SECONDS, EPOCH_ORIGIN, type Epoch } from "./values";
 
 /** The built extension, or null when it was not built (no C compiler) or is switched off. */
 export function nativeExtensionPath(): string | null {
@@ -45,10 +46,25 @@ export function loadNative(db: SqliteDb): boolean {
   return true;
 }
 
+/** The unit letter armp_copy reads an epoch's stored numbers in (values.ts epochUnit). */
+const EPOCH_UNIT: Record<Epoch, string> = { unix: "a", "unix-ms": "m", coredata: "s" };
+
+/**
+ * A date/time column's epoch for armp_copy: ":<unit>:<offset seconds>:<origin microseconds>". The
+ * offset is read from EPOCH_OFFSET_SECONDS now, at plan time, as the JavaScript encoder reads it
+ * (a test changes it to see verification catch a wrong offset); the origin comes from EPOCH_ORIGIN,
+ * as instantCanonical computes it.
+ */
+function epochToken(epoch: Epoch): string {
+  const origin = BigInt(Date.parse(EPOCH_ORIGIN[epoch].replace(" ", "T") + "Z")) * 1000n;
+  return `:${EPOCH_UNIT[epoch]}:${EPOCH_OFFSET_SECONDS[epoch]}:${origin}`;
+}
+
 /** One token per column for armp_copy (see the C file). */
 export function nativeSpec(cols: TargetColumn[]): string {
   return cols
     .map((c) => {
+      const epoch = c.epoch !== undefined && (c.kind === "date" || c.kind === "timestamp" || c.kind === "timestamptz") ? epochToken(c.epoch) : "";
       switch (c.kind) {
         case "int":
           return "i";
@@ -59,11 +75,11 @@ export function nativeSpec(cols: TargetColumn[]): string {
         case "bool":
           return "b";
         case "date":
-          return "d";
+          return "d" + epoch;
         case "timestamp":
-          return "t";
+          return "t" + epoch;
         case "timestamptz":
-          return "z";
+          return "z" + epoch;
         case "bytea":
           return "y";
         case "jsonb":
@@ -167,9 +183,6 @@ export interface NativePlan {
  */
 export function nativePlan(db: SqliteDb, t: SourceTable, cols: TargetColumn[], checksum: ChecksumAlgo | null, sel: Pick<SourceSelect, "byRowidSql" | "keyRangeSql">, opts: { binary?: boolean } = {}): NativePlan | null {
   if ((sel.byRowidSql === null && sel.keyRangeSql === null) || checksum === "md5" || cols.length === 0) return null;
-  // The extension reads numbers in date/time columns as Unix time and sums the converted text;
-  // a column with an epoch of its own (and its checksum of the stored numbers) takes the JavaScript path.
-  if (cols.some((c) => c.epoch !== undefined)) return null;
   // time and uuid values are rewritten to PostgreSQL's spelling (values.ts normaliseTime,
   // normaliseUuid), which the extension does not do: such tables take the JavaScript path.
   if (cols.some((c) => c.kind === "time" || c.kind === "uuid")) return null;

@@ -15,7 +15,11 @@
  *
  * <spec> is one token per column, comma separated: i (integer), f (double precision), n (numeric
  * without scale), nS (numeric with scale S), b (boolean), d (date), t (timestamp), z (timestamptz),
- * y (bytea), s (text, varchar, json, other), j (jsonb).
+ * y (bytea), s (text, varchar, json, other), j (jsonb). A d, t or z column whose numbers are read
+ * as instants of an epoch (TargetColumn.epoch) carries it: "t:<unit>:<offset>:<origin>", unit a
+ * (seconds, milliseconds when |n| >= 1e11: unix), m (milliseconds) or s (seconds), offset the
+ * epoch's seconds after 1970 (EPOCH_OFFSET_SECONDS, added to stored numbers), origin its
+ * microseconds after 1970 (EPOCH_ORIGIN, subtracted from converted text in the canonical value).
  *
  * It converts only values whose result is certain to equal the JavaScript encoder's (values.ts
  * toPgText, checksum canonical text): for any other value (text in an integer column, an offset
@@ -76,6 +80,12 @@ enum Kind { K_INT, K_FLOAT, K_NUMERIC, K_BOOL, K_DATE, K_TS, K_TSTZ, K_BYTEA, K_
 typedef struct {
   enum Kind kind;
   int scale; /* numeric: -1 without scale */
+  /* d/t/z columns whose numbers are read as instants (spec "t:<unit>:<offset s>:<origin us>"):
+     unit 'a' seconds, or milliseconds when |n| >= 1e11 (unix); 'm' milliseconds; 's' seconds;
+     0 for columns without an epoch (numbers read as Unix time, value_text). */
+  char unit;
+  int64_t offset_us; /* added to the stored instant for the COPY value (EPOCH_OFFSET_SECONDS) */
+  int64_t origin_us; /* subtracted from converted text for the canonical value (EPOCH_ORIGIN) */
 } Col;
 
 typedef struct {
@@ -950,6 +960,158 @@ static int bin_value(Buf *lb, const Col *c, sqlite3_value *v, const char *val, i
   }
 }
 
+/* ---- epoch columns: numbers read as instants of a given epoch (values.ts epochToMicros, instantCanonical) ---- */
+
+/* Microseconds of 0001-01-01 and of 10000-01-01 since 1970 (microsToParts accepts years 1..9999). */
+#define INSTANT_MIN_US (-62135596800LL * 1000000LL)
+#define INSTANT_END_US (253402300800LL * 1000000LL)
+
+/*
+ * values.ts storedMicros for a double: BigInt(d.toFixed(k)) without the point, i.e. the integer n
+ * nearest to |d| * 10^k from d's exact binary value (of two, the larger), with d's sign. 0 when d is
+ * not finite or |d| >= 1e20 (storedMicros throws).
+ */
+static int fixed_micros(double d, int k, __int128 *out) {
+  if (!isfinite(d) || fabs(d) >= 1e20) return 0;
+  uint64_t bits;
+  memcpy(&bits, &d, 8);
+  int neg = (int)(bits >> 63);
+  int e = (int)((bits >> 52) & 0x7ff);
+  uint64_t m = bits & 0xfffffffffffffULL;
+  int e2; /* |d| = m * 2^e2 */
+  if (e == 0) e2 = -1074;
+  else {
+    m |= 1ULL << 52;
+    e2 = e - 1075;
+  }
+  /* m < 2^53 and 10^6 < 2^20: the product fits in 73 bits */
+  unsigned __int128 n = (unsigned __int128)m * (k == 6 ? 1000000u : 1000u), q;
+  if (e2 >= 0) q = n << e2; /* |d| < 1e20 < 2^67, so e2 <= 14 and q < 2^87 */
+  else if (-e2 >= 100) q = 0; /* n < 2^73 is below half of 2^-e2 */
+  else {
+    int s = -e2;
+    unsigned __int128 rem = n & ((((unsigned __int128)1) << s) - 1), half = ((unsigned __int128)1) << (s - 1);
+    q = (n >> s) + (rem >= half);
+  }
+  *out = neg ? -(__int128)q : (__int128)q;
+  return 1;
+}
+
+/* values.ts microsText: "[-]S.ffffff". */
+static int micros_text(char *dst, int64_t us) {
+  int n = 0;
+  uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+  if (us < 0) dst[n++] = '-';
+  n += fmt_u64(dst + n, a / 1000000u);
+  dst[n++] = '.';
+  uint64_t f = a % 1000000u;
+  for (int k = 5; k >= 0; k--, f /= 10) dst[n + k] = (char)('0' + f % 10);
+  n += 6;
+  dst[n] = 0;
+  return n;
+}
+
+/*
+ * The COPY text of an instant (microseconds since 1970, years 1..9999) in column c, as values.ts
+ * microsToParts and normaliseTimestamp/normaliseDate render it; -1 for a date column's instant that
+ * is not midnight (JavaScript raises that row's error).
+ */
+static int instant_text(const Col *c, int64_t us, char *val) {
+  int64_t secs = us / 1000000, frac = us % 1000000;
+  if (frac < 0) frac += 1000000, secs--;
+  int64_t days = secs / 86400, sod = secs % 86400;
+  if (sod < 0) sod += 86400, days--;
+  if (c->kind == K_DATE && (sod != 0 || frac != 0)) return -1;
+  int y, mo, d;
+  civil(days, &y, &mo, &d); /* days >= -719162 (0001-01-01): civil's arithmetic stays non-negative */
+  put2(val, y / 100);
+  put2(val + 2, y % 100);
+  val[4] = '-';
+  put2(val + 5, mo);
+  val[7] = '-';
+  put2(val + 8, d);
+  int n = 10;
+  if (c->kind != K_DATE) {
+    val[10] = ' ';
+    put2(val + 11, (int)(sod / 3600));
+    val[13] = ':';
+    put2(val + 14, (int)(sod / 60 % 60));
+    val[16] = ':';
+    put2(val + 17, (int)(sod % 60));
+    n = 19;
+    if (frac != 0) {
+      char f[6];
+      int64_t x = frac;
+      for (int k = 5; k >= 0; k--, x /= 10) f[k] = (char)('0' + x % 10);
+      int fl = 6;
+      while (f[fl - 1] == '0') fl--;
+      val[n++] = '.';
+      memcpy(val + n, f, (size_t)fl);
+      n += fl;
+    }
+    if (c->kind == K_TSTZ) {
+      memcpy(val + n, "+00", 3);
+      n += 3;
+    }
+  }
+  val[n] = 0;
+  return n;
+}
+
+/*
+ * An epoch column's value: its COPY text into val (returns its length) and its canonical value
+ * (values.ts instantCanonical) into cv (*cn bytes). A stored number: the instant is
+ * storedMicros(n, unit) + offset, the canonical value that stored number alone. Date/time text: the
+ * text value_text converts, the canonical value its instant minus the epoch's origin. -1 for
+ * anything else (numeric text, dates PostgreSQL would read differently, years outside 1..9999):
+ * JavaScript takes the row.
+ */
+static int epoch_value(const Col *c, sqlite3_value *v, char *val, int vcap, char *cv, int *cn) {
+  int type = sqlite3_value_type(v);
+  if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+    __int128 stored;
+    if (type == SQLITE_INTEGER) {
+      sqlite3_int64 x = sqlite3_value_int64(v);
+      /* far beyond year 9999 in any unit; keeps the products below in range */
+      if (x > 1000000000000000000LL || x < -1000000000000000000LL) return -1;
+      uint64_t ax = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+      int ms = c->unit == 'm' || (c->unit == 'a' && ax >= 100000000000ULL);
+      stored = (__int128)x * (ms ? 1000 : 1000000);
+    } else {
+      double d = sqlite3_value_double(v);
+      int ms = c->unit == 'm' || (c->unit == 'a' && fabs(d) >= 1e11);
+      if (!fixed_micros(d, ms ? 3 : 6, &stored)) return -1;
+    }
+    __int128 us = stored + c->offset_us;
+    if (us < INSTANT_MIN_US || us >= INSTANT_END_US) return -1;
+    /* |stored| < 2^62 here: |offset_us| < 10^18 (parse_spec) */
+    *cn = micros_text(cv, (int64_t)stored);
+    return instant_text(c, (int64_t)us, val);
+  }
+  if (type != SQLITE_TEXT) return -1;
+  const unsigned char *text;
+  int n = value_text(c, v, val, vcap, &text);
+  if (n < 0) return -1;
+  /* val: "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS[.f{1,6}][+00]" (value_text's output) */
+  int64_t days;
+  if (n < 10 || !date_days(val, &days)) return -1; /* not a calendar date of years 1..9999 */
+  int64_t secs = (days + 10957) * 86400, us = 0;
+  if (c->kind != K_DATE) {
+    int end = c->kind == K_TSTZ ? n - 3 : n;
+    if (end < 19) return -1;
+    int hh = num2(val + 11), mi = num2(val + 14), ss = num2(val + 17);
+    if (hh > 23 || mi > 59 || ss > 59) return -1; /* 24:00:00 and leap seconds: JavaScript's reading */
+    if (end > 19) {
+      int fl = end - 20;
+      if (val[19] != '.' || fl < 1 || fl > 6) return -1;
+      for (int k = 0; k < 6; k++) us = us * 10 + (k < fl ? val[20 + k] - '0' : 0);
+    }
+    secs += hh * 3600 + mi * 60 + ss;
+  } else if (n != 10) return -1;
+  *cn = micros_text(cv, secs * 1000000 + us - c->origin_us);
+  return n;
+}
+
 /*
  * Encodes one row into acc->line / acc->canon: a COPY text line, or (acc->binary) one COPY BINARY
  * tuple. 0 when JavaScript must take the row (or out of memory).
@@ -990,6 +1152,19 @@ static int encode_row(Acc *acc, sqlite3_value **argv) {
         if (!bin) buf_put(lb, h, 2);
         buf_put(cb, h, 2);
       }
+      continue;
+    }
+    if (c->unit) {
+      /* An epoch column: its canonical value is not its COPY text (instantCanonical). */
+      char cv[48];
+      int cn = 0;
+      int n = epoch_value(c, v, val, (int)sizeof val - 8, cv, &cn);
+      if (n < 0) return 0;
+      if (!buf_reserve(lb, (size_t)n + 16) || !buf_reserve(cb, 24 + (size_t)cn)) return acc->oom = 1, 0;
+      if (!bin) buf_put(lb, val, (size_t)n);
+      else if (!bin_value(lb, c, v, val, n)) return 0;
+      canon_head(cb, (size_t)cn);
+      buf_put(cb, cv, (size_t)cn);
       continue;
     }
     const unsigned char *text;
@@ -1064,6 +1239,8 @@ static int parse_spec(Acc *acc, const char *spec, int ncols) {
     if (!p || !*p) return 0;
     Col *c = &acc->cols[i];
     c->scale = -1;
+    c->unit = 0;
+    c->offset_us = c->origin_us = 0;
     switch (*p) {
       case 'i': c->kind = K_INT; break;
       case 'f': c->kind = K_FLOAT; break;
@@ -1084,6 +1261,19 @@ static int parse_spec(Acc *acc, const char *spec, int ncols) {
       case 's': c->kind = K_TEXT; break;
       case 'j': c->kind = K_JSONB; break;
       default: return 0;
+    }
+    if (p[1] == ':') {
+      /* an epoch: ":<unit a|m|s>:<offset seconds>:<origin microseconds>", date/time columns only */
+      if ((c->kind != K_DATE && c->kind != K_TS && c->kind != K_TSTZ) || (p[2] != 'a' && p[2] != 'm' && p[2] != 's') || p[3] != ':') return 0;
+      c->unit = p[2];
+      char *end;
+      long long off = strtoll(p + 4, &end, 10);
+      if (end == p + 4 || *end != ':' || off > 1000000000000LL || off < -1000000000000LL) return 0;
+      c->offset_us = (int64_t)off * 1000000;
+      const char *o = end + 1;
+      long long origin = strtoll(o, &end, 10);
+      if (end == o || (*end != ',' && *end != 0) || origin > 1000000000000000000LL || origin < -1000000000000000000LL) return 0;
+      c->origin_us = (int64_t)origin;
     }
     p = strchr(p, ',');
     if (p) p++;
